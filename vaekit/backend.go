@@ -1,0 +1,83 @@
+package vaekit
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // The pure Go backend: needs no install, always available.
+)
+
+// The backend is chosen in exactly one place, here:
+//
+//  1. $GOMLX_BACKEND when set (e.g. "go", "xla:cpu", "xla:cuda"), GoMLX's own convention;
+//  2. else XLA, but only when a PJRT plugin is already installed (see backend_xla.go);
+//  3. else the pure Go backend.
+//
+// Nothing here ever installs a plugin over the network: vaekit never imports GoMLX's
+// auto-installer, so a machine without a plugin quietly uses the Go backend.
+
+var (
+	backendOnce sync.Once
+	backendVal  compute.Backend
+	backendErr  error
+
+	// xlaPluginsFn lists the installed PJRT plugins (name -> path); nil when vaekit was
+	// built without XLA support (build tag noxla).
+	xlaPluginsFn func() map[string]string
+)
+
+// BackendConfig returns the GoMLX backend configuration vaekit will use, and why.
+func BackendConfig() (config, reason string) {
+	if env, found := os.LookupEnv(compute.ConfigEnvVar); found && env != "" {
+		return env, "$" + compute.ConfigEnvVar + " is set"
+	}
+	if xlaPluginsFn != nil {
+		if plugins := xlaPluginsFn(); len(plugins) > 0 {
+			names := make([]string, 0, len(plugins))
+			for name := range plugins {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			return "xla", "PJRT plugin(s) installed: " + strings.Join(names, ", ")
+		}
+		return "go", "no PJRT plugin installed for XLA"
+	}
+	return "go", "built without XLA (noxla)"
+}
+
+// Backend returns the process-wide GoMLX backend, creating it on first use.
+// Backends hold devices and compiled programs, so every Model shares one.
+func Backend() (compute.Backend, error) {
+	backendOnce.Do(func() {
+		config, reason := BackendConfig()
+		backendVal, backendErr = newBackend(config)
+		if backendErr != nil {
+			backendErr = fmt.Errorf("vaekit: creating GoMLX backend %q (%s): %w", config, reason, backendErr)
+		}
+	})
+	return backendVal, backendErr
+}
+
+// newBackend wraps compute.NewWithConfig, which panics on unknown backend names.
+func newBackend(config string) (backend compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v (compiled-in backends: %s)", r, strings.Join(compute.List(), ", "))
+		}
+	}()
+	return compute.NewWithConfig(config)
+}
+
+// BackendDescription is a one-line summary of the backend in use, for notebooks and logs.
+func BackendDescription() string {
+	_, reason := BackendConfig()
+	b, err := Backend()
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%s (%s; chosen because %s)", b.Name(), b.Description(), reason)
+}

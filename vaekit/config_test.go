@@ -1,0 +1,133 @@
+package vaekit
+
+import (
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestConfigSet(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults must be valid: %v", err)
+	}
+	if err := cfg.Set("kl_weight=0.5;latent_dim=2;hidden_dims=512,256;optimizer=rmsprop;train_steps=1_000;seed=42"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.KLWeight != 0.5 || cfg.LatentDim != 2 || !slices.Equal(cfg.HiddenDims, []int{512, 256}) ||
+		cfg.Optimizer != "rmsprop" || cfg.Steps != 1000 || cfg.Seed != 42 {
+		t.Errorf("Set did not apply every setting: %+v", cfg)
+	}
+	// A file of settings, GoMLX's "file:" syntax.
+	path := filepath.Join(t.TempDir(), "settings.txt")
+	if err := os.WriteFile(path, []byte("# comment\nactivation=tanh\nbatch_size=64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Set("file:" + path); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Activation != "tanh" || cfg.BatchSize != 64 {
+		t.Errorf("file settings not applied: %+v", cfg)
+	}
+	// String round-trips through Set.
+	var again Config = DefaultConfig()
+	if err := again.Set(cfg.String()); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != cfg.String() {
+		t.Errorf("String/Set round trip:\n%s\n%s", cfg.String(), again.String())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ settings, want string }{
+		{"latent_dim=0", "latent_dim=0: expected >= 1"},
+		{"kl_weight=-1", "kl_weight=-1: expected a number >= 0"},
+		{"likelihood=poisson", `likelihood="poisson": expected one of bernoulli, gaussian`},
+		{"optimizer=sgd", "optimizer"},
+		{"activation=swish", "activation"},
+		{"model=gan", "model"},
+		{"dataset=cifar", "dataset"},
+		{"hidden_dims=400,0", "hidden_dims[1]=0"},
+		{"learning_rate=0", "learning_rate=0: expected > 0"},
+		{"batch_size=0", "batch_size=0"},
+		{"train_steps=0;epochs=0", "expected one of them > 0"},
+		{"latent_size=3", `latent_size`},
+		{"latent_dim=two", `"two"`},
+		{"latent_dim", "param>=<value>"},
+	} {
+		cfg := DefaultConfig()
+		err := cfg.Set(tc.settings)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Set(%q): error %v, expected it to mention %q", tc.settings, err, tc.want)
+		}
+		if cfg.String() != DefaultConfig().String() {
+			t.Errorf("Set(%q) failed but changed the config to %s", tc.settings, cfg)
+		}
+	}
+	// Every problem is reported at once.
+	cfg := DefaultConfig()
+	cfg.LatentDim, cfg.KLWeight = 0, -2
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "latent_dim") || !strings.Contains(err.Error(), "kl_weight") {
+		t.Errorf("Validate should list both problems, got %v", err)
+	}
+}
+
+func TestConfigFlags(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--kl_weight=3", "--latent_dim=2", "-set=epochs=5;likelihood=gaussian"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.KLWeight != 3 || cfg.LatentDim != 2 || cfg.Epochs != 5 || cfg.Likelihood != "gaussian" {
+		t.Errorf("flags not applied: %s", cfg)
+	}
+	if err := fs.Parse([]string{"--latent_dim=-1"}); err == nil || !strings.Contains(err.Error(), "latent_dim=-1") {
+		t.Errorf("bad flag value: error %v", err)
+	}
+	if f := fs.Lookup("hidden_dims"); f == nil || f.DefValue != "400" {
+		t.Errorf("hidden_dims flag default shown as %q, expected 400", f.DefValue)
+	}
+}
+
+func TestConfigJSON(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.HiddenDims = []int{32, 16}
+	cfg.Model = "ae"
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"hidden_dims":[32,16]`) {
+		t.Errorf("JSON should use the parameter names: %s", raw)
+	}
+	var back Config
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.String() != cfg.String() {
+		t.Errorf("JSON round trip: %s vs %s", back, cfg)
+	}
+	if err := json.Unmarshal([]byte(`{"latent_size": 3}`), &back); err == nil || !strings.Contains(err.Error(), "latent_size") {
+		t.Errorf("unknown name in JSON: error %v", err)
+	}
+}
+
+func TestStepsFor(t *testing.T) {
+	cfg := DefaultConfig() // 10 epochs of batch 128.
+	if got := cfg.StepsFor(60000); got != 10*468 {
+		t.Errorf("StepsFor(60000) = %d, want %d", got, 10*468)
+	}
+	cfg.Steps = 77
+	if got := cfg.StepsFor(60000); got != 77 {
+		t.Errorf("train_steps must win: got %d", got)
+	}
+}

@@ -1,0 +1,180 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Name identifies a dataset.
+type Name string
+
+// The datasets this package knows how to find and verify.
+const (
+	MNIST        Name = "mnist"
+	FashionMNIST Name = "fashion-mnist"
+)
+
+// knownNames is the order names are listed in errors.
+var knownNames = []Name{MNIST, FashionMNIST}
+
+// ParseName accepts a dataset name as a user would type it in a notebook.
+func ParseName(s string) (Name, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "mnist":
+		return MNIST, nil
+	case "fashion-mnist", "fashion_mnist", "fashion":
+		return FashionMNIST, nil
+	}
+	return "", fmt.Errorf("unknown dataset %q: known datasets are %s", s, listNames())
+}
+
+func listNames() string {
+	names := make([]string, len(knownNames))
+	for i, n := range knownNames {
+		names[i] = string(n)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (n Name) valid() error {
+	for _, k := range knownNames {
+		if n == k {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown dataset %q: known datasets are %s", string(n), listNames())
+}
+
+// Split selects the training or the test part of a dataset.
+type Split string
+
+// The two splits of each dataset.
+const (
+	Train Split = "train"
+	Test  Split = "test"
+)
+
+// ParseSplit accepts "train" or "test".
+func ParseSplit(s string) (Split, error) {
+	switch sp := Split(strings.ToLower(strings.TrimSpace(s))); sp {
+	case Train, Test:
+		return sp, nil
+	}
+	return "", fmt.Errorf("unknown split %q: expected %q or %q", s, Train, Test)
+}
+
+// filePrefix is the prefix the upstream files use for a split.
+func (s Split) filePrefix() (string, error) {
+	switch s {
+	case Train:
+		return "train", nil
+	case Test:
+		return "t10k", nil
+	}
+	return "", fmt.Errorf("unknown split %q: expected %q or %q", string(s), Train, Test)
+}
+
+// Set is one split of a dataset held in memory.
+type Set struct {
+	Name  Name
+	Split Split
+	// Images holds N*Height*Width pixel values in [0,1] (byte/255), row-major.
+	Images []float32
+	// Labels holds the N class labels, 0..9; the models ignore them, plots
+	// use them.
+	Labels []uint8
+
+	N, Height, Width int
+
+	// Source says where the data was loaded from (directory or URL), so
+	// notebooks can report it.
+	Source string
+}
+
+// Image returns image i as a slice view of Height*Width pixels. Like a
+// slice index it panics when i is out of range.
+func (s *Set) Image(i int) []float32 {
+	size := s.Height * s.Width
+	return s.Images[i*size : (i+1)*size : (i+1)*size]
+}
+
+// Subset returns the first n examples, sharing memory with s; n is clamped
+// to [0, N] so quick modes can ask for "at most n".
+func (s *Set) Subset(n int) *Set {
+	n = max(0, min(n, s.N))
+	size := s.Height * s.Width
+	sub := *s
+	sub.N = n
+	sub.Images = s.Images[: n*size : n*size]
+	sub.Labels = s.Labels[:n:n]
+	return &sub
+}
+
+// ClassNames returns the human-readable name of each label value.
+func (s *Set) ClassNames() []string {
+	return classNames(s.Name)
+}
+
+func classNames(n Name) []string {
+	switch n {
+	case MNIST:
+		return []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	case FashionMNIST:
+		return []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+			"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+	}
+	return nil
+}
+
+// Image geometry shared by MNIST and Fashion-MNIST.
+const (
+	imageHeight = 28
+	imageWidth  = 28
+	numClasses  = 10
+)
+
+// pixelScale maps a byte to [0,1]; a table avoids a division per pixel.
+var pixelScale = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
+// newSet checks that an images file and a labels file belong together and
+// converts them. imagesName and labelsName are used in errors.
+func newSet(name Name, split Split, images, labels *IDX, imagesName, labelsName string) (*Set, error) {
+	if err := images.CheckDims(imagesName, -1, imageHeight, imageWidth); err != nil {
+		return nil, err
+	}
+	if err := labels.CheckDims(labelsName, -1); err != nil {
+		return nil, err
+	}
+	n := images.Dims[0]
+	if labels.Dims[0] != n {
+		return nil, fmt.Errorf("%s has %d images but %s has %d labels: expected the same count",
+			imagesName, n, labelsName, labels.Dims[0])
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: contains no images, expected at least one", imagesName)
+	}
+	for i, l := range labels.Data {
+		if int(l) >= numClasses {
+			return nil, fmt.Errorf("%s: label %d of example %d is out of range: expected 0..%d",
+				labelsName, l, i, numClasses-1)
+		}
+	}
+	pixels := make([]float32, len(images.Data))
+	for i, b := range images.Data {
+		pixels[i] = pixelScale[b]
+	}
+	return &Set{
+		Name:   name,
+		Split:  split,
+		Images: pixels,
+		Labels: labels.Data,
+		N:      n,
+		Height: imageHeight,
+		Width:  imageWidth,
+	}, nil
+}

@@ -1,0 +1,108 @@
+package data
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestParseName(t *testing.T) {
+	for in, want := range map[string]Name{
+		"mnist":         MNIST,
+		" MNIST ":       MNIST,
+		"fashion-mnist": FashionMNIST,
+		"fashion_mnist": FashionMNIST,
+		"Fashion":       FashionMNIST,
+	} {
+		got, err := ParseName(in)
+		if err != nil || got != want {
+			t.Errorf("ParseName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := ParseName("cifar10")
+	wantErr(t, err, `"cifar10"`, "mnist, fashion-mnist")
+}
+
+func TestParseSplit(t *testing.T) {
+	for _, s := range []string{"train", "test", "Train"} {
+		if _, err := ParseSplit(s); err != nil {
+			t.Errorf("ParseSplit(%q): %v", s, err)
+		}
+	}
+	_, err := ParseSplit("validation")
+	wantErr(t, err, `"validation"`, `"train"`, `"test"`)
+}
+
+func TestImageSubsetClassNames(t *testing.T) {
+	dir := t.TempDir()
+	writeSplit(t, dir, Train, makeSynthetic(5), true)
+	s, err := Load(MNIST, Train, Options{Dir: dir, SkipChecksum: true, NoDownload: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.N != 5 || s.Height != 28 || s.Width != 28 || len(s.Images) != 5*784 || len(s.Labels) != 5 {
+		t.Fatalf("shape N=%d %dx%d, %d pixels, %d labels", s.N, s.Height, s.Width, len(s.Images), len(s.Labels))
+	}
+	img := s.Image(2)
+	if len(img) != 784 || &img[0] != &s.Images[2*784] {
+		t.Errorf("Image(2) is not a view of image 2")
+	}
+	if want := pixelScale[byte(2*784*7%256)]; img[0] != want {
+		t.Errorf("Image(2)[0] = %v, want %v", img[0], want)
+	}
+
+	sub := s.Subset(3)
+	if sub.N != 3 || len(sub.Images) != 3*784 || len(sub.Labels) != 3 || sub.Source != s.Source {
+		t.Errorf("Subset(3): N=%d, %d pixels, %d labels", sub.N, len(sub.Images), len(sub.Labels))
+	}
+	if got := s.Subset(100); got.N != 5 {
+		t.Errorf("Subset(100).N = %d, want 5 (clamped)", got.N)
+	}
+	if got := s.Subset(-1); got.N != 0 || len(got.Images) != 0 {
+		t.Errorf("Subset(-1).N = %d, want 0", got.N)
+	}
+
+	if names := s.ClassNames(); len(names) != 10 || names[3] != "3" {
+		t.Errorf("MNIST ClassNames = %q", names)
+	}
+	fashion := &Set{Name: FashionMNIST}
+	if names := fashion.ClassNames(); len(names) != 10 || names[0] != "T-shirt/top" || names[9] != "Ankle boot" {
+		t.Errorf("Fashion-MNIST ClassNames = %q", names)
+	}
+}
+
+func TestLabelOutOfRange(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	s := makeSynthetic(3)
+	s.labels = idxBytes([]int{3}, []byte{1, 10, 2})
+	writeSplit(t, dir, Test, s, false)
+	_, err := Load(MNIST, Test, Options{Dir: dir, SkipChecksum: true, NoDownload: true, CacheDir: t.TempDir()})
+	wantErr(t, err, filepath.Join(dir, "t10k-labels-idx1-ubyte"), "label 10 of example 1 is out of range", "expected 0..9")
+}
+
+func TestCountMismatch(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	s := makeSynthetic(3)
+	s.labels = idxBytes([]int{4}, []byte{1, 2, 3, 4})
+	writeSplit(t, dir, Train, s, true)
+	_, err := Load(MNIST, Train, Options{Dir: dir, SkipChecksum: true, NoDownload: true, CacheDir: t.TempDir()})
+	wantErr(t, err, "train-images-idx3-ubyte.gz has 3 images", "train-labels-idx1-ubyte.gz has 4 labels", "expected the same count")
+}
+
+func TestWrongImageSize(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	s := makeSynthetic(2)
+	s.images = idxBytes([]int{2, 27, 28}, make([]byte, 2*27*28))
+	writeSplit(t, dir, Train, s, true)
+	_, err := Load(MNIST, Train, Options{Dir: dir, SkipChecksum: true, NoDownload: true, CacheDir: t.TempDir()})
+	wantErr(t, err, "train-images-idx3-ubyte.gz", "expected IDX dimensions [* 28 28], got [2 27 28]")
+}
+
+func TestLoadUnknown(t *testing.T) {
+	_, err := Load("cifar", Train, Options{})
+	wantErr(t, err, "unknown dataset", "cifar")
+	_, err = Load(MNIST, "val", Options{})
+	wantErr(t, err, "unknown split", "val")
+}

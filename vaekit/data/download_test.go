@@ -1,0 +1,175 @@
+package data
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+)
+
+// fakeMirror serves the gzipped files of one synthetic split under /good/,
+// 404 elsewhere, /short/ cut off half way and /wrong/ with other data.
+type fakeMirror struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newFakeMirror(t *testing.T, split Split, s synthetic) *fakeMirror {
+	t.Helper()
+	prefix, _ := split.filePrefix()
+	files := map[string][]byte{
+		prefix + "-images-idx3-ubyte.gz": gzipBytes(t, s.images),
+		prefix + "-labels-idx1-ubyte.gz": gzipBytes(t, s.labels),
+	}
+	other := makeSynthetic(1)
+	wrong := map[string][]byte{
+		prefix + "-images-idx3-ubyte.gz": gzipBytes(t, other.images),
+		prefix + "-labels-idx1-ubyte.gz": gzipBytes(t, other.labels),
+	}
+	m := &fakeMirror{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/good/{file}", func(w http.ResponseWriter, r *http.Request) {
+		m.hits.Add(1)
+		b, ok := files[r.PathValue("file")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	})
+	mux.HandleFunc("/short/{file}", func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.PathValue("file")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		// Promise the whole file, send half: the client sees the
+		// connection close early.
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b[:len(b)/2])
+	})
+	mux.HandleFunc("/wrong/{file}", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(wrong[r.PathValue("file")])
+	})
+	m.Server = httptest.NewServer(mux)
+	t.Cleanup(m.Close)
+	return m
+}
+
+// cacheFiles lists what a download left in the cache directory.
+func cacheFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestDownload(t *testing.T) {
+	isolate(t)
+	s := makeSynthetic(4)
+	useChecksums(t, MNIST, Test, s)
+	m := newFakeMirror(t, Test, s)
+	cache := t.TempDir()
+	opts := Options{CacheDir: cache, Mirrors: []string{m.URL + "/missing/", m.URL + "/good"}}
+
+	set, err := Load(MNIST, Test, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cache, "mnist")
+	if set.N != 4 || set.Labels[2] != 2 {
+		t.Errorf("N=%d Labels=%v", set.N, set.Labels)
+	}
+	if want := dir + " (downloaded from " + m.URL + "/good/t10k-images-idx3-ubyte.gz, " + m.URL + "/good/t10k-labels-idx1-ubyte.gz)"; set.Source != want {
+		t.Errorf("Source = %q\nwant %q", set.Source, want)
+	}
+	got := cacheFiles(t, dir)
+	if len(got) != 2 || got[0] != "t10k-images-idx3-ubyte.gz" || got[1] != "t10k-labels-idx1-ubyte.gz" {
+		t.Errorf("cache holds %q, want exactly the two .gz files", got)
+	}
+
+	// The second load is served by the cache, even with downloads off.
+	hits := m.hits.Load()
+	t.Setenv(envNoDownload, "1")
+	set, err = Load(MNIST, Test, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Source != dir || m.hits.Load() != hits {
+		t.Errorf("second load: Source=%q, %d new requests; want the cache and none", set.Source, m.hits.Load()-hits)
+	}
+}
+
+func TestDownloadRepairsCache(t *testing.T) {
+	isolate(t)
+	s := makeSynthetic(3)
+	useChecksums(t, MNIST, Train, s)
+	m := newFakeMirror(t, Train, s)
+	cache := t.TempDir()
+	dir := filepath.Join(cache, "mnist")
+	writeSplit(t, dir, Train, s, true)
+	// Corrupt the cached labels; the images stay valid.
+	if err := os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"), []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(MNIST, Train, Options{CacheDir: cache, Mirrors: []string{m.URL + "/good/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := dir + " (downloaded from " + m.URL + "/good/train-labels-idx1-ubyte.gz)"; set.Source != want {
+		t.Errorf("Source = %q, want %q (only the broken file fetched)", set.Source, want)
+	}
+	if m.hits.Load() != 1 {
+		t.Errorf("%d requests, want 1", m.hits.Load())
+	}
+	if _, err := ReadIDXFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz")); err != nil {
+		t.Errorf("cached labels not repaired: %v", err)
+	}
+}
+
+func TestDownloadFailuresLeaveNoPartialFile(t *testing.T) {
+	isolate(t)
+	s := makeSynthetic(50) // big enough that half a file is a real cut
+	useChecksums(t, MNIST, Train, s)
+	m := newFakeMirror(t, Train, s)
+	cache := t.TempDir()
+	base := m.URL + "/"
+
+	_, err := Load(MNIST, Train, Options{CacheDir: cache, Mirrors: []string{base + "missing", base + "short", base + "wrong"}})
+	images := "train-images-idx3-ubyte.gz"
+	wantErr(t, err,
+		"download "+base+"missing/"+images+": HTTP 404",
+		"download "+base+"short/"+images+": ",
+		"download "+base+"wrong/"+images+": "+base+"wrong/"+images+": checksum mismatch",
+		"expected "+md5Hex(s.images),
+	)
+	if t.Failed() {
+		t.Logf("full error:\n%v", err)
+	}
+	if got := cacheFiles(t, filepath.Join(cache, "mnist")); len(got) != 0 {
+		t.Errorf("failed downloads left %q in the cache", got)
+	}
+}
+
+func TestDefaultMirrors(t *testing.T) {
+	for name, list := range mirrors {
+		if len(list) == 0 {
+			t.Errorf("%s has no mirrors", name)
+		}
+		if _, ok := checksums[name]; !ok {
+			t.Errorf("%s has no checksums", name)
+		}
+	}
+}

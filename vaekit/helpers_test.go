@@ -1,0 +1,26 @@
+package vaekit
+
+import (
+	"os"
+	"testing"
+
+	"github.com/gomlx/compute"
+)
+
+// Tests run on the pure Go backend unless the caller chose one: they must never depend on
+// an XLA plugin being installed.
+func TestMain(m *testing.M) {
+	if _, found := os.LookupEnv(compute.ConfigEnvVar); !found {
+		os.Setenv(compute.ConfigEnvVar, "go")
+	}
+	os.Exit(m.Run())
+}
+
+func testBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,292 @@
+package vaekit
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/metric"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// Model is a VAE (or plain autoencoder) with its Config, weights and training history.
+// Every method that takes or returns images uses flat float32 pixel slices in [0,1],
+// one slice of Height*Width values per image; latent codes are slices of LatentDim values.
+type Model struct {
+	Config  Config
+	History []Record // One record per held-out evaluation during training, in step order.
+
+	Height, Width int // Image size the model was built for.
+
+	backend compute.Backend
+	store   *model.Store
+	trainer *train.Trainer
+
+	mu         sync.Mutex // Guards the lazily built inference executors below.
+	encodeExec *model.Exec
+	decodeExec *model.Exec
+
+	sampleRNG       *rand.Rand   // Host RNG for prior samples: seeded, reproducible.
+	saver           *atomicSaver // Lazily created on the first Save.
+	keepCheckpoints int          // How many checkpoints Save keeps in a directory.
+}
+
+// Terms are per-image averages, in nats, of the quantities a VAE trades off.
+type Terms struct {
+	Loss           float64 `json:"loss"`           // The training objective: Reconstruction + KLWeight * KL.
+	Reconstruction float64 `json:"reconstruction"` // -E_q[log p(x|z)].
+	KL             float64 `json:"kl"`             // KL(q(z|x) || p(z)).
+	NegELBO        float64 `json:"neg_elbo"`       // Reconstruction + KL: the negative ELBO, an upper bound on -log p(x).
+}
+
+// Record is one point of a training curve.
+type Record struct {
+	Step    int   `json:"step"`
+	Train   Terms `json:"train"`    // Evaluated on a fixed subset of the training set.
+	HeldOut Terms `json:"held_out"` // Evaluated on the held-out (test) set.
+}
+
+// imageSize returns the image size of a supported data set.
+func imageSize(dataset string) (height, width int) {
+	return 28, 28 // MNIST and Fashion-MNIST.
+}
+
+// NewModel validates cfg and creates an untrained model: its weights are initialised,
+// from cfg.Seed, when first used.
+func NewModel(cfg Config) (*Model, error) {
+	cfg = cfg.Clone()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	backend, err := Backend()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, backend: backend, store: model.NewStore()}
+	m.Height, m.Width = imageSize(cfg.Dataset)
+	if err := m.store.SetRNGStateFromSeed(cfg.Seed); err != nil {
+		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
+	}
+	m.sampleRNG = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
+	m.store.SetParams(map[string]any{
+		optimizer.ParamOptimizer:    cfg.Optimizer,
+		optimizer.ParamLearningRate: cfg.LearningRate,
+	})
+	m.keepCheckpoints = 3
+	return m, nil
+}
+
+// Pixels is the number of values per image.
+func (m *Model) Pixels() int { return m.Height * m.Width }
+
+// elboTerms is the model of Kingma & Welling (2014), one batch at a time: encode x, draw
+// z with the reparameterisation trick, decode, and score. It returns the per-example
+// reconstruction term -log p(x|z) and KL(q(z|x) || p(z)), both [batch], in nats.
+func (m *Model) elboTerms(scope *model.Scope, x *Node) (recon, kl *Node) {
+	cfg := &m.Config
+	mean, logVar := MLPEncoder(scope, cfg, x)
+	z := mean
+	if logVar != nil {
+		z = Reparameterize(scope, mean, logVar)
+		kl = KLDivergence(mean, logVar)
+	} else {
+		kl = ZerosLike(ReduceSum(mean, -1)) // Plain autoencoder: no prior, no KL.
+	}
+	logits := MLPDecoder(scope, cfg, z, m.Pixels())
+	recon = ReconstructionNLL(cfg.Likelihood, x, logits)
+	return recon, kl
+}
+
+// modelFn is the train.ModelFn: predictions are [reconstruction, KL], per example.
+func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
+	x := inputs[0]
+	if x.DType() != dtypes.Float32 {
+		x = ConvertDType(x, dtypes.Float32)
+	}
+	if m.Config.Binarize == "dynamic" && scope.IsTraining(x.Graph()) {
+		// A fresh Bernoulli sample of every pixel at every step (dynamic binarisation).
+		u := scope.RandomUniform(x.Graph(), x.Shape())
+		x = ConvertDType(LessThan(u, x), dtypes.Float32)
+	}
+	recon, kl := m.elboTerms(scope, x)
+	return []*Node{recon, kl}
+}
+
+// lossFn is the training objective, averaged over the batch: reconstruction + beta * KL.
+func (m *Model) lossFn(_ []*Node, predictions []*Node) *Node {
+	recon, kl := predictions[0], predictions[1]
+	return ReduceAllMean(Add(recon, MulScalar(kl, m.Config.KLWeight)))
+}
+
+// getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.
+// It is created on first use: after a checkpoint is loaded, so that the learning rate
+// comes from the Config (the trainer resets it) and not from the checkpoint.
+func (m *Model) getTrainer() *train.Trainer {
+	if m.trainer != nil {
+		return m.trainer
+	}
+	term := func(fn func(recon, kl *Node) *Node) metric.BaseMetricGraph {
+		return func(_ *model.Scope, _, predictions []*Node) *Node {
+			return ReduceAllMean(fn(predictions[0], predictions[1]))
+		}
+	}
+	reconFn := term(func(recon, _ *Node) *Node { return recon })
+	klFn := term(func(_, kl *Node) *Node { return kl })
+	negELBOFn := term(func(recon, kl *Node) *Node { return Add(recon, kl) })
+	trainMetrics := []metric.Interface{
+		metric.NewExponentialMovingAverageMetric("Moving Average Reconstruction", "~recon", metric.LossMetricType, reconFn, nil, 0.01),
+		metric.NewExponentialMovingAverageMetric("Moving Average KL", "~kl", metric.LossMetricType, klFn, nil, 0.01),
+	}
+	evalMetrics := []metric.Interface{
+		metric.NewMeanMetric("Reconstruction", "#recon", metric.LossMetricType, reconFn, nil),
+		metric.NewMeanMetric("KL", "#kl", metric.LossMetricType, klFn, nil),
+		metric.NewMeanMetric("Negative ELBO", "#neg_elbo", metric.LossMetricType, negELBOFn, nil),
+	}
+	m.trainer = train.NewTrainer(m.backend, m.store, m.modelFn, m.lossFn,
+		optimizer.FromStore(m.store), trainMetrics, evalMetrics)
+	return m.trainer
+}
+
+// GlobalStep is the number of training steps taken so far (restored with the model).
+func (m *Model) GlobalStep() int { return int(optimizer.GetGlobalStep(m.store)) }
+
+// NumParameters counts the model's trainable weights.
+func (m *Model) NumParameters() int {
+	n := 0
+	for v := range m.store.IterVariables() {
+		if v.Trainable {
+			n += v.Shape().Size()
+		}
+	}
+	return n
+}
+
+// Encode returns the posterior parameters q(z|x) = N(mean, diag(exp(logVar))) for each
+// image. For a plain autoencoder, logVar is nil and mean is the code.
+func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error) {
+	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
+		mean, logVar := MLPEncoder(scope, &m.Config, x)
+		if logVar == nil {
+			return []*Node{mean}
+		}
+		return []*Node{mean, logVar}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	outs, err := m.runBatched(exec, images, m.Pixels(), "images")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(outs) == 2 {
+		return outs[0], outs[1], nil
+	}
+	return outs[0], nil, nil
+}
+
+// Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1].
+func (m *Model) Decode(z [][]float32) ([][]float32, error) {
+	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
+		return []*Node{Sigmoid(MLPDecoder(scope, &m.Config, z, m.Pixels()))}
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := m.runBatched(exec, z, m.Config.LatentDim, "latent codes")
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// Reconstruct encodes each image to its posterior mean and decodes it.
+func (m *Model) Reconstruct(images [][]float32) ([][]float32, error) {
+	mean, _, err := m.Encode(images)
+	if err != nil {
+		return nil, err
+	}
+	return m.Decode(mean)
+}
+
+// Sample draws n codes from the prior N(0, I) and decodes them. Samples are reproducible:
+// the host RNG is seeded from Config.Seed.
+func (m *Model) Sample(n int) ([][]float32, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("vaekit: Sample(%d): expected n >= 1", n)
+	}
+	return m.Decode(m.PriorSamples(n))
+}
+
+// PriorSamples draws n codes z ~ N(0, I) from the model's seeded host RNG.
+func (m *Model) PriorSamples(n int) [][]float32 {
+	z := make([][]float32, n)
+	for i := range z {
+		z[i] = make([]float32, m.Config.LatentDim)
+		for j := range z[i] {
+			z[i][j] = float32(m.sampleRNG.NormFloat64())
+		}
+	}
+	return z
+}
+
+// executor builds an inference executor once (the graph is compiled per input shape).
+func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node) (*model.Exec, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if *slot == nil {
+		exec, err := model.NewExec(m.backend, m.store, fn)
+		if err != nil {
+			return nil, fmt.Errorf("vaekit: building inference graph: %w", err)
+		}
+		*slot = exec
+	}
+	return *slot, nil
+}
+
+// runBatched feeds rows of width `width` through exec in chunks of EvalBatchSize. The last
+// chunk is padded to the full size, so one compiled graph serves every call.
+func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, what string) ([][][]float32, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("vaekit: no %s given", what)
+	}
+	for i, r := range rows {
+		if len(r) != width {
+			return nil, fmt.Errorf("vaekit: %s[%d] has %d values, expected %d", what, i, len(r), width)
+		}
+	}
+	chunk := min(m.Config.EvalBatchSize, len(rows))
+	var results [][][]float32
+	flat := make([]float32, chunk*width)
+	for start := 0; start < len(rows); start += chunk {
+		n := min(chunk, len(rows)-start)
+		clear(flat)
+		for i := range n {
+			copy(flat[i*width:], rows[start+i])
+		}
+		outs, err := exec.Call(tensors.FromFlatDataAndDimensions(flat, chunk, width))
+		if err != nil {
+			return nil, fmt.Errorf("vaekit: running the model on %s: %w", what, err)
+		}
+		if results == nil {
+			results = make([][][]float32, len(outs))
+		}
+		for k, out := range outs {
+			cols := out.Shape().Dimensions[1]
+			values, err := tensors.CopyFlatData[float32](out)
+			_ = out.FinalizeAll()
+			if err != nil {
+				return nil, err
+			}
+			for i := range n {
+				results[k] = append(results[k], values[i*cols:(i+1)*cols:(i+1)*cols])
+			}
+		}
+	}
+	return results, nil
+}

@@ -1,0 +1,252 @@
+package vaekit
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// syntheticSet makes n 28x28 images: blurry blobs at random places, values in [0,1].
+func syntheticSet(n int, seed uint64) *data.Set {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	s := &data.Set{Name: "mnist", Split: "train", N: n, Height: 28, Width: 28,
+		Images: make([]float32, n*28*28), Labels: make([]uint8, n)}
+	for i := range n {
+		cx, cy := 6+rng.Float64()*16, 6+rng.Float64()*16
+		for y := range 28 {
+			for x := range 28 {
+				d2 := (float64(x)-cx)*(float64(x)-cx) + (float64(y)-cy)*(float64(y)-cy)
+				s.Images[i*784+y*28+x] = float32(math.Exp(-d2 / 18))
+			}
+		}
+		s.Labels[i] = uint8(i % 10)
+	}
+	return s
+}
+
+func smallConfig() Config {
+	cfg := DefaultConfig()
+	cfg.HiddenDims = []int{64}
+	cfg.LatentDim = 4
+	cfg.BatchSize = 32
+	cfg.Steps = 30
+	cfg.EvalEvery = 10
+	cfg.EvalBatchSize = 64
+	return cfg
+}
+
+func TestEncodeDecodeShapes(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(70, 1) // Not a multiple of EvalBatchSize: exercises padding.
+	images := make([][]float32, set.N)
+	for i := range images {
+		images[i] = set.Image(i)
+	}
+	mean, logVar, err := m.Encode(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mean) != 70 || len(logVar) != 70 || len(mean[69]) != 4 || len(logVar[0]) != 4 {
+		t.Fatalf("Encode shapes: %d x %d, %d x %d", len(mean), len(mean[0]), len(logVar), len(logVar[0]))
+	}
+	recon, err := m.Reconstruct(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := m.Sample(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range [][][]float32{recon, samples} {
+		for _, img := range batch {
+			if len(img) != 784 {
+				t.Fatalf("decoded image has %d pixels", len(img))
+			}
+			for _, p := range img {
+				if !(p >= 0 && p <= 1) {
+					t.Fatalf("decoded pixel %g outside [0,1]", p)
+				}
+			}
+		}
+	}
+	// Encoding one image alone gives the same code as in a batch (padding is invisible).
+	one, _, err := m.Encode(images[69:70])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range one[0] {
+		if math.Abs(float64(one[0][j]-mean[69][j])) > 1e-5 {
+			t.Fatalf("code of image 69 depends on its batch: %v vs %v", one[0], mean[69])
+		}
+	}
+	if _, _, err := m.Encode([][]float32{make([]float32, 10)}); err == nil || !strings.Contains(err.Error(), "expected 784") {
+		t.Errorf("wrong image size: error %v", err)
+	}
+	if _, err := m.Decode([][]float32{{1, 2}}); err == nil || !strings.Contains(err.Error(), "expected 4") {
+		t.Errorf("wrong code size: error %v", err)
+	}
+	if _, err := m.Sample(0); err == nil {
+		t.Error("Sample(0) should be an error")
+	}
+}
+
+func TestAutoencoderModeHasNoKL(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Model = "ae"
+	m, err := Train(cfg, syntheticSet(256, 2), syntheticSet(64, 3), TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := m.History[len(m.History)-1].HeldOut
+	if last.KL != 0 || last.NegELBO != last.Reconstruction {
+		t.Errorf("autoencoder terms %+v: expected KL 0", last)
+	}
+	_, logVar, err := m.Encode([][]float32{make([]float32, 784)})
+	if err != nil || logVar != nil {
+		t.Errorf("autoencoder Encode: logVar %v, err %v; expected nil, nil", logVar, err)
+	}
+}
+
+func TestTrainingIsReproducible(t *testing.T) {
+	trainSet, heldOut := syntheticSet(256, 4), syntheticSet(64, 5)
+	run := func(seed int64) Record {
+		cfg := smallConfig()
+		cfg.Seed = seed
+		cfg.Binarize = "dynamic"
+		m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.History) != 3 {
+			t.Fatalf("history has %d records, expected evaluations at 10, 20, 30", len(m.History))
+		}
+		return m.History[2]
+	}
+	a, b, c := run(1), run(1), run(2)
+	if a != b {
+		t.Errorf("same seed, different results:\n%+v\n%+v", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds gave identical results %+v", a)
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	cfg := smallConfig()
+	trainSet, heldOut := syntheticSet(256, 6), syntheticSet(64, 7)
+	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := [][]float32{{0.5, -1, 0, 2}}
+	want, err := m.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Config.String() != m.Config.String() || loaded.GlobalStep() != 30 || len(loaded.History) != 3 {
+		t.Fatalf("loaded config %s, step %d, %d records", loaded.Config, loaded.GlobalStep(), len(loaded.History))
+	}
+	got, err := loaded.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want[0] {
+		if got[0][i] != want[0][i] {
+			t.Fatalf("pixel %d: loaded model decodes %g, original %g", i, got[0][i], want[0][i])
+		}
+	}
+	// Only the newest checkpoints are kept, and the staging area is empty.
+	if bases, _ := listCheckpoints(dir); len(bases) != 3 {
+		t.Errorf("%d checkpoints kept, expected 3: %v", len(bases), bases)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, stagingDirName)); len(entries) != 0 {
+		t.Errorf("staging directory not empty: %v", entries)
+	}
+}
+
+func TestResumeContinuesFromCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	trainSet, heldOut := syntheticSet(256, 8), syntheticSet(64, 9)
+	cfg := smallConfig()
+	cfg.Steps = 20
+	if _, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	// Debris of a save that was killed half-way must not matter.
+	if err := os.WriteFile(filepath.Join(dir, stagingDirName, "checkpoint-n0000001-x.json"), []byte("{trunc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Steps = 30
+	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GlobalStep() != 30 {
+		t.Errorf("resumed run ended at step %d, expected 30", m.GlobalStep())
+	}
+	var steps []int
+	for _, r := range m.History {
+		steps = append(steps, r.Step)
+	}
+	if len(steps) != 3 || steps[0] != 10 || steps[1] != 20 || steps[2] != 30 {
+		t.Errorf("history steps %v, expected [10 20 30]", steps)
+	}
+
+	// A different architecture in the same directory is refused, naming the difference.
+	other := cfg
+	other.LatentDim = 8
+	_, err = Train(other, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "latent_dim: saved 4, requested 8") {
+		t.Errorf("resuming with another latent_dim: error %v", err)
+	}
+}
+
+func TestNaNLossStopsTraining(t *testing.T) {
+	cfg := smallConfig()
+	cfg.LearningRate = 1e30 // Diverges within a few steps.
+	cfg.Likelihood = "gaussian"
+	cfg.EvalEvery = 0
+	_, err := Train(cfg, syntheticSet(256, 10), syntheticSet(64, 11), TrainOptions{Quiet: true})
+	if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "at step") {
+		t.Fatalf("expected a non-finite loss error naming the step, got %v", err)
+	}
+}
+
+func TestFitRejectsBadData(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := syntheticSet(64, 12)
+	bad := *good
+	bad.Height, bad.Width = 32, 32
+	for _, tc := range []struct {
+		train, test *data.Set
+		want        string
+	}{
+		{nil, good, "no training set"},
+		{good, &bad, "held-out set has 32x32 images"},
+		{good.Subset(8), good, "fewer than batch_size=32"},
+	} {
+		if err := m.Fit(tc.train, tc.test, TrainOptions{Quiet: true}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Fit: error %v, expected %q", err, tc.want)
+		}
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a vaekit model directory") {
+		t.Errorf("Load of an empty dir: error %v", err)
+	}
+}

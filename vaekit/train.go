@@ -1,0 +1,269 @@
+package vaekit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	mathrand "math/rand"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/dataset"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ui/commandline"
+
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// TrainOptions control how a training run is carried out; they are not hyperparameters
+// and do not change the model (those live in Config).
+type TrainOptions struct {
+	// Dir, when set, is the model directory: training resumes from the checkpoint there,
+	// saves a checkpoint at every evaluation and at the end, and the trained model can be
+	// read back with Load(Dir).
+	Dir string
+
+	// Quiet turns off the progress bar.
+	Quiet bool
+
+	// TrainEvalSize is how many training images (the first ones) are scored at each
+	// evaluation, for the train side of the curves. 0 means 10,000 (or all, if fewer).
+	TrainEvalSize int
+
+	// OnEval, when set, is called after each evaluation (e.g. to update a live plot).
+	// It runs inside GoMLX's training loop: use the Record, not the model's inference
+	// methods (see initVariables).
+	OnEval func(Record)
+}
+
+// ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf.
+var ErrNotFinite = errors.New("training loss is not finite")
+
+// Train trains a model with cfg on trainSet, evaluating on heldOut. With opts.Dir it
+// resumes from (and checkpoints to) that directory.
+func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
+	var m *Model
+	var err error
+	if opts.Dir != "" && HasSavedModel(opts.Dir) {
+		if m, err = Load(opts.Dir); err != nil {
+			return nil, err
+		}
+		if err := checkResumable(m.Config, cfg); err != nil {
+			return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", opts.Dir, err)
+		}
+		m.Config = cfg.Clone() // Budget settings (steps, epochs...) may change on resume.
+	} else if m, err = NewModel(cfg); err != nil {
+		return nil, err
+	}
+	if err := m.Fit(trainSet, heldOut, opts); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// budgetParams may differ between a saved model and a run that resumes it.
+var budgetParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size"}
+
+// checkResumable lists the hyperparameters that differ between saved and wanted, other
+// than the training budget.
+func checkResumable(saved, wanted Config) error {
+	if err := wanted.Validate(); err != nil {
+		return err
+	}
+	savedParams, wantedParams := saved.Params(), wanted.Params()
+	var diffs []string
+	for _, name := range ParamNames() {
+		if slices.Contains(budgetParams, name) {
+			continue
+		}
+		a, b := fmt.Sprint(savedParams[name]), fmt.Sprint(wantedParams[name])
+		if a != b {
+			diffs = append(diffs, fmt.Sprintf("%s: saved %s, requested %s", name, a, b))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("the saved model has different hyperparameters (%s); use another directory", strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// Fit trains the model up to the step budget of its Config (Config.StepsFor), continuing
+// from its current global step.
+func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
+	if err := m.checkSet(trainSet, "training set"); err != nil {
+		return err
+	}
+	if err := m.checkSet(heldOut, "held-out set"); err != nil {
+		return err
+	}
+	cfg := &m.Config
+	if trainSet.N < cfg.BatchSize {
+		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, cfg.BatchSize)
+	}
+	trainer := m.getTrainer()
+
+	// Data stays on the device; GoMLX gathers each batch there.
+	shuffle := mathrand.New(mathrand.NewSource(cfg.Seed + int64(m.GlobalStep())))
+	trainDS, err := m.inMemory(m.trainImages(trainSet), "train")
+	if err != nil {
+		return err
+	}
+	trainDS.Shuffle().BatchSize(cfg.BatchSize, true).Infinite(true).WithRand(shuffle)
+	evalSize := opts.TrainEvalSize
+	if evalSize <= 0 {
+		evalSize = 10_000
+	}
+	trainEvalDS, err := m.evalDataset(trainSet.Subset(min(evalSize, trainSet.N)), "train-eval")
+	if err != nil {
+		return err
+	}
+	heldOutDS, err := m.evalDataset(heldOut, "held-out")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, ds := range []*dataset.InMemoryDataset{trainDS, trainEvalDS, heldOutDS} {
+			ds.FinalizeAll()
+		}
+	}()
+
+	evaluate := func(step int) error {
+		record := Record{Step: step}
+		var err error
+		if record.Train, err = m.evaluateDS(trainEvalDS); err != nil {
+			return err
+		}
+		if record.HeldOut, err = m.evaluateDS(heldOutDS); err != nil {
+			return err
+		}
+		m.History = append(m.History, record)
+		if opts.OnEval != nil {
+			opts.OnEval(record)
+		}
+		if opts.Dir != "" {
+			return m.Save(opts.Dir)
+		}
+		return nil
+	}
+
+	loop := train.NewLoop(trainer)
+	if !opts.Quiet {
+		commandline.AttachProgressBar(loop)
+	}
+	// Stop at the first non-finite loss; the last checkpoint (if any) is left as it was.
+	loop.OnStep("vaekit: finite loss", train.Priority(-100), func(loop *train.Loop, metrics []*tensors.Tensor) error {
+		loss := float64(tensors.ToScalar[float32](metrics[0]))
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			where := ""
+			if opts.Dir != "" {
+				where = fmt.Sprintf("; the last good checkpoint in %s is kept", opts.Dir)
+			}
+			return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep, loss, ErrNotFinite, where)
+		}
+		return nil
+	})
+	if cfg.EvalEvery > 0 {
+		loop.OnStep("vaekit: evaluate", train.Priority(100), func(loop *train.Loop, _ []*tensors.Tensor) error {
+			if step := m.GlobalStep(); step%cfg.EvalEvery == 0 {
+				return evaluate(step)
+			}
+			return nil
+		})
+	}
+
+	if remaining := cfg.StepsFor(trainSet.N) - m.GlobalStep(); remaining > 0 {
+		if _, err := loop.RunSteps(trainDS, remaining); err != nil {
+			return fmt.Errorf("vaekit: training: %w", err)
+		}
+	}
+	if n := len(m.History); n == 0 || m.History[n-1].Step != m.GlobalStep() {
+		return evaluate(m.GlobalStep())
+	}
+	return nil
+}
+
+// Evaluate scores a data set with the model: per-image averages in nats. The
+// reconstruction and KL terms are single-sample Monte Carlo estimates (one z per image).
+func (m *Model) Evaluate(set *data.Set) (Terms, error) {
+	if err := m.checkSet(set, "evaluation set"); err != nil {
+		return Terms{}, err
+	}
+	ds, err := m.evalDataset(set, "eval")
+	if err != nil {
+		return Terms{}, err
+	}
+	defer ds.FinalizeAll()
+	m.getTrainer()
+	return m.evaluateDS(ds)
+}
+
+func (m *Model) evaluateDS(ds *dataset.InMemoryDataset) (Terms, error) {
+	results, err := m.trainer.Eval(ds)
+	if err != nil {
+		return Terms{}, fmt.Errorf("vaekit: evaluating on %s: %w", ds.Name(), err)
+	}
+	values := make([]float64, len(results))
+	for i, t := range results {
+		values[i] = float64(tensors.ToScalar[float32](t))
+	}
+	// Order: the trainer's mean loss, then evalMetrics as listed in getTrainer.
+	return Terms{Loss: values[0], Reconstruction: values[1], KL: values[2], NegELBO: values[3]}, nil
+}
+
+func (m *Model) checkSet(set *data.Set, what string) error {
+	switch {
+	case set == nil:
+		return fmt.Errorf("vaekit: no %s given (nil)", what)
+	case set.N < 1:
+		return fmt.Errorf("vaekit: the %s is empty", what)
+	case set.Height != m.Height || set.Width != m.Width:
+		return fmt.Errorf("vaekit: the %s has %dx%d images, the model expects %dx%d", what, set.Height, set.Width, m.Height, m.Width)
+	case len(set.Images) != set.N*set.Height*set.Width:
+		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.Height*set.Width)
+	}
+	return nil
+}
+
+// trainImages applies static binarisation; dynamic binarisation happens in the graph.
+func (m *Model) trainImages(set *data.Set) *data.Set {
+	if m.Config.Binarize == "static" {
+		return set.Binarized(0.5)
+	}
+	return set
+}
+
+// evalImages binarises for scoring: statically, or for "dynamic" with one fixed,
+// seeded Bernoulli draw, so repeated evaluations see the same pixels.
+func (m *Model) evalImages(set *data.Set) *data.Set {
+	switch m.Config.Binarize {
+	case "static":
+		return set.Binarized(0.5)
+	case "dynamic":
+		out := *set
+		out.Images = make([]float32, len(set.Images))
+		data.BernoulliBinarize(out.Images, set.Images, rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
+		return &out
+	}
+	return set
+}
+
+func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
+	ds, err := m.inMemory(m.evalImages(set), name)
+	if err != nil {
+		return nil, err
+	}
+	ds.BatchSize(m.Config.EvalBatchSize, false)
+	return ds, nil
+}
+
+// inMemory uploads the images to the backend as one [N, pixels] tensor.
+func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
+	images := tensors.FromFlatDataAndDimensions(set.Images, set.N, m.Pixels())
+	ds, err := dataset.InMemoryFromData(m.backend, name, []any{images}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
+	}
+	return ds, nil
+}
