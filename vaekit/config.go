@@ -1,6 +1,8 @@
 package vaekit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -256,6 +258,14 @@ func (c Config) String() string {
 		parts = append(parts, p.name+"="+(&paramFlag{c: &c, name: p.name}).String())
 	}
 	return strings.Join(parts, ";")
+}
+
+// Hash identifies the experiment: two configs with the same settings share it. Notebooks
+// use it to name a model directory, so re-running a cell with the same settings loads the
+// trained model instead of training again.
+func (c Config) Hash() string {
+	sum := sha256.Sum256([]byte(c.String()))
+	return hex.EncodeToString(sum[:6])
 }
 
 // MarshalJSON writes the hyperparameters under their names (the names users type).

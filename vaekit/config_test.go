@@ -98,6 +98,17 @@ func TestConfigFlags(t *testing.T) {
 	}
 }
 
+func TestConfigHash(t *testing.T) {
+	a, b := DefaultConfig(), DefaultConfig()
+	if a.Hash() != b.Hash() || len(a.Hash()) != 12 {
+		t.Errorf("equal configs: hashes %q %q", a.Hash(), b.Hash())
+	}
+	b.KLWeight = 0.5
+	if a.Hash() == b.Hash() {
+		t.Error("a changed setting must change the hash")
+	}
+}
+
 func TestConfigJSON(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.HiddenDims = []int{32, 16}
