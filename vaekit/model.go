@@ -235,6 +235,18 @@ func (m *Model) PriorSamples(n int) [][]float32 {
 	return z
 }
 
+// resetInference drops the inference executors; the next call rebuilds them.
+func (m *Model) resetInference() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, exec := range []*model.Exec{m.encodeExec, m.decodeExec} {
+		if exec != nil {
+			exec.Finalize()
+		}
+	}
+	m.encodeExec, m.decodeExec = nil, nil
+}
+
 // executor builds an inference executor once (the graph is compiled per input shape).
 func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node) (*model.Exec, error) {
 	m.mu.Lock()

@@ -178,6 +178,54 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 }
 
+// Inference used during training (an OnEval callback, as a live plot does) must not leave
+// the model decoding with the weights of that moment once training is over.
+func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := [][]float32{{0.5, -1, 0, 2}}
+	var during [][]float32
+	err = m.Fit(syntheticSet(256, 13), syntheticSet(64, 14), TrainOptions{Quiet: true, OnEval: func(r Record) {
+		if r.Step == 10 {
+			during, err = m.Decode(z)
+		}
+	}})
+	if err != nil || during == nil {
+		t.Fatalf("Fit: %v (decoded during training: %v)", err, during != nil)
+	}
+	after, err := m.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for i := range after[0] {
+		same = same && after[0][i] == during[0][i]
+	}
+	if same {
+		t.Error("after 30 steps the model still decodes exactly as at step 10")
+	}
+	// And it matches a fresh load of the same weights.
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := loaded.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fresh[0] {
+		if fresh[0][i] != after[0][i] {
+			t.Fatalf("pixel %d: trained model %g, its saved copy %g", i, after[0][i], fresh[0][i])
+		}
+	}
+}
+
 func TestResumeContinuesFromCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	trainSet, heldOut := syntheticSet(256, 8), syntheticSet(64, 9)
