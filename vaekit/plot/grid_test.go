@@ -19,7 +19,7 @@ func TestGridPixels(t *testing.T) {
 		t.Fatalf("grid size %v, expected 9x4", b)
 	}
 	want := map[[2]int]uint8{
-		{0, 0}: 255, // padding
+		{0, 0}: 255,          // padding
 		{1, 1}: 0, {3, 2}: 0, // black image corners
 		{5, 1}: 255, {6, 1}: 127, {7, 1}: 0, // ramp 0, 0.5, 1
 		{5, 2}: 255, {6, 2}: 0, {7, 2}: 191, // clipped -3 -> 0, 7 -> 1, 0.25
