@@ -29,5 +29,8 @@ func Display(img image.Image) error {
 		return err
 	}
 	gonbui.DisplayPNG(data)
+	// Wait until GoNB has the picture: a cell program that exits right after displaying
+	// can otherwise have its last output dropped.
+	gonbui.Sync()
 	return nil
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The project's test command (also what CI runs, through .ci/run):
+#
+#   1. scripts/setup.sh                 installs what is missing (seconds when nothing is)
+#   2. gofmt -l                         every Go file of the module's packages is formatted
+#   3. go vet ./...
+#   4. go test ./...                    (VAEKIT_TEST_TIMEOUT, default 30m)
+#   5. scripts/run_notebooks.sh --quick every notebook, small training budgets,
+#                                       into $VAEKIT_OUT/test-notebooks
+#
+# Phases 2-5 all run even when one fails; the summary lists each with its wall time,
+# and the exit status is non-zero if any failed. A failing setup stops at once.
+# VAEKIT_SKIP_NOTEBOOKS=1 skips phase 5.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+T_START=$SECONDS
+results=()
+failed=0
+
+# phase NAME COMMAND...: runs a phase, records its status and wall time.
+phase() {
+  local name="$1"; shift
+  printf '\n########## %s\n' "$name"
+  local t0=$SECONDS status=ok
+  "$@" || status=FAILED
+  results+=("$(printf '%-10s %-7s %5ss' "$name" "$status" "$((SECONDS - t0))")")
+  [ "$status" = ok ] || failed=1
+  [ "$status" = ok ]
+}
+
+summary() {
+  printf '\n########## summary (total %ss)\n' "$((SECONDS - T_START))"
+  printf '  %s\n' "${results[@]}"
+  if [ "$failed" = 0 ]; then echo "test.sh: all passed"; else echo "test.sh: FAILED" >&2; fi
+}
+
+if ! phase setup "${ROOT}/scripts/setup.sh"; then
+  summary
+  exit 1
+fi
+
+# shellcheck source=scripts/env.sh
+source "${ROOT}/scripts/env.sh"
+
+# shellcheck disable=SC2317  # (called through phase)
+check_gofmt() {
+  local files unformatted gofmt_bin list tmpl=""
+  # The Go files of the module's packages (test files and files excluded by build tags
+  # too), not testdata or ignored directories.
+  for list in GoFiles CgoFiles TestGoFiles XTestGoFiles IgnoredGoFiles; do
+    tmpl+="{{range .${list}}}{{\$.Dir}}/{{.}}{{\"\\n\"}}{{end}}"
+  done
+  files="$(go list -e -f "$tmpl" ./...)" || return 1
+  if [ -z "$files" ]; then
+    echo "no Go files"
+    return 0
+  fi
+  # The gofmt of the toolchain go.mod selected (the one on PATH may be older).
+  gofmt_bin="$(go env GOROOT)/bin/gofmt"
+  unformatted="$(printf '%s\n' "$files" | tr '\n' '\0' | xargs -0 "$gofmt_bin" -l)" || return 1
+  if [ -n "$unformatted" ]; then
+    echo "These files need gofmt (run: gofmt -w FILE):"
+    printf '%s\n' "$unformatted" | awk '{print "  " $0}'
+    return 1
+  fi
+  echo "$(printf '%s\n' "$files" | wc -l) files formatted"
+}
+
+phase gofmt check_gofmt || true
+phase vet go vet ./... || true
+phase test go test -timeout "${VAEKIT_TEST_TIMEOUT:-30m}" ./... || true
+if [ "${VAEKIT_SKIP_NOTEBOOKS:-0}" = 1 ]; then
+  results+=("$(printf '%-10s %-7s' notebooks skipped)")
+else
+  phase notebooks "${ROOT}/scripts/run_notebooks.sh" --quick "${VAEKIT_OUT}/test-notebooks" || true
+fi
+
+summary
+exit "$failed"
