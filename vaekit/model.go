@@ -74,12 +74,18 @@ func NewModel(cfg Config) (*Model, error) {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
 	m.sampleRNG = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
-	m.store.SetParams(map[string]any{
-		optimizer.ParamOptimizer:    cfg.Optimizer,
-		optimizer.ParamLearningRate: cfg.LearningRate,
-	})
+	m.setOptimizerParams()
 	m.keepCheckpoints = 3
 	return m, nil
+}
+
+// setOptimizerParams passes the Config's optimizer settings to GoMLX, which reads them
+// from the Store when it builds the training graph.
+func (m *Model) setOptimizerParams() {
+	m.store.SetParams(map[string]any{
+		optimizer.ParamOptimizer:    m.Config.Optimizer,
+		optimizer.ParamLearningRate: m.Config.LearningRate,
+	})
 }
 
 // Pixels is the number of values per image.

@@ -274,6 +274,42 @@ func TestNaNLossStopsTraining(t *testing.T) {
 	}
 }
 
+// A run that diverges stops with an error naming the step, and the model directory keeps
+// the last good checkpoint: loadable, finite, from before the divergence.
+func TestNaNKeepsLastGoodCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	trainSet, heldOut := syntheticSet(256, 15), syntheticSet(64, 16)
+	cfg := smallConfig()
+	cfg.Likelihood = "gaussian"
+	cfg.Steps = 20
+	if _, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Steps, cfg.LearningRate = 40, 1e30
+	_, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
+	if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("expected a non-finite loss error naming the kept checkpoint, got %v", err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GlobalStep() < 20 || m.GlobalStep() >= 40 {
+		t.Errorf("kept checkpoint is from step %d, expected a step in [20, 40)", m.GlobalStep())
+	}
+	images, err := m.Sample(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range images {
+		for _, p := range img {
+			if p != p {
+				t.Fatal("the kept checkpoint decodes to NaN")
+			}
+		}
+	}
+}
+
 func TestFitRejectsBadData(t *testing.T) {
 	m, err := NewModel(smallConfig())
 	if err != nil {
@@ -282,6 +318,8 @@ func TestFitRejectsBadData(t *testing.T) {
 	good := syntheticSet(64, 12)
 	bad := *good
 	bad.Height, bad.Width = 32, 32
+	fashion := syntheticSet(64, 12)
+	fashion.Name = data.FashionMNIST
 	for _, tc := range []struct {
 		train, test *data.Set
 		want        string
@@ -289,6 +327,7 @@ func TestFitRejectsBadData(t *testing.T) {
 		{nil, good, "no training set"},
 		{good, &bad, "held-out set has 32x32 images"},
 		{good.Subset(8), good, "fewer than batch_size=32"},
+		{fashion, good, "training set is fashion-mnist, but the config says dataset=mnist"},
 	} {
 		if err := m.Fit(tc.train, tc.test, TrainOptions{Quiet: true}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Fit: error %v, expected %q", err, tc.want)

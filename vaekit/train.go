@@ -53,7 +53,8 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 		if err := checkResumable(m.Config, cfg); err != nil {
 			return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", opts.Dir, err)
 		}
-		m.Config = cfg.Clone() // Budget settings (steps, epochs...) may change on resume.
+		m.Config = cfg.Clone() // Resumable settings (steps, learning rate...) may change.
+		m.setOptimizerParams()
 	} else if m, err = NewModel(cfg); err != nil {
 		return nil, err
 	}
@@ -63,11 +64,12 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 	return m, nil
 }
 
-// budgetParams may differ between a saved model and a run that resumes it.
-var budgetParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size"}
+// resumableParams may differ between a saved model and a run that resumes it: the
+// training budget and the step size, not what defines the model or its objective.
+var resumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "learning_rate"}
 
 // checkResumable lists the hyperparameters that differ between saved and wanted, other
-// than the training budget.
+// than the resumable ones.
 func checkResumable(saved, wanted Config) error {
 	if err := wanted.Validate(); err != nil {
 		return err
@@ -75,7 +77,7 @@ func checkResumable(saved, wanted Config) error {
 	savedParams, wantedParams := saved.Params(), wanted.Params()
 	var diffs []string
 	for _, name := range ParamNames() {
-		if slices.Contains(budgetParams, name) {
+		if slices.Contains(resumableParams, name) {
 			continue
 		}
 		a, b := fmt.Sprint(savedParams[name]), fmt.Sprint(wantedParams[name])
@@ -152,7 +154,8 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	if !opts.Quiet {
 		commandline.AttachProgressBar(loop)
 	}
-	// Stop at the first non-finite loss; the last checkpoint (if any) is left as it was.
+	// Stop at the first non-finite loss, before the evaluation hook (hooks with lower
+	// priority run first) could checkpoint the broken weights.
 	loop.OnStep("vaekit: finite loss", train.Priority(-100), func(loop *train.Loop, metrics []*tensors.Tensor) error {
 		loss := float64(tensors.ToScalar[float32](metrics[0]))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -160,13 +163,13 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 			if opts.Dir != "" {
 				where = fmt.Sprintf("; the last good checkpoint in %s is kept", opts.Dir)
 			}
-			return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep, loss, ErrNotFinite, where)
+			return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
 		}
 		return nil
 	})
 	if cfg.EvalEvery > 0 {
 		loop.OnStep("vaekit: evaluate", train.Priority(100), func(loop *train.Loop, _ []*tensors.Tensor) error {
-			if step := m.GlobalStep(); step%cfg.EvalEvery == 0 {
+			if step := loop.LoopStep + 1; step%cfg.EvalEvery == 0 { // LoopStep counts from 0.
 				return evaluate(step)
 			}
 			return nil
@@ -224,6 +227,8 @@ func (m *Model) checkSet(set *data.Set, what string) error {
 		return fmt.Errorf("vaekit: the %s is empty", what)
 	case set.Height != m.Height || set.Width != m.Width:
 		return fmt.Errorf("vaekit: the %s has %dx%d images, the model expects %dx%d", what, set.Height, set.Width, m.Height, m.Width)
+	case set.Name != "" && string(set.Name) != m.Config.Dataset:
+		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
 	case len(set.Images) != set.N*set.Height*set.Width:
 		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.Height*set.Width)
 	}
