@@ -1,4 +1,4 @@
-//go:build !noxla && ((linux && (amd64 || arm64)) || (darwin && arm64))
+//go:build !noxla && cgo && ((linux && (amd64 || arm64)) || (darwin && arm64))
 
 package vaekit
 
