@@ -26,7 +26,7 @@ var (
 	backendErr  error
 
 	// xlaPluginsFn lists the installed PJRT plugins (name -> path); nil when vaekit was
-	// built without XLA support (build tag noxla).
+	// built without XLA support (build tag noxla, or CGO_ENABLED=0).
 	xlaPluginsFn func() map[string]string
 )
 
@@ -46,7 +46,7 @@ func BackendConfig() (config, reason string) {
 		}
 		return "go", "no PJRT plugin installed for XLA"
 	}
-	return "go", "built without XLA (noxla)"
+	return "go", "built without XLA (tag noxla, or no cgo)"
 }
 
 // Backend returns the process-wide GoMLX backend, creating it on first use.
