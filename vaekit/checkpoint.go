@@ -222,15 +222,7 @@ func (m *Model) Save(dir string) error {
 
 // initVariables makes sure every model weight exists (they are created lazily, when a
 // graph first uses them), so that a never-trained model saves its initial weights.
-//
-// It does nothing when the weights exist: an inference executor first built while GoMLX's
-// training loop runs (Save is called from a loop hook) was seen to keep reading the
-// weights of that moment after training went on (gomlx v0.28.16, go backend), so
-// executors are only built outside the loop.
 func (m *Model) initVariables() error {
-	if m.store.NumVariables() > 0 && m.GlobalStep() > 0 {
-		return nil
-	}
 	if _, err := m.Reconstruct([][]float32{make([]float32, m.Pixels())}); err != nil {
 		return fmt.Errorf("vaekit: initialising the model's weights: %w", err)
 	}
@@ -267,7 +259,7 @@ func Load(dir string) (*Model, error) {
 	}
 	// Build the graphs once: a checkpoint whose weights do not fit the Config fails here,
 	// with GoMLX's message naming the variable and both shapes.
-	if _, err := m.Reconstruct([][]float32{make([]float32, m.Pixels())}); err != nil {
+	if err := m.initVariables(); err != nil {
 		return nil, fmt.Errorf("vaekit: the checkpoint in %s does not match its config.json: %w", dir, err)
 	}
 	return m, nil

@@ -109,13 +109,36 @@ func (m *Model) elboTerms(scope *model.Scope, x *Node) (recon, kl *Node) {
 	return recon, kl
 }
 
+// graphParamTraining holds, for each graph vaekit builds, whether it trains the model.
+const graphParamTraining = "/vaekit_training"
+
+// beginGraph must open every graph vaekit builds. GoMLX embeds the current values of
+// variables as constants in graphs built outside training on backends that prefer it
+// (the Go backend: Capabilities.PreferConstantsForVariables). vaekit reuses its
+// evaluation and inference executors between training steps, so such a graph would keep
+// scoring the weights it was compiled with, and its metric accumulators would never
+// accumulate. So every graph tells GoMLX it is "training" (variables stay parameters),
+// and the model's own mode is kept in a graph parameter read by isTraining.
+func beginGraph(scope *model.Scope, g *Graph) {
+	model.SetGraphParam(g, graphParamTraining, scope.IsTraining(g))
+	scope.Store().SetTraining(g, true)
+}
+
+// isTraining reports whether g trains the model (see beginGraph).
+func isTraining(g *Graph) bool {
+	v, _ := model.GetGraphParam(g, graphParamTraining)
+	training, _ := v.(bool)
+	return training
+}
+
 // modelFn is the train.ModelFn: predictions are [reconstruction, KL], per example.
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	x := inputs[0]
+	beginGraph(scope, x.Graph())
 	if x.DType() != dtypes.Float32 {
 		x = ConvertDType(x, dtypes.Float32)
 	}
-	if m.Config.Binarize == "dynamic" && scope.IsTraining(x.Graph()) {
+	if m.Config.Binarize == "dynamic" && isTraining(x.Graph()) {
 		// A fresh Bernoulli sample of every pixel at every step (dynamic binarisation).
 		u := scope.RandomUniform(x.Graph(), x.Shape())
 		x = ConvertDType(LessThan(u, x), dtypes.Float32)
@@ -177,6 +200,7 @@ func (m *Model) NumParameters() int {
 // image. For a plain autoencoder, logVar is nil and mean is the code.
 func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error) {
 	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
+		beginGraph(scope, x.Graph())
 		mean, logVar := MLPEncoder(scope, &m.Config, x)
 		if logVar == nil {
 			return []*Node{mean}
@@ -199,6 +223,7 @@ func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error)
 // Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1].
 func (m *Model) Decode(z [][]float32) ([][]float32, error) {
 	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
+		beginGraph(scope, z.Graph())
 		return []*Node{Sigmoid(MLPDecoder(scope, &m.Config, z, m.Pixels()))}
 	})
 	if err != nil {
@@ -239,18 +264,6 @@ func (m *Model) PriorSamples(n int) [][]float32 {
 		}
 	}
 	return z
-}
-
-// resetInference drops the inference executors; the next call rebuilds them.
-func (m *Model) resetInference() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, exec := range []*model.Exec{m.encodeExec, m.decodeExec} {
-		if exec != nil {
-			exec.Finalize()
-		}
-	}
-	m.encodeExec, m.decodeExec = nil, nil
 }
 
 // executor builds an inference executor once (the graph is compiled per input shape).

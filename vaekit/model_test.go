@@ -2,6 +2,8 @@ package vaekit
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -9,8 +11,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/tensors"
+
 	"github.com/vaekit/vaekit/vaekit/data"
 )
+
+func tensorsCopy(m *Model, path string) ([]float32, error) {
+	v := m.store.GetVariable(path)
+	if v == nil {
+		return nil, fmt.Errorf("no variable %s", path)
+	}
+	value, err := v.Value()
+	if err != nil {
+		return nil, err
+	}
+	return tensors.CopyFlatData[float32](value)
+}
+
+func slicesEqual(a, b []float32) bool { return slices.Equal(a, b) }
 
 // syntheticSet makes n 28x28 images: blurry blobs at random places, values in [0,1].
 func syntheticSet(n int, seed uint64) *data.Set {
@@ -223,6 +241,62 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 		if fresh[0][i] != after[0][i] {
 			t.Fatalf("pixel %d: trained model %g, its saved copy %g", i, after[0][i], fresh[0][i])
 		}
+	}
+}
+
+// Inference and evaluation between two training runs must neither freeze training nor
+// read stale weights. (A plain GoMLX exec that reads a variable between updates of
+// another exec was seen to do both with gomlx v0.28.16's go backend.)
+func TestInterleavedInferenceAndTraining(t *testing.T) {
+	trainSet, heldOut := syntheticSet(256, 17), syntheticSet(64, 18)
+	cfg := smallConfig()
+	cfg.Steps = 10
+	m, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := [][]float32{{0.5, -1, 0, 2}}
+	var decoded [][][]float32
+	var weights []float32
+	for _, steps := range []int{10, 20, 30} {
+		m.Config.Steps = steps
+		if err := m.Fit(trainSet, heldOut, TrainOptions{Quiet: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Evaluate(heldOut); err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Decode(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, out)
+		w, err := tensorsCopy(m, "/decoder/logits/dense/biases")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if weights != nil && slicesEqual(w, weights) {
+			t.Fatalf("step %d: the decoder's biases did not change since the previous run", steps)
+		}
+		weights = w
+	}
+	if slicesEqual(decoded[1][0], decoded[2][0]) {
+		t.Error("Decode returns the same image after 10 more training steps")
+	}
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := loaded.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slicesEqual(fresh[0], decoded[2][0]) {
+		t.Error("Decode after training differs from a fresh load of the same weights")
 	}
 }
 

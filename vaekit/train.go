@@ -33,8 +33,7 @@ type TrainOptions struct {
 	TrainEvalSize int
 
 	// OnEval, when set, is called after each evaluation (e.g. to update a live plot).
-	// It runs inside GoMLX's training loop: inference called from here (Decode, Sample...)
-	// sees the weights of its first call until training ends (see Model.resetInference).
+	// It runs inside GoMLX's training loop, between two steps.
 	OnEval func(Record)
 }
 
@@ -177,11 +176,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	}
 
 	if remaining := cfg.StepsFor(trainSet.N) - m.GlobalStep(); remaining > 0 {
-		_, err := loop.RunSteps(trainDS, remaining)
-		// An inference executor first built inside the loop (by an OnEval callback) keeps
-		// the weights of that moment (seen with gomlx v0.28.16's go backend): rebuild them.
-		m.resetInference()
-		if err != nil {
+		if _, err := loop.RunSteps(trainDS, remaining); err != nil {
 			return fmt.Errorf("vaekit: training: %w", err)
 		}
 	}

@@ -62,6 +62,9 @@ func TestShortTrainingRunOnMNIST(t *testing.T) {
 	if m.GlobalStep() != 600 || len(m.History) != 2 || m.History[0].Step != 300 {
 		t.Fatalf("global step %d, history %+v: expected evaluations at 300 and 600", m.GlobalStep(), m.History)
 	}
+	if mid := m.History[0].HeldOut.NegELBO; !(after.HeldOut.NegELBO < mid && mid < before.NegELBO) {
+		t.Errorf("held-out negative ELBO %.1f -> %.1f (step 300) -> %.1f (step 600): expected it to fall", before.NegELBO, mid, after.HeldOut.NegELBO)
+	}
 	if after.HeldOut.NegELBO > 150 {
 		t.Errorf("held-out negative ELBO %.1f nats after 600 steps, expected < 150", after.HeldOut.NegELBO)
 	}
