@@ -3,11 +3,11 @@ package vaekit
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
