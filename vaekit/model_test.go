@@ -245,8 +245,8 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 }
 
 // Inference and evaluation between two training runs must neither freeze training nor
-// read stale weights. (A plain GoMLX exec that reads a variable between updates of
-// another exec was seen to do both with gomlx v0.28.16's go backend.)
+// read stale weights (see beginGraph: GoMLX's go backend bakes variables into graphs
+// built outside training).
 func TestInterleavedInferenceAndTraining(t *testing.T) {
 	trainSet, heldOut := syntheticSet(256, 17), syntheticSet(64, 18)
 	cfg := smallConfig()
