@@ -117,6 +117,22 @@ func TestEncodeDecodeShapes(t *testing.T) {
 	}
 }
 
+// The default network is pytorch/examples' 784-400-20 VAE: count its weights by hand.
+func TestNumParameters(t *testing.T) {
+	m, err := NewModel(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.initVariables(); err != nil {
+		t.Fatal(err)
+	}
+	encoder := 784*400 + 400 + 2*(400*20+20) // hidden layer, mean and log-variance heads
+	decoder := 20*400 + 400 + 400*784 + 784  // hidden layer, logits
+	if got := m.NumParameters(); got != encoder+decoder {
+		t.Errorf("NumParameters() = %d, want %d", got, encoder+decoder)
+	}
+}
+
 func TestAutoencoderModeHasNoKL(t *testing.T) {
 	cfg := smallConfig()
 	cfg.Model = "ae"
