@@ -57,14 +57,7 @@ func TestEvaluateAveragesBatchesAndTracksTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := score(a)
-	dir := t.TempDir()
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loaded := savedCopy(t, m)
 	fresh, err := loaded.Evaluate(a)
 	if err != nil {
 		t.Fatal(err)

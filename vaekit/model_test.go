@@ -30,6 +30,20 @@ func tensorsCopy(m *Model, path string) ([]float32, error) {
 
 func slicesEqual(a, b []float32) bool { return slices.Equal(a, b) }
 
+// savedCopy saves m to a temporary directory and loads it back.
+func savedCopy(t *testing.T, m *Model) *Model {
+	t.Helper()
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loaded
+}
+
 // syntheticSet makes n 28x28 images: blurry blobs at random places, values in [0,1].
 func syntheticSet(n int, seed uint64) *data.Set {
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -241,14 +255,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 		t.Error("after 30 steps the model still decodes exactly as at step 10")
 	}
 	// And it matches a fresh load of the same weights.
-	dir := t.TempDir()
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loaded := savedCopy(t, m)
 	fresh, err := loaded.Decode(z)
 	if err != nil {
 		t.Fatal(err)
@@ -299,14 +306,7 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 	if slicesEqual(decoded[1][0], decoded[2][0]) {
 		t.Error("Decode returns the same image after 10 more training steps")
 	}
-	dir := t.TempDir()
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loaded := savedCopy(t, m)
 	fresh, err := loaded.Decode(z)
 	if err != nil {
 		t.Fatal(err)
