@@ -28,8 +28,6 @@ func tensorsCopy(m *Model, path string) ([]float32, error) {
 	return tensors.CopyFlatData[float32](value)
 }
 
-func slicesEqual(a, b []float32) bool { return slices.Equal(a, b) }
-
 // savedCopy saves m to a temporary directory and loads it back.
 func savedCopy(t *testing.T, m *Model) *Model {
 	t.Helper()
@@ -212,10 +210,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want[0] {
-		if got[0][i] != want[0][i] {
-			t.Fatalf("pixel %d: loaded model decodes %g, original %g", i, got[0][i], want[0][i])
-		}
+	if !slices.Equal(got[0], want[0]) {
+		t.Error("the loaded model decodes differently from the original")
 	}
 	// Only the newest checkpoints are kept, and the staging area is empty.
 	if bases, _ := listCheckpoints(dir); len(bases) != 3 {
@@ -247,11 +243,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same := true
-	for i := range after[0] {
-		same = same && after[0][i] == during[0][i]
-	}
-	if same {
+	if slices.Equal(after[0], during[0]) {
 		t.Error("after 30 steps the model still decodes exactly as at step 10")
 	}
 	// And it matches a fresh load of the same weights.
@@ -260,10 +252,8 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range fresh[0] {
-		if fresh[0][i] != after[0][i] {
-			t.Fatalf("pixel %d: trained model %g, its saved copy %g", i, after[0][i], fresh[0][i])
-		}
+	if !slices.Equal(fresh[0], after[0]) {
+		t.Error("the trained model and its saved copy decode differently")
 	}
 }
 
@@ -298,12 +288,12 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if weights != nil && slicesEqual(w, weights) {
+		if weights != nil && slices.Equal(w, weights) {
 			t.Fatalf("step %d: the decoder's biases did not change since the previous run", steps)
 		}
 		weights = w
 	}
-	if slicesEqual(decoded[1][0], decoded[2][0]) {
+	if slices.Equal(decoded[1][0], decoded[2][0]) {
 		t.Error("Decode returns the same image after 10 more training steps")
 	}
 	loaded := savedCopy(t, m)
@@ -311,7 +301,7 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slicesEqual(fresh[0], decoded[2][0]) {
+	if !slices.Equal(fresh[0], decoded[2][0]) {
 		t.Error("Decode after training differs from a fresh load of the same weights")
 	}
 }
