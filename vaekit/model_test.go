@@ -77,10 +77,7 @@ func TestEncodeDecodeShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := syntheticSet(70, 1) // Not a multiple of EvalBatchSize: exercises padding.
-	images := make([][]float32, set.N)
-	for i := range images {
-		images[i] = set.Image(i)
-	}
+	images := set.ImageSlices(0)
 	mean, logVar, err := m.Encode(images)
 	if err != nil {
 		t.Fatal(err)

@@ -98,6 +98,19 @@ func (s *Set) Image(i int) []float32 {
 	return s.Images[i*size : (i+1)*size : (i+1)*size]
 }
 
+// ImageSlices returns the first n images (all when n <= 0 or n > N) as slice views, the
+// form vaekit.Model's methods take.
+func (s *Set) ImageSlices(n int) [][]float32 {
+	if n <= 0 || n > s.N {
+		n = s.N
+	}
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = s.Image(i)
+	}
+	return out
+}
+
 // Subset returns the first n examples, sharing memory with s; n is clamped
 // to [0, N] so quick modes can ask for "at most n".
 func (s *Set) Subset(n int) *Set {

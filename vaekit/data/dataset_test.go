@@ -50,6 +50,13 @@ func TestImageSubsetClassNames(t *testing.T) {
 		t.Errorf("Image(2)[0] = %v, want %v", img[0], want)
 	}
 
+	if list := s.ImageSlices(2); len(list) != 2 || &list[1][0] != &s.Images[784] || len(list[1]) != 784 {
+		t.Errorf("ImageSlices(2): %d images, not views of the set", len(list))
+	}
+	if all := s.ImageSlices(0); len(all) != 5 || &all[4][783] != &s.Images[5*784-1] {
+		t.Errorf("ImageSlices(0) should return all 5 images, got %d", len(all))
+	}
+
 	sub := s.Subset(3)
 	if sub.N != 3 || len(sub.Images) != 3*784 || len(sub.Labels) != 3 || sub.Source != s.Source {
 		t.Errorf("Subset(3): N=%d, %d pixels, %d labels", sub.N, len(sub.Images), len(sub.Labels))
