@@ -25,13 +25,30 @@ import (
 // The defaults reproduce pytorch/examples vae/main.py: MNIST, 784-400-20 with ReLU,
 // Bernoulli likelihood, Adam at 1e-3, batch 128, 10 epochs.
 type Config struct {
-	Model         string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
-	Dataset       string  // "mnist" or "fashion-mnist".
-	LatentDim     int     // Size of z.
-	HiddenDims    []int   // Encoder hidden layer sizes; the decoder mirrors them.
-	Activation    string  // Hidden activation: "relu", "tanh", "leaky_relu" or "sigmoid".
-	KLWeight      float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
-	Likelihood    string  // p(x|z): "bernoulli" (logits) or "gaussian" (unit variance, mean sigmoid(logits)).
+	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
+	Dataset      string  // "mnist" or "fashion-mnist".
+	Architecture string  // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
+	LatentDim    int     // Size of z.
+	HiddenDims   []int   // MLP: encoder hidden layer sizes; the decoder mirrors them.
+	Activation   string  // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
+	Dropout      float64 // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
+
+	// Convolutional architecture (Architecture == "conv"); see ConvEncoder and ConvDecoder.
+	ConvFilters   int   // Filters of every convolution.
+	ConvKernel    int   // Kernel size (square) of every convolution.
+	ConvStrides   []int // Encoder: one convolution per stride, 'same' padding.
+	DeconvStrides []int // Decoder: one transposed convolution per stride, 'same' padding.
+	ConvDense     int   // Decoder: width of the dense layer between z and the initial feature map.
+
+	Posterior string // How the encoder outputs sigma: "log_var" (log sigma^2) or "log_std" (log sigma = 0.5 * dense).
+
+	// The objective: Reconstruction + KLWeight(step) * KL.
+	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
+	KLReduction    string  // "sum" over latent dimensions (the ELBO) or "mean" (one tutorial's averaged KL).
+	KLWeight       float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
+	KLWarmupSteps  int     // Linear KL warm-up: beta grows from 0 to KLWeight over this many steps (0: off).
+	FreeBits       float64 // Free bits: per-dimension floor, in nats, on the batch-averaged KL (0: off).
+
 	Binarize      string  // "none", "static" (threshold 0.5) or "dynamic" (Bernoulli resample per batch).
 	Optimizer     string  // "adam" or "rmsprop".
 	LearningRate  float64 // Optimizer learning rate.
@@ -46,33 +63,47 @@ type Config struct {
 // DefaultConfig returns the defaults described on Config.
 func DefaultConfig() Config {
 	return Config{
-		Model:         "vae",
-		Dataset:       "mnist",
-		LatentDim:     20,
-		HiddenDims:    []int{400},
-		Activation:    "relu",
-		KLWeight:      1.0,
-		Likelihood:    "bernoulli",
-		Binarize:      "none",
-		Optimizer:     "adam",
-		LearningRate:  1e-3,
-		BatchSize:     128,
-		Steps:         0,
-		Epochs:        10,
-		EvalEvery:     500,
-		EvalBatchSize: 1000,
-		Seed:          1,
+		Model:          "vae",
+		Dataset:        "mnist",
+		Architecture:   "mlp",
+		LatentDim:      20,
+		HiddenDims:     []int{400},
+		Activation:     "relu",
+		Dropout:        0,
+		ConvFilters:    64,
+		ConvKernel:     4,
+		ConvStrides:    []int{2, 2, 1},
+		DeconvStrides:  []int{2, 1, 1},
+		ConvDense:      24,
+		Posterior:      "log_var",
+		Reconstruction: "bernoulli",
+		KLReduction:    "sum",
+		KLWeight:       1.0,
+		KLWarmupSteps:  0,
+		FreeBits:       0,
+		Binarize:       "none",
+		Optimizer:      "adam",
+		LearningRate:   1e-3,
+		BatchSize:      128,
+		Steps:          0,
+		Epochs:         10,
+		EvalEvery:      500,
+		EvalBatchSize:  1000,
+		Seed:           1,
 	}
 }
 
 // Known values of the string hyperparameters.
 var (
-	KnownModels       = []string{"vae", "ae"}
-	KnownDatasets     = []string{"mnist", "fashion-mnist"}
-	KnownActivations  = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
-	KnownLikelihoods  = []string{"bernoulli", "gaussian"}
-	KnownBinarization = []string{"none", "static", "dynamic"}
-	KnownOptimizers   = []string{"adam", "rmsprop"}
+	KnownModels          = []string{"vae", "ae"}
+	KnownDatasets        = []string{"mnist", "fashion-mnist"}
+	KnownArchitectures   = []string{"mlp", "conv"}
+	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
+	KnownPosteriors      = []string{"log_var", "log_std"}
+	KnownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
+	KnownKLReductions    = []string{"sum", "mean"}
+	KnownBinarization    = []string{"none", "static", "dynamic"}
+	KnownOptimizers      = []string{"adam", "rmsprop"}
 )
 
 // param names one hyperparameter: the name used by Set, flags and saved files.
@@ -86,11 +117,22 @@ func (c *Config) params() []param {
 	return []param{
 		{"model", "model kind: " + strings.Join(KnownModels, " | "), &c.Model},
 		{"dataset", "data set: " + strings.Join(KnownDatasets, " | "), &c.Dataset},
+		{"architecture", "network: " + strings.Join(KnownArchitectures, " | "), &c.Architecture},
 		{"latent_dim", "size of the latent code z", &c.LatentDim},
-		{"hidden_dims", "encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
+		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
 		{"activation", "hidden activation: " + strings.Join(KnownActivations, " | "), &c.Activation},
+		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout},
+		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters},
+		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel},
+		{"conv_strides", "conv: encoder convolution strides, one layer each, comma separated", &c.ConvStrides},
+		{"deconv_strides", "conv: decoder transposed-convolution strides, one layer each", &c.DeconvStrides},
+		{"conv_dense", "conv: width of the decoder's first dense layer", &c.ConvDense},
+		{"posterior", "encoder output for sigma: " + strings.Join(KnownPosteriors, " | "), &c.Posterior},
+		{"reconstruction", "reconstruction term: " + strings.Join(KnownReconstructions, " | "), &c.Reconstruction},
+		{"kl_reduction", "KL over latent dimensions: " + strings.Join(KnownKLReductions, " | "), &c.KLReduction},
 		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight},
-		{"likelihood", "reconstruction likelihood: " + strings.Join(KnownLikelihoods, " | "), &c.Likelihood},
+		{"kl_warmup_steps", "steps over which beta grows linearly from 0 to kl_weight (0 = off)", &c.KLWarmupSteps},
+		{"free_bits", "per-dimension floor in nats on the batch-averaged KL (0 = off)", &c.FreeBits},
 		{"binarize", "pixel binarisation: " + strings.Join(KnownBinarization, " | "), &c.Binarize},
 		{"optimizer", "optimizer: " + strings.Join(KnownOptimizers, " | "), &c.Optimizer},
 		{"learning_rate", "optimizer learning rate", &c.LearningRate},
@@ -150,6 +192,8 @@ func (c *Config) Set(settings string) error {
 // Clone returns a deep copy.
 func (c Config) Clone() Config {
 	c.HiddenDims = slices.Clone(c.HiddenDims)
+	c.ConvStrides = slices.Clone(c.ConvStrides)
+	c.DeconvStrides = slices.Clone(c.DeconvStrides)
 	return c
 }
 
@@ -198,8 +242,11 @@ func (c *Config) Validate() error {
 	}
 	oneOf("model", c.Model, KnownModels)
 	oneOf("dataset", c.Dataset, KnownDatasets)
+	oneOf("architecture", c.Architecture, KnownArchitectures)
 	oneOf("activation", c.Activation, KnownActivations)
-	oneOf("likelihood", c.Likelihood, KnownLikelihoods)
+	oneOf("posterior", c.Posterior, KnownPosteriors)
+	oneOf("reconstruction", c.Reconstruction, KnownReconstructions)
+	oneOf("kl_reduction", c.KLReduction, KnownKLReductions)
 	oneOf("binarize", c.Binarize, KnownBinarization)
 	oneOf("optimizer", c.Optimizer, KnownOptimizers)
 	if c.LatentDim < 1 {
@@ -212,6 +259,21 @@ func (c *Config) Validate() error {
 	}
 	if c.KLWeight < 0 || c.KLWeight != c.KLWeight {
 		bad("kl_weight=%g: expected a number >= 0", c.KLWeight)
+	}
+	if c.KLWarmupSteps < 0 {
+		bad("kl_warmup_steps=%d: expected >= 0", c.KLWarmupSteps)
+	}
+	if !(c.FreeBits >= 0) {
+		bad("free_bits=%g: expected a number of nats >= 0", c.FreeBits)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		bad("dropout=%g: expected a rate in [0, 1)", c.Dropout)
+	}
+	if c.Model == "ae" && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
+		bad("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
+	}
+	if c.Architecture == "conv" {
+		c.validateConv(bad)
 	}
 	if !(c.LearningRate > 0) {
 		bad("learning_rate=%g: expected > 0", c.LearningRate)
@@ -237,6 +299,35 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("vaekit: invalid config: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// validateConv checks the convolutional architecture's settings against the image size:
+// the encoder's strides must divide it, and the decoder must end at a size that its final
+// dense layer can map to pixels.
+func (c *Config) validateConv(bad func(string, ...any)) {
+	if c.ConvFilters < 1 {
+		bad("conv_filters=%d: expected >= 1", c.ConvFilters)
+	}
+	if c.ConvKernel < 1 {
+		bad("conv_kernel=%d: expected >= 1", c.ConvKernel)
+	}
+	if c.ConvDense < 1 {
+		bad("conv_dense=%d: expected >= 1", c.ConvDense)
+	}
+	for name, strides := range map[string][]int{"conv_strides": c.ConvStrides, "deconv_strides": c.DeconvStrides} {
+		if len(strides) == 0 {
+			bad("%s is empty: expected at least one layer", name)
+		}
+		for i, s := range strides {
+			if s < 1 || s > max(c.ConvKernel, 1) {
+				bad("%s[%d]=%d: expected a stride between 1 and conv_kernel=%d", name, i, s, c.ConvKernel)
+			}
+		}
+	}
+	height, _ := imageSize(c.Dataset)
+	if len(c.ConvStrides) > 0 && convOutputSize(height, c.ConvStrides) < 2 {
+		bad("conv_strides=%v: the encoder shrinks %dx%d images to 1x1; expected fewer or smaller strides", c.ConvStrides, height, height)
+	}
 }
 
 // StepsFor returns the number of training steps for a training set of n examples.
@@ -282,6 +373,12 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	byName := map[string]any{}
 	for _, p := range next.params() {
 		byName[p.name] = p.ptr
+	}
+	if v, ok := raw["likelihood"]; ok { // vaekit 0.1 called the reconstruction term "likelihood".
+		if _, both := raw["reconstruction"]; !both {
+			raw["reconstruction"] = v
+		}
+		delete(raw, "likelihood")
 	}
 	for name, value := range raw {
 		ptr, ok := byName[name]

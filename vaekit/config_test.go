@@ -48,7 +48,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ settings, want string }{
 		{"latent_dim=0", "latent_dim=0: expected >= 1"},
 		{"kl_weight=-1", "kl_weight=-1: expected a number >= 0"},
-		{"likelihood=poisson", `likelihood="poisson": expected one of bernoulli, gaussian`},
+		{"reconstruction=poisson", `reconstruction="poisson": expected one of bernoulli, bernoulli_mean, gaussian, sse`},
 		{"optimizer=sgd", "optimizer"},
 		{"activation=swish", "activation"},
 		{"model=gan", "model"},
@@ -60,6 +60,17 @@ func TestConfigErrors(t *testing.T) {
 		{"latent_size=3", `latent_size`},
 		{"latent_dim=two", `"two"`},
 		{"latent_dim", "param>=<value>"},
+		{"architecture=resnet", `architecture="resnet": expected one of mlp, conv`},
+		{"posterior=log_scale", `posterior="log_scale"`},
+		{"kl_reduction=max", `kl_reduction="max"`},
+		{"dropout=1", "dropout=1: expected a rate in [0, 1)"},
+		{"free_bits=-0.5", "free_bits=-0.5"},
+		{"kl_warmup_steps=-3", "kl_warmup_steps=-3"},
+		{"model=ae;free_bits=1", "model=ae has no KL term"},
+		{"architecture=conv;conv_strides=2,2,2,2,2", "shrinks 28x28 images to 1x1"},
+		{"architecture=conv;conv_kernel=2;conv_strides=3", "conv_strides[0]=3: expected a stride between 1 and conv_kernel=2"},
+		{"architecture=conv;deconv_strides=0", "deconv_strides[0]=0"},
+		{"architecture=conv;conv_filters=0", "conv_filters=0"},
 	} {
 		cfg := DefaultConfig()
 		err := cfg.Set(tc.settings)
@@ -84,10 +95,10 @@ func TestConfigFlags(t *testing.T) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg.RegisterFlags(fs)
-	if err := fs.Parse([]string{"--kl_weight=3", "--latent_dim=2", "-set=epochs=5;likelihood=gaussian"}); err != nil {
+	if err := fs.Parse([]string{"--kl_weight=3", "--latent_dim=2", "-set=epochs=5;reconstruction=gaussian"}); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.KLWeight != 3 || cfg.LatentDim != 2 || cfg.Epochs != 5 || cfg.Likelihood != "gaussian" {
+	if cfg.KLWeight != 3 || cfg.LatentDim != 2 || cfg.Epochs != 5 || cfg.Reconstruction != "gaussian" {
 		t.Errorf("flags not applied: %s", cfg)
 	}
 	if err := fs.Parse([]string{"--latent_dim=-1"}); err == nil || !strings.Contains(err.Error(), "latent_dim=-1") {

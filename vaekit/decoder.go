@@ -9,17 +9,60 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// MLPDecoder is the generative model p(x|z): the encoder's hidden sizes in reverse, then
-// a linear layer to one logit per pixel. z has shape [batch, latent]; the result
-// [batch, pixels]. Logits (not probabilities) keep the Bernoulli loss numerically stable;
-// sigmoid(logits) is the decoded image.
-func MLPDecoder(scope *model.Scope, cfg *Config, z *Node, pixels int) (logits *Node) {
+// Decoder is the generative model p(x|z), built from the Config's architecture: z
+// [batch, latent] -> one logit per pixel, [batch, height*width]. Logits (not
+// probabilities) keep the Bernoulli loss numerically stable; sigmoid(logits) is the
+// decoded image.
+func Decoder(scope *model.Scope, cfg *Config, z *Node, height, width int) (logits *Node) {
 	if z.Rank() != 2 || z.Shape().Dimensions[1] != cfg.LatentDim {
-		exceptions.Panicf("vaekit.MLPDecoder: expected z of shape [batch, %d], got %s", cfg.LatentDim, z.Shape())
+		exceptions.Panicf("vaekit.Decoder: expected z of shape [batch, %d], got %s", cfg.LatentDim, z.Shape())
 	}
 	scope = scope.In("decoder")
-	hidden := slices.Clone(cfg.HiddenDims)
-	slices.Reverse(hidden)
-	h := mlpHidden(scope, cfg, z, hidden)
-	return layers.DenseWithBias(scope.In("logits"), h, pixels)
+	var h *Node
+	switch cfg.Architecture {
+	case "mlp":
+		hidden := slices.Clone(cfg.HiddenDims)
+		slices.Reverse(hidden) // The encoder's layers in reverse.
+		h = denseLayers(scope, cfg, z, hidden)
+	case "conv":
+		h = deconvFeatures(scope, cfg, z, height, width)
+	default:
+		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
+	}
+	return layers.DenseWithBias(scope.In("logits"), h, height*width)
+}
+
+// MLPDecoder is the decoder of the paper's appendix C.2: the encoder's hidden sizes in
+// reverse, then one logit per pixel. z: [batch, latent]; result [batch, pixels].
+func MLPDecoder(scope *model.Scope, cfg *Config, z *Node, pixels int) (logits *Node) {
+	mlp := cfg.Clone()
+	mlp.Architecture = "mlp"
+	return Decoder(scope, &mlp, z, 1, pixels)
+}
+
+// deconvFeatures is the convolutional decoder body of the TensorFlow tutorial: dense
+// layers of cfg.ConvDense and s*s units (activation each), reshaped to an s x s x 1 map,
+// where s is the encoder's output size (7 for 28x28 images and strides 2, 2, 1); then one
+// ConvTranspose2D with ReLU per stride in cfg.DeconvStrides, with dropout after all but
+// the last (as in the original); flattened for the final dense layer to pixels.
+func deconvFeatures(scope *model.Scope, cfg *Config, z *Node, height, width int) *Node {
+	batch := z.Shape().Dimensions[0]
+	sh, sw := convOutputSize(height, cfg.ConvStrides), convOutputSize(width, cfg.ConvStrides)
+	h := denseLayers(scope, cfg.withoutDropout(), z, []int{cfg.ConvDense, sh * sw})
+	h = Reshape(h, batch, sh, sw, 1)
+	for i, stride := range cfg.DeconvStrides {
+		h = ConvTranspose2D(scope.In("deconv_%d", i), h, cfg.ConvFilters, cfg.ConvKernel, stride)
+		h = Activate("relu", h)
+		if i < len(cfg.DeconvStrides)-1 {
+			h = Dropout(scope, h, cfg.Dropout)
+		}
+	}
+	return Reshape(h, batch, -1)
+}
+
+// withoutDropout is cfg with dropout off (the tutorial's decoder has none on its dense layers).
+func (c *Config) withoutDropout() *Config {
+	next := c.Clone()
+	next.Dropout = 0
+	return &next
 }

@@ -43,23 +43,90 @@ func BernoulliNLL(x, logits *Node) *Node {
 	return ReduceSum(Sub(Softplus(logits), Mul(x, logits)), -1)
 }
 
-// GaussianNLL is -log N(x; mean, I) in nats per example with mean = sigmoid(logits):
-// 1/2 * sum (x - mean)^2 + D/2 * log(2 pi). Unit variance makes it the sum of squares up
-// to constants, while staying a proper log-likelihood, so the ELBO is comparable in nats.
-func GaussianNLL(x, logits *Node) *Node {
+// GaussianNLL is -log N(x; mean, variance*I) in nats per example with mean =
+// sigmoid(logits): sum (x - mean)^2 / (2 variance) + D/2 * log(2 pi variance).
+func GaussianNLL(x, logits *Node, variance float64) *Node {
 	pixels := x.Shape().Dimensions[x.Rank()-1]
-	sse := ReduceSum(Square(Sub(x, Sigmoid(logits))), -1)
-	return AddScalar(MulScalar(sse, 0.5), 0.5*float64(pixels)*math.Log(2*math.Pi))
+	sse := SumSquaredError(x, logits)
+	return AddScalar(MulScalar(sse, 0.5/variance), 0.5*float64(pixels)*math.Log(2*math.Pi*variance))
 }
 
-// ReconstructionNLL dispatches on the likelihood name ("bernoulli" or "gaussian").
-func ReconstructionNLL(likelihood string, x, logits *Node) *Node {
-	switch likelihood {
+// SumSquaredError is sum over pixels of (x - sigmoid(logits))^2, per example: [batch].
+func SumSquaredError(x, logits *Node) *Node {
+	return ReduceSum(Square(Sub(x, Sigmoid(logits))), -1)
+}
+
+// ReconstructionTerms returns, per example, the reconstruction term the Config trains on
+// (objective) and the negative log-likelihood -log p(x|z) in nats that it corresponds to
+// (nll), used for the ELBO and IWAE bounds so that every model is scored in nats:
+//
+//   - "bernoulli": Bernoulli NLL summed over pixels (pytorch/examples, Kingma & Welling).
+//     The objective is the NLL.
+//   - "bernoulli_mean": the same likelihood, but the objective is the per-pixel mean of
+//     the cross-entropy (one tutorial's tf.reduce_mean); nll = D * objective.
+//   - "gaussian": unit-variance Gaussian NLL: 1/2 SSE + D/2 log(2 pi).
+//   - "sse": the plain sum of squared errors (the TensorFlow conv tutorial and the
+//     PyTorch AE-vs-VAE one). Alone it is the NLL of a Gaussian with variance 1/2 up to
+//     the constant D/2 log(pi), which nll includes.
+func ReconstructionTerms(name string, x, logits *Node) (objective, nll *Node) {
+	pixels := float64(x.Shape().Dimensions[x.Rank()-1])
+	switch name {
 	case "bernoulli":
-		return BernoulliNLL(x, logits)
+		nll = BernoulliNLL(x, logits)
+		return nll, nll
+	case "bernoulli_mean":
+		nll = BernoulliNLL(x, logits)
+		return MulScalar(nll, 1/pixels), nll
 	case "gaussian":
-		return GaussianNLL(x, logits)
+		nll = GaussianNLL(x, logits, 1)
+		return nll, nll
+	case "sse":
+		objective = SumSquaredError(x, logits)
+		return objective, AddScalar(objective, 0.5*pixels*math.Log(math.Pi))
 	}
-	exceptions.Panicf("vaekit: unknown likelihood %q, expected one of %v", likelihood, KnownLikelihoods)
+	exceptions.Panicf("vaekit: unknown reconstruction %q, expected one of %v", name, KnownReconstructions)
+	return nil, nil
+}
+
+// KLWarmupFactor is the fraction of the KL weight used at training step t (counting from
+// 1) under a linear warm-up of n steps: min(1, t/n); 1 when n is 0 (no warm-up).
+// Bowman et al. (2016) and Sønderby et al. (2016) anneal the KL weight this way so the
+// decoder learns to use z before the KL term pushes the posterior onto the prior.
+func KLWarmupFactor(t, n int) float64 {
+	if n <= 0 {
+		return 1
+	}
+	return min(1, float64(t)/float64(n))
+}
+
+// klWarmupFactorGraph is KLWarmupFactor inside a graph, for a step count t (int64 scalar).
+func klWarmupFactorGraph(t *Node, n int, dtypeOf *Node) *Node {
+	g := t.Graph()
+	if n <= 0 {
+		return ScalarOne(g, dtypeOf.DType())
+	}
+	ratio := DivScalar(ConvertDType(t, dtypeOf.DType()), float64(n))
+	return Min(ratio, ScalarOne(g, dtypeOf.DType()))
+}
+
+// KLObjective is the KL term of the training objective for a batch, from the per-example,
+// per-dimension KL [batch, latent]: the batch mean of the KL summed over dimensions
+// (reduction "sum", the ELBO) or averaged over them ("mean").
+//
+// With freeBits > 0 each dimension's batch-averaged KL is floored at freeBits nats
+// (Kingma et al. 2016, "free bits", eq. 15): a dimension below the floor contributes the
+// constant floor, with zero gradient, so the optimizer stops squeezing it onto the prior.
+func KLObjective(klPerDim *Node, reduction string, freeBits float64) *Node {
+	perDim := ReduceMean(klPerDim, 0) // [latent]: batch-averaged KL of each dimension.
+	if freeBits > 0 {
+		perDim = Max(perDim, Scalar(klPerDim.Graph(), klPerDim.DType(), freeBits))
+	}
+	switch reduction {
+	case "sum":
+		return ReduceAllSum(perDim)
+	case "mean":
+		return ReduceAllMean(perDim)
+	}
+	exceptions.Panicf("vaekit: unknown kl_reduction %q, expected one of %v", reduction, KnownKLReductions)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -68,18 +69,116 @@ func TestBernoulliNLLStable(t *testing.T) {
 	}
 }
 
-func TestGaussianNLL(t *testing.T) {
-	x := [][]float32{{0, 1, 0.25}}
-	logits := [][]float32{{0, 0, 2}}
-	got := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(t), GaussianNLL, x, logits))
-	var want float64
-	for j := range x[0] {
-		mu := 1 / (1 + math.Exp(-float64(logits[0][j])))
-		d := float64(x[0][j]) - mu
-		want += 0.5*d*d + 0.5*math.Log(2*math.Pi)
+// Each reconstruction term against a hand computation from its definition.
+func TestReconstructionTerms(t *testing.T) {
+	x := []float64{0, 1, 0.25}
+	logits := []float64{0, -1, 2}
+	var bce, sse float64
+	for j := range x {
+		p := 1 / (1 + math.Exp(-logits[j]))
+		bce += -(x[j]*math.Log(p) + (1-x[j])*math.Log(1-p))
+		sse += (x[j] - p) * (x[j] - p)
 	}
-	if math.Abs(float64(got[0])-want) > 1e-5 {
-		t.Errorf("GaussianNLL = %.6f, want %.6f", got[0], want)
+	d := float64(len(x))
+	tests := []struct {
+		name                string
+		wantObjective, want float64
+	}{
+		{"bernoulli", bce, bce},
+		{"bernoulli_mean", bce / d, bce},
+		{"gaussian", 0.5*sse + 0.5*d*math.Log(2*math.Pi), 0.5*sse + 0.5*d*math.Log(2*math.Pi)},
+		// SSE is the NLL of a Gaussian of variance 1/2, less its constant D/2 log(pi).
+		{"sse", sse, sse + 0.5*d*math.Log(math.Pi)},
+	}
+	xs := [][]float32{{0, 1, 0.25}}
+	ls := [][]float32{{0, -1, 2}}
+	for _, tc := range tests {
+		outs := MustExecOnceN(testBackend(t), func(x, logits *Node) []*Node {
+			objective, nll := ReconstructionTerms(tc.name, x, logits)
+			return []*Node{objective, nll}
+		}, xs, ls)
+		gotObjective := tensors.MustCopyFlatData[float32](outs[0])[0]
+		gotNLL := tensors.MustCopyFlatData[float32](outs[1])[0]
+		if math.Abs(float64(gotObjective)-tc.wantObjective) > 1e-5 || math.Abs(float64(gotNLL)-tc.want) > 1e-5 {
+			t.Errorf("%s: objective %.6f, nll %.6f; want %.6f, %.6f", tc.name, gotObjective, gotNLL, tc.wantObjective, tc.want)
+		}
+	}
+	// The sse term's nll must be exactly GaussianNLL with variance 1/2.
+	half := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(t), func(x, logits *Node) *Node {
+		return GaussianNLL(x, logits, 0.5)
+	}, xs, ls))[0]
+	if want := sse + 0.5*d*math.Log(math.Pi); math.Abs(float64(half)-want) > 1e-5 {
+		t.Errorf("GaussianNLL(variance 1/2) = %.6f, want %.6f", half, want)
+	}
+}
+
+func TestKLWarmupFactor(t *testing.T) {
+	for _, tc := range []struct {
+		step, n int
+		want    float64
+	}{{1, 0, 1}, {0, 100, 0}, {1, 100, 0.01}, {50, 100, 0.5}, {100, 100, 1}, {5000, 100, 1}, {3, 4, 0.75}} {
+		if got := KLWarmupFactor(tc.step, tc.n); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("KLWarmupFactor(%d, %d) = %g, want %g", tc.step, tc.n, got, tc.want)
+		}
+		// The graph version used in training agrees.
+		got := tensors.ToScalar[float32](MustExecOnce(testBackend(t), func(step *Node) *Node {
+			return klWarmupFactorGraph(step, tc.n, ConvertDType(step, dtypes.Float32))
+		}, int64(tc.step)))
+		if math.Abs(float64(got)-tc.want) > 1e-6 {
+			t.Errorf("klWarmupFactorGraph(%d, %d) = %g, want %g", tc.step, tc.n, got, tc.want)
+		}
+	}
+}
+
+// KLObjective: batch mean of the summed (or averaged) KL; free bits floor each dimension's
+// batch mean, and a dimension below the floor gets exactly zero gradient.
+func TestKLObjectiveAndFreeBits(t *testing.T) {
+	// Two examples, three dimensions. Batch-mean KL per dimension from the closed form.
+	means := [][]float32{{0.1, 2, 0.8}, {-0.1, 1, 0.5}}
+	logVars := [][]float32{{0, -1, -0.2}, {0, 0.5, -0.2}}
+	perDim := make([]float64, 3)
+	for i := range means {
+		for j := range perDim {
+			mu, lv := float64(means[i][j]), float64(logVars[i][j])
+			perDim[j] += -0.5 * (1 + lv - mu*mu - math.Exp(lv)) / 2
+		}
+	}
+	const floor = 0.1 // Dimension 0 (KL 0.005) is below it; 1 and 2 are above.
+	if !(perDim[0] < floor && perDim[1] > floor && perDim[2] > floor) {
+		t.Fatalf("test data: per-dimension KL %v does not straddle the floor %g", perDim, floor)
+	}
+	for _, tc := range []struct {
+		reduction string
+		freeBits  float64
+		want      float64
+	}{
+		{"sum", 0, perDim[0] + perDim[1] + perDim[2]},
+		{"mean", 0, (perDim[0] + perDim[1] + perDim[2]) / 3},
+		{"sum", floor, floor + perDim[1] + perDim[2]},
+	} {
+		outs := MustExecOnceN(testBackend(t), func(mean, logVar *Node) []*Node {
+			kl := KLObjective(KLPerDimension(mean, logVar), tc.reduction, tc.freeBits)
+			grads := Gradient(kl, mean, logVar)
+			return []*Node{kl, grads[0], grads[1]}
+		}, means, logVars)
+		got := float64(tensors.ToScalar[float32](outs[0]))
+		if math.Abs(got-tc.want) > 1e-5 {
+			t.Errorf("KLObjective(%s, free bits %g) = %.6f, want %.6f", tc.reduction, tc.freeBits, got, tc.want)
+		}
+		gradMean := tensors.MustCopyFlatData[float32](outs[1])
+		gradLogVar := tensors.MustCopyFlatData[float32](outs[2])
+		for i := range 2 {
+			for j := range 3 {
+				floored := tc.freeBits > 0 && perDim[j] < tc.freeBits
+				gm, gl := gradMean[i*3+j], gradLogVar[i*3+j]
+				if floored && (gm != 0 || gl != 0) {
+					t.Errorf("free bits %g: dimension %d is below the floor but has gradient (%g, %g)", tc.freeBits, j, gm, gl)
+				}
+				if !floored && j == 1 && gm == 0 {
+					t.Errorf("%s, free bits %g: dimension %d above the floor has no gradient", tc.reduction, tc.freeBits, j)
+				}
+			}
+		}
 	}
 }
 

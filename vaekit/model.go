@@ -39,7 +39,7 @@ type Model struct {
 
 // Terms are per-image averages, in nats, of the quantities a VAE trades off.
 type Terms struct {
-	Loss           float64 `json:"loss"`           // The training objective: Reconstruction + KLWeight * KL.
+	Loss           float64 `json:"loss"`           // The training objective as configured (reconstruction term + beta * KL term).
 	Reconstruction float64 `json:"reconstruction"` // -E_q[log p(x|z)].
 	KL             float64 `json:"kl"`             // KL(q(z|x) || p(z)).
 	NegELBO        float64 `json:"neg_elbo"`       // Reconstruction + KL: the negative ELBO, an upper bound on -log p(x).
@@ -82,31 +82,56 @@ func NewModel(cfg Config) (*Model, error) {
 // setOptimizerParams passes the Config's optimizer settings to GoMLX, which reads them
 // from the Store when it builds the training graph.
 func (m *Model) setOptimizerParams() {
-	m.store.SetParams(map[string]any{
+	params := map[string]any{
 		optimizer.ParamOptimizer:    m.Config.Optimizer,
 		optimizer.ParamLearningRate: m.Config.LearningRate,
-	})
+	}
+	if m.Config.Optimizer == "rmsprop" {
+		// The decay of the squared-gradient average: TensorFlow's and Keras's default
+		// (GoMLX's RMSProp reuses Adam's second moment, whose default is 0.999).
+		params[optimizer.ParamAdamBeta2] = 0.9
+	}
+	m.store.SetParams(params)
 }
 
 // Pixels is the number of values per image.
 func (m *Model) Pixels() int { return m.Height * m.Width }
 
-// elboTerms is the model of Kingma & Welling (2014), one batch at a time: encode x, draw
-// z with the reparameterisation trick, decode, and score. It returns the per-example
-// reconstruction term -log p(x|z) and KL(q(z|x) || p(z)), both [batch], in nats.
-func (m *Model) elboTerms(scope *model.Scope, x *Node) (recon, kl *Node) {
+// forward is the model of Kingma & Welling (2014), one batch at a time: encode x, draw z
+// with the reparameterisation trick, decode, and score. It returns, per example, the
+// reconstruction term the Config trains on, -log p(x|z) in nats, and the KL of each latent
+// dimension, KL(q(z_j|x) || p(z_j)), [batch, latent] (zeros for the plain autoencoder).
+func (m *Model) forward(scope *model.Scope, x *Node) (reconObjective, reconNLL, klPerDim *Node) {
 	cfg := &m.Config
-	mean, logVar := MLPEncoder(scope, cfg, x)
+	mean, logVar := Encoder(scope, cfg, x, m.Height, m.Width)
 	z := mean
 	if logVar != nil {
 		z = Reparameterize(scope, mean, logVar)
-		kl = KLDivergence(mean, logVar)
+		klPerDim = KLPerDimension(mean, logVar)
 	} else {
-		kl = ZerosLike(ReduceSum(mean, -1)) // Plain autoencoder: no prior, no KL.
+		klPerDim = ZerosLike(mean) // Plain autoencoder: no prior, no KL.
 	}
-	logits := MLPDecoder(scope, cfg, z, m.Pixels())
-	recon = ReconstructionNLL(cfg.Likelihood, x, logits)
-	return recon, kl
+	logits := Decoder(scope, cfg, z, m.Height, m.Width)
+	reconObjective, reconNLL = ReconstructionTerms(cfg.Reconstruction, x, logits)
+	return reconObjective, reconNLL, klPerDim
+}
+
+// objective is the training loss of a batch: mean reconstruction term + beta_t * KL term,
+// with beta_t the KL weight after warm-up (KLWarmupFactor) and the KL term floored by free
+// bits (KLObjective).
+func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *Node {
+	cfg := &m.Config
+	loss := ReduceAllMean(reconObjective)
+	if cfg.Model == "ae" || cfg.KLWeight == 0 {
+		return loss
+	}
+	g := reconObjective.Graph()
+	steps := optimizer.GetGlobalStepVar(scope).ValueGraph(g) // Steps completed before this one.
+	if isTraining(g) {
+		steps = OnePlus(steps)
+	}
+	beta := MulScalar(klWarmupFactorGraph(steps, cfg.KLWarmupSteps, loss), cfg.KLWeight)
+	return Add(loss, Mul(beta, KLObjective(klPerDim, cfg.KLReduction, cfg.FreeBits)))
 }
 
 // graphParamTraining holds, for each graph vaekit builds, whether it trains the model.
@@ -131,7 +156,8 @@ func isTraining(g *Graph) bool {
 	return training
 }
 
-// modelFn is the train.ModelFn: predictions are [reconstruction, KL], per example.
+// modelFn is the train.ModelFn. Predictions: -log p(x|z) per example [batch], the KL per
+// example and dimension [batch, latent], and the batch's training loss (a scalar).
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	x := inputs[0]
 	beginGraph(scope, x.Graph())
@@ -143,14 +169,13 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		u := scope.RandomUniform(x.Graph(), x.Shape())
 		x = ConvertDType(LessThan(u, x), dtypes.Float32)
 	}
-	recon, kl := m.elboTerms(scope, x)
-	return []*Node{recon, kl}
+	reconObjective, reconNLL, klPerDim := m.forward(scope, x)
+	return []*Node{reconNLL, klPerDim, m.objective(scope, reconObjective, klPerDim)}
 }
 
-// lossFn is the training objective, averaged over the batch: reconstruction + beta * KL.
+// lossFn returns the loss modelFn computed (it needs the scope, for the warm-up's step).
 func (m *Model) lossFn(_ []*Node, predictions []*Node) *Node {
-	recon, kl := predictions[0], predictions[1]
-	return ReduceAllMean(Add(recon, MulScalar(kl, m.Config.KLWeight)))
+	return predictions[2]
 }
 
 // getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.
@@ -162,7 +187,7 @@ func (m *Model) getTrainer() *train.Trainer {
 	}
 	term := func(fn func(recon, kl *Node) *Node) metric.BaseMetricGraph {
 		return func(_ *model.Scope, _, predictions []*Node) *Node {
-			return ReduceAllMean(fn(predictions[0], predictions[1]))
+			return ReduceAllMean(fn(predictions[0], ReduceSum(predictions[1], -1)))
 		}
 	}
 	reconFn := term(func(recon, _ *Node) *Node { return recon })
@@ -201,7 +226,7 @@ func (m *Model) NumParameters() int {
 func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error) {
 	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
 		beginGraph(scope, x.Graph())
-		mean, logVar := MLPEncoder(scope, &m.Config, x)
+		mean, logVar := Encoder(scope, &m.Config, x, m.Height, m.Width)
 		if logVar == nil {
 			return []*Node{mean}
 		}
@@ -224,7 +249,7 @@ func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error)
 func (m *Model) Decode(z [][]float32) ([][]float32, error) {
 	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
 		beginGraph(scope, z.Graph())
-		return []*Node{Sigmoid(MLPDecoder(scope, &m.Config, z, m.Pixels()))}
+		return []*Node{Sigmoid(Decoder(scope, &m.Config, z, m.Height, m.Width))}
 	})
 	if err != nil {
 		return nil, err
@@ -283,6 +308,11 @@ func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node
 // runBatched feeds rows of width `width` through exec in chunks of EvalBatchSize. The last
 // chunk is padded to the full size, so one compiled graph serves every call.
 func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, what string) ([][][]float32, error) {
+	return m.runInChunks(exec, rows, width, m.Config.EvalBatchSize, what)
+}
+
+// runInChunks is runBatched with an explicit chunk size.
+func (m *Model) runInChunks(exec *model.Exec, rows [][]float32, width, chunk int, what string) ([][][]float32, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("vaekit: no %s given", what)
 	}
@@ -291,7 +321,7 @@ func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, what s
 			return nil, fmt.Errorf("vaekit: %s[%d] has %d values, expected %d", what, i, len(r), width)
 		}
 	}
-	chunk := min(m.Config.EvalBatchSize, len(rows))
+	chunk = min(chunk, len(rows))
 	var results [][][]float32
 	flat := make([]float32, chunk*width)
 	for start := 0; start < len(rows); start += chunk {

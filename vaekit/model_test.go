@@ -343,7 +343,7 @@ func TestResumeContinuesFromCheckpoint(t *testing.T) {
 func TestNaNLossStopsTraining(t *testing.T) {
 	cfg := smallConfig()
 	cfg.LearningRate = 1e30 // Diverges within a few steps.
-	cfg.Likelihood = "gaussian"
+	cfg.Reconstruction = "gaussian"
 	cfg.EvalEvery = 0
 	_, err := Train(cfg, syntheticSet(256, 10), syntheticSet(64, 11), TrainOptions{Quiet: true})
 	if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "at step") {
@@ -357,7 +357,7 @@ func TestNaNKeepsLastGoodCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	trainSet, heldOut := syntheticSet(256, 15), syntheticSet(64, 16)
 	cfg := smallConfig()
-	cfg.Likelihood = "gaussian"
+	cfg.Reconstruction = "gaussian"
 	cfg.Steps = 20
 	if _, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir}); err != nil {
 		t.Fatal(err)

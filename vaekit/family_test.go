@@ -1,0 +1,236 @@
+package vaekit
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
+)
+
+// smallConvConfig is the TensorFlow tutorial's convolutional VAE (strides, kernel, heads,
+// log-std posterior, SSE + KL, dropout 0.2), narrowed to 8 filters to train quickly.
+func smallConvConfig() Config {
+	cfg := smallConfig()
+	cfg.Architecture = "conv"
+	cfg.ConvFilters = 8
+	cfg.LatentDim = 8
+	cfg.Activation = "leaky_relu"
+	cfg.Dropout = 0.2
+	cfg.Posterior = "log_std"
+	cfg.Reconstruction = "sse"
+	cfg.LearningRate = 5e-4
+	cfg.BatchSize = 16
+	cfg.Steps = 40
+	cfg.EvalEvery = 20
+	return cfg
+}
+
+// Every architecture, activation, posterior, reconstruction term and optimizer trains on
+// the go backend: the held-out loss falls and the model round-trips through Save/Load.
+func TestModelFamilyTrains(t *testing.T) {
+	trainSet, heldOut := syntheticSet(256, 11), syntheticSet(64, 12)
+	conv := smallConvConfig()
+	variants := map[string]func(*Config){
+		"conv tutorial": func(c *Config) { *c = conv },
+		"mlp tanh rmsprop bernoulli": func(c *Config) {
+			c.Activation, c.Optimizer, c.HiddenDims = "tanh", "rmsprop", []int{64}
+		},
+		"mlp relu bernoulli_mean kl mean": func(c *Config) {
+			c.Reconstruction, c.KLReduction, c.KLWeight, c.HiddenDims = "bernoulli_mean", "mean", 0.1, []int{32, 32}
+		},
+		"mlp leaky log_std gaussian dropout": func(c *Config) {
+			c.Activation, c.Posterior, c.Reconstruction, c.Dropout = "leaky_relu", "log_std", "gaussian", 0.1
+		},
+		"mlp warm-up free bits": func(c *Config) { c.KLWarmupSteps, c.FreeBits = 20, 0.5 },
+		"conv ae":               func(c *Config) { *c = conv; c.Model = "ae"; c.Dropout = 0 },
+	}
+	for name, edit := range variants {
+		t.Run(name, func(t *testing.T) {
+			cfg := smallConfig()
+			edit(&cfg)
+			m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, last := m.History[0].HeldOut, m.History[len(m.History)-1].HeldOut
+			untrained, err := NewModel(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start, err := untrained.Evaluate(heldOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !(last.NegELBO < start.NegELBO) || math.IsNaN(last.NegELBO) {
+				t.Errorf("held-out negative ELBO %.2f (step %d) -> %.2f (step %d) from %.2f untrained: expected a fall",
+					first.NegELBO, m.History[0].Step, last.NegELBO, m.GlobalStep(), start.NegELBO)
+			}
+			images := heldOut.ImageSlices(3)
+			recon, err := m.Reconstruct(images)
+			if err != nil || len(recon) != 3 || len(recon[0]) != 784 {
+				t.Fatalf("Reconstruct: %d images, err %v", len(recon), err)
+			}
+			// Inference is deterministic (no dropout, posterior mean) and survives Save/Load.
+			again, err := savedCopy(t, m).Reconstruct(images)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range recon {
+				if !slices.Equal(recon[i], again[i]) {
+					t.Fatalf("image %d: reconstruction differs after Save/Load (or inference is random)", i)
+				}
+			}
+		})
+	}
+}
+
+// The conv encoder and decoder have the tutorial's layer shapes; counted by hand:
+// encoder convs 4*4*1*F+F, 2x (4*4*F*F+F), heads 2x (7*7*F*L+L); decoder dense L*24+24,
+// 24*49+49, deconvs 4*4*1*F+F, 2x (4*4*F*F+F), output 14*14*F*784+784.
+func TestConvParameterCount(t *testing.T) {
+	cfg := smallConvConfig()
+	m, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Evaluate(syntheticSet(8, 1)); err != nil {
+		t.Fatal(err)
+	}
+	F, L := cfg.ConvFilters, cfg.LatentDim
+	conv := func(in int) int { return 16*in*F + F }
+	want := conv(1) + 2*conv(F) + 2*(49*F*L+L) + (L*24 + 24) + (24*49 + 49) + conv(1) + 2*conv(F) + (196*F*784 + 784)
+	if got := m.NumParameters(); got != want {
+		t.Errorf("conv VAE has %d parameters, want %d", got, want)
+	}
+}
+
+// Dropout: in training, a fraction `rate` of values is zeroed and the rest scaled by
+// 1/(1-rate), keeping the mean; outside training it is the identity.
+func TestDropout(t *testing.T) {
+	const n, rate = 100_000, 0.2
+	for _, training := range []bool{true, false} {
+		store := model.NewStore()
+		if err := store.SetRNGStateFromSeed(3); err != nil {
+			t.Fatal(err)
+		}
+		out, err := model.CallOnceN(testBackend(t), store, func(scope *model.Scope, g *Graph) []*Node {
+			model.SetGraphParam(g, graphParamTraining, training)
+			return []*Node{Dropout(scope, Ones(g, shapesOf(n)), rate)}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := tensors.MustCopyFlatData[float32](out[0])
+		zeros, sum := 0, 0.0
+		for _, v := range values {
+			if v == 0 {
+				zeros++
+			} else if training && math.Abs(float64(v)-1/(1-rate)) > 1e-6 {
+				t.Fatalf("kept value %g, want %g", v, 1/(1-rate))
+			}
+			sum += float64(v)
+		}
+		frac, mean := float64(zeros)/n, sum/n
+		if training && (math.Abs(frac-rate) > 0.01 || math.Abs(mean-1) > 0.01) {
+			t.Errorf("training: %.4f zeroed (want %.2f), mean %.4f (want 1)", frac, rate, mean)
+		}
+		if !training && (zeros != 0 || mean != 1) {
+			t.Errorf("inference: %d zeroed, mean %g: expected the identity", zeros, mean)
+		}
+	}
+}
+
+// The loss trained on follows the warm-up: beta_t = kl_weight * t / warmup, and with
+// free bits the KL term is the floored per-dimension sum. Evaluate scores with the same
+// objective, so Loss = Reconstruction + beta_t * KL exactly (same z sample).
+func TestWarmupAppliesToTheLoss(t *testing.T) {
+	cfg := smallConfig()
+	cfg.KLWeight, cfg.KLWarmupSteps, cfg.Steps, cfg.EvalEvery = 2, 100, 30, 0
+	m, err := Train(cfg, syntheticSet(256, 5), syntheticSet(64, 6), TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms, err := m.Evaluate(syntheticSet(64, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	beta := 2 * KLWarmupFactor(m.GlobalStep(), 100) // 0.6 after 30 steps.
+	if want := terms.Reconstruction + beta*terms.KL; math.Abs(terms.Loss-want) > 1e-3*math.Abs(want) {
+		t.Errorf("loss %.4f, want reconstruction %.4f + %.2f * KL %.4f = %.4f", terms.Loss, terms.Reconstruction, beta, terms.KL, want)
+	}
+}
+
+// Active units (Burda et al.): a plain autoencoder uses every unit; a VAE whose KL weight
+// is far too large collapses every unit onto the prior.
+func TestActiveUnits(t *testing.T) {
+	trainSet, heldOut := syntheticSet(512, 21), syntheticSet(200, 22)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want int
+	}{
+		{"autoencoder", func(c *Config) { c.Model = "ae" }, 4},
+		{"over-regularised VAE (beta 50)", func(c *Config) { c.KLWeight = 50 }, 0},
+	} {
+		cfg := smallConfig()
+		cfg.Steps, cfg.EvalEvery, cfg.LearningRate = 300, 0, 3e-3
+		tc.edit(&cfg)
+		m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, err := m.Measure(heldOut, MeasureOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: activity %.4g", tc.name, metrics.Activity)
+		if metrics.ActiveUnits != tc.want {
+			t.Errorf("%s: %d active units (activity %.4g), want %d", tc.name, metrics.ActiveUnits, metrics.Activity, tc.want)
+		}
+	}
+}
+
+// ActiveUnits, KLPerDim, ReconstructionMSE and PosteriorStdStats against hand values.
+func TestMetricHelpers(t *testing.T) {
+	means := [][]float32{{0, 1, 0.3}, {0.2, -1, 0.3}, {0.4, 0, 0.3}}
+	count, activity := ActiveUnits(means, ActivityThreshold)
+	// Variances (population): dim 0: mean 0.2, var 0.08/3; dim 1: 2/3; dim 2: 0.
+	want := []float64{0.08 / 3, 2.0 / 3, 0}
+	for j := range want {
+		if math.Abs(activity[j]-want[j]) > 1e-6 {
+			t.Errorf("activity[%d] = %g, want %g", j, activity[j], want[j])
+		}
+	}
+	if count != 2 {
+		t.Errorf("active units %d, want 2", count)
+	}
+	logVars := [][]float32{{0, float32(math.Log(0.25)), 0}, {0, 0, 0}, {0, 0, float32(math.Log(4))}}
+	kl := KLPerDim(means, logVars)
+	klOne := func(mu, v float64) float64 { return 0.5 * (v + mu*mu - 1 - math.Log(v)) }
+	wantKL := []float64{
+		(klOne(0, 1) + klOne(0.2, 1) + klOne(0.4, 1)) / 3,
+		(klOne(1, 0.25) + klOne(-1, 1) + klOne(0, 1)) / 3,
+		(klOne(0.3, 1) + klOne(0.3, 1) + klOne(0.3, 4)) / 3,
+	}
+	for j := range wantKL {
+		if math.Abs(kl[j]-wantKL[j]) > 1e-6 {
+			t.Errorf("KLPerDim[%d] = %g, want %g", j, kl[j], wantKL[j])
+		}
+	}
+	if got := ReconstructionMSE([][]float32{{0, 1}, {0.5, 0.5}}, [][]float32{{0.5, 1}, {0.5, 0}}); math.Abs(got-0.125) > 1e-9 {
+		t.Errorf("ReconstructionMSE = %g, want 0.125", got)
+	}
+	s := PosteriorStdStats(logVars)
+	if math.Abs(s.Min-0.5) > 1e-6 || math.Abs(s.Max-2) > 1e-6 || math.Abs(s.Mean-(7+0.5+2)/9) > 1e-6 ||
+		math.Abs(s.PerDim[1]-(0.5+1+1)/3) > 1e-6 || len(s.Values) != 9 {
+		t.Errorf("PosteriorStdStats = %+v", s)
+	}
+}
+
+func shapesOf(n int) shapes.Shape { return shapes.Make(dtypes.Float32, n) }

@@ -1,0 +1,52 @@
+package vaekit
+
+import (
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// denseLayers applies, per size, a dense layer, the Config's activation and dropout.
+func denseLayers(scope *model.Scope, cfg *Config, x *Node, sizes []int) *Node {
+	for i, size := range sizes {
+		x = layers.DenseWithBias(scope.In("hidden_%d", i), x, size)
+		x = Activate(cfg.Activation, x)
+		x = Dropout(scope, x, cfg.Dropout)
+	}
+	return x
+}
+
+// Activate applies the named activation: "relu", "tanh", "sigmoid", or "leaky_relu" with
+// alpha 0.3, the slope of the TensorFlow tutorial's lrelu (max(x, 0.3x)).
+func Activate(name string, x *Node) *Node {
+	switch name {
+	case "relu":
+		return activation.Apply(activation.TypeRelu, x)
+	case "tanh":
+		return activation.Apply(activation.TypeTanh, x)
+	case "leaky_relu":
+		return activation.LeakyReluWith(x, 0.3)
+	case "sigmoid":
+		return activation.Apply(activation.TypeSigmoid, x)
+	}
+	exceptions.Panicf("vaekit: unknown activation %q, expected one of %v", name, KnownActivations)
+	return nil
+}
+
+// Dropout zeroes each value with probability rate while the model trains, and scales the
+// kept ones by 1/(1-rate) so their expected value is unchanged ("inverted" dropout, as
+// TensorFlow's tf.nn.dropout with keep_prob = 1-rate). Outside training it is the
+// identity. It reads vaekit's own training flag (isTraining), not GoMLX's: see beginGraph.
+func Dropout(scope *model.Scope, x *Node, rate float64) *Node {
+	if rate <= 0 || !isTraining(x.Graph()) {
+		return x
+	}
+	if rate >= 1 {
+		exceptions.Panicf("vaekit.Dropout: rate=%g, expected a rate in [0, 1)", rate)
+	}
+	keepProb := 1 - rate
+	kept := LessThan(scope.RandomUniform(x.Graph(), x.Shape()), Scalar(x.Graph(), x.DType(), keepProb))
+	return Where(kept, MulScalar(x, 1/keepProb), ZerosLike(x))
+}
