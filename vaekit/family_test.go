@@ -234,3 +234,32 @@ func TestMetricHelpers(t *testing.T) {
 }
 
 func shapesOf(n int) shapes.Shape { return shapes.Make(dtypes.Float32, n) }
+
+// Without the KL term nothing holds sigma up: the posterior standard deviation recorded at
+// each evaluation falls, and the VAE degenerates into an autoencoder. With it, sigma stays
+// near 1 for the unused dimensions.
+func TestHistoryRecordsPosteriorCollapseDiagnostics(t *testing.T) {
+	trainSet, heldOut := syntheticSet(512, 31), syntheticSet(128, 32)
+	cfg := smallConfig()
+	cfg.KLWeight, cfg.Steps, cfg.EvalEvery, cfg.LearningRate = 0, 300, 100, 3e-3
+	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stds []float64
+	for _, r := range m.History {
+		stds = append(stds, r.PosteriorStd)
+	}
+	if len(stds) != 3 || !(stds[0] > stds[1] && stds[1] > stds[2]) || stds[2] > 0.2 || m.History[2].ActiveUnits != 4 {
+		t.Errorf("kl_weight=0: posterior std over evaluations %v, active units %d: expected a fall below 0.2, 4 active", stds, m.History[2].ActiveUnits)
+	}
+	cfg.KLWeight = 1
+	m, err = Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := m.History[len(m.History)-1].PosteriorStd; last < 3*stds[2] {
+		t.Errorf("kl_weight=1: posterior std %.3f, kl_weight=0: %.3f: expected the KL term to keep it several times higher", last, stds[2])
+	}
+	t.Logf("posterior std: kl_weight=0 %v; kl_weight=1 %.3f", stds, m.History[len(m.History)-1].PosteriorStd)
+}

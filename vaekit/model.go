@@ -50,6 +50,11 @@ type Record struct {
 	Step    int   `json:"step"`
 	Train   Terms `json:"train"`    // Evaluated on a fixed subset of the training set.
 	HeldOut Terms `json:"held_out"` // Evaluated on the held-out (test) set.
+
+	// Code diagnostics on the held-out set: the posterior standard deviation averaged
+	// over images and dimensions (0 for an autoencoder), and the active units.
+	PosteriorStd float64 `json:"posterior_std"`
+	ActiveUnits  int     `json:"active_units"`
 }
 
 // imageSize returns the image size of a supported data set.

@@ -130,6 +130,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		}
 	}()
 
+	heldOutImages := m.evalImages(heldOut).ImageSlices(0)
 	evaluate := func(step int) error {
 		record := Record{Step: step}
 		var err error
@@ -137,6 +138,9 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 			return err
 		}
 		if record.HeldOut, err = m.evaluateDS(heldOutDS); err != nil {
+			return err
+		}
+		if err := m.recordCodes(&record, heldOutImages); err != nil {
 			return err
 		}
 		m.History = append(m.History, record)
@@ -182,6 +186,20 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	}
 	if n := len(m.History); n == 0 || m.History[n-1].Step != m.GlobalStep() {
 		return evaluate(m.GlobalStep())
+	}
+	return nil
+}
+
+// recordCodes adds the code diagnostics of the held-out images to record: active units
+// and, for a VAE, the mean posterior standard deviation (the collapse diagnostic).
+func (m *Model) recordCodes(record *Record, images [][]float32) error {
+	means, logVars, err := m.Encode(images)
+	if err != nil {
+		return err
+	}
+	record.ActiveUnits, _ = ActiveUnits(means, ActivityThreshold)
+	if logVars != nil {
+		record.PosteriorStd = MeanPosteriorStd(logVars)
 	}
 	return nil
 }
