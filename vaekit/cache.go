@@ -1,6 +1,7 @@
 package vaekit
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,4 +56,18 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	}
 	opts.Dir = dir
 	return Train(cfg, trainSet, heldOut, opts)
+}
+
+// LoadConfig reads the Config of the model saved in dir without loading its weights.
+func LoadConfig(dir string) (Config, error) {
+	path := filepath.Join(dir, configFileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("vaekit: %s is not a vaekit model directory: %w", dir, err)
+	}
+	var f modelFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Config{}, fmt.Errorf("vaekit: reading %s: %w", path, err)
+	}
+	return f.Config, nil
 }

@@ -171,7 +171,11 @@ func (c *Config) Params() map[string]any {
 // Set parses settings in GoMLX's -set syntax: "name=value" pairs separated by ";"
 // (lists comma separated, "file:path" reads settings from a file), using GoMLX's own
 // parser, then validates the result. On error, the Config is left unchanged.
-func (c *Config) Set(settings string) error {
+func (c *Config) Set(settings string) error { return c.set(settings, true) }
+
+// set is Set; with combinations false it skips the checks that involve several settings
+// (see problems), so that flags can be given in any order.
+func (c *Config) set(settings string, combinations bool) error {
 	store := model.NewStore()
 	store.SetParams(c.Params())
 	if _, err := commandline.ParseSettings(store, settings); err != nil {
@@ -182,7 +186,7 @@ func (c *Config) Set(settings string) error {
 		value, _ := store.GetParam(p.name)
 		reflect.ValueOf(p.ptr).Elem().Set(reflect.ValueOf(value))
 	}
-	if err := next.Validate(); err != nil {
+	if err := next.problems(combinations); err != nil {
 		return err
 	}
 	*c = next
@@ -198,9 +202,10 @@ func (c Config) Clone() Config {
 }
 
 // RegisterFlags adds one flag per hyperparameter (e.g. --kl_weight=3) to fs, plus
-// "set" for GoMLX-style "-set" strings. Each flag goes through Set, so flags are parsed
-// and validated exactly like settings. In a GoNB notebook, `%% --kl_weight=3` reaches
-// flag.CommandLine.
+// "set" for GoMLX-style "-set" strings. Each flag is parsed like Set and its value checked
+// at once (--latent_dim=0 fails); checks that involve several settings (train_steps=0 with
+// epochs=0, say) wait for Validate, which NewModel and Train call, so the order of the
+// flags does not matter. In a GoNB notebook, `%% --kl_weight=3` reaches flag.CommandLine.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for _, p := range c.params() {
 		fs.Var(&paramFlag{c: c, name: p.name}, p.name, p.help)
@@ -223,18 +228,27 @@ func (f *paramFlag) String() string {
 	}
 	return fmt.Sprint(v)
 }
-func (f *paramFlag) Set(value string) error { return f.c.Set(f.name + "=" + value) }
+func (f *paramFlag) Set(value string) error { return f.c.set(f.name+"="+value, false) }
 
 type setFlag struct{ c *Config }
 
 func (f *setFlag) String() string         { return "" }
-func (f *setFlag) Set(value string) error { return f.c.Set(value) }
+func (f *setFlag) Set(value string) error { return f.c.set(value, false) }
 
 // Validate reports every impossible setting at once, each naming the parameter and what
 // was expected.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.problems(true) }
+
+// problems checks each setting alone, and with combinations also the settings that
+// constrain one another.
+func (c *Config) problems(combinations bool) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	combo := func(format string, args ...any) {
+		if combinations {
+			bad(format, args...)
+		}
+	}
 	oneOf := func(name, value string, known []string) {
 		if !slices.Contains(known, value) {
 			bad("%s=%q: expected one of %s", name, value, strings.Join(known, ", "))
@@ -270,11 +284,9 @@ func (c *Config) Validate() error {
 		bad("dropout=%g: expected a rate in [0, 1)", c.Dropout)
 	}
 	if c.Model == "ae" && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
-		bad("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
+		combo("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
 	}
-	if c.Architecture == "conv" {
-		c.validateConv(bad)
-	}
+	c.validateConv(bad, combo)
 	if !(c.LearningRate > 0) {
 		bad("learning_rate=%g: expected > 0", c.LearningRate)
 	}
@@ -290,7 +302,7 @@ func (c *Config) Validate() error {
 	case c.Epochs < 0:
 		bad("epochs=%d: expected >= 0", c.Epochs)
 	case c.Steps == 0 && c.Epochs == 0:
-		bad("train_steps=0 and epochs=0: expected one of them > 0")
+		combo("train_steps=0 and epochs=0: expected one of them > 0")
 	}
 	if c.EvalEvery < 0 {
 		bad("eval_every=%d: expected >= 0", c.EvalEvery)
@@ -304,7 +316,10 @@ func (c *Config) Validate() error {
 // validateConv checks the convolutional architecture's settings against the image size:
 // the encoder's strides must divide it, and the decoder must end at a size that its final
 // dense layer can map to pixels.
-func (c *Config) validateConv(bad func(string, ...any)) {
+func (c *Config) validateConv(bad, combo func(string, ...any)) {
+	if c.Architecture != "conv" {
+		combo = func(string, ...any) {} // The conv settings only matter together with architecture=conv.
+	}
 	if c.ConvFilters < 1 {
 		bad("conv_filters=%d: expected >= 1", c.ConvFilters)
 	}
@@ -314,19 +329,25 @@ func (c *Config) validateConv(bad func(string, ...any)) {
 	if c.ConvDense < 1 {
 		bad("conv_dense=%d: expected >= 1", c.ConvDense)
 	}
-	for name, strides := range map[string][]int{"conv_strides": c.ConvStrides, "deconv_strides": c.DeconvStrides} {
+	for _, layers := range []struct {
+		name    string
+		strides []int
+	}{{"conv_strides", c.ConvStrides}, {"deconv_strides", c.DeconvStrides}} {
+		name, strides := layers.name, layers.strides
 		if len(strides) == 0 {
 			bad("%s is empty: expected at least one layer", name)
 		}
 		for i, s := range strides {
-			if s < 1 || s > max(c.ConvKernel, 1) {
-				bad("%s[%d]=%d: expected a stride between 1 and conv_kernel=%d", name, i, s, c.ConvKernel)
+			if s < 1 {
+				bad("%s[%d]=%d: expected a stride >= 1", name, i, s)
+			} else if s > max(c.ConvKernel, 1) {
+				combo("%s[%d]=%d: expected a stride between 1 and conv_kernel=%d", name, i, s, c.ConvKernel)
 			}
 		}
 	}
 	height, _ := imageSize(c.Dataset)
 	if len(c.ConvStrides) > 0 && convOutputSize(height, c.ConvStrides) < 2 {
-		bad("conv_strides=%v: the encoder shrinks %dx%d images to 1x1; expected fewer or smaller strides", c.ConvStrides, height, height)
+		combo("conv_strides=%v: the encoder shrinks %dx%d images to 1x1; expected fewer or smaller strides", c.ConvStrides, height, height)
 	}
 }
 

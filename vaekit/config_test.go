@@ -104,6 +104,22 @@ func TestConfigFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--latent_dim=-1"}); err == nil || !strings.Contains(err.Error(), "latent_dim=-1") {
 		t.Errorf("bad flag value: error %v", err)
 	}
+	// Settings that constrain one another wait for Validate: any flag order works.
+	for _, args := range [][]string{{"--epochs=0", "--train_steps=30"}, {"--train_steps=30", "--epochs=0"}} {
+		c := DefaultConfig()
+		fs := flag.NewFlagSet("order", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.RegisterFlags(fs)
+		if err := fs.Parse(args); err != nil || c.Validate() != nil || c.Steps != 30 || c.Epochs != 0 {
+			t.Errorf("flags %v: parse error %v, validate %v, steps %d, epochs %d", args, err, c.Validate(), c.Steps, c.Epochs)
+		}
+	}
+	c := DefaultConfig()
+	alone := flag.NewFlagSet("alone", flag.ContinueOnError)
+	c.RegisterFlags(alone)
+	if err := alone.Parse([]string{"--epochs=0"}); err != nil || c.Validate() == nil {
+		t.Errorf("--epochs=0 alone: parse error %v, validate %v: expected Validate to refuse", err, c.Validate())
+	}
 	if f := fs.Lookup("hidden_dims"); f == nil || f.DefValue != "400" {
 		t.Errorf("hidden_dims flag default shown as %q, expected 400", f.DefValue)
 	}

@@ -63,9 +63,13 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 	return m, nil
 }
 
-// resumableParams may differ between a saved model and a run that resumes it: the
+// ResumableParams may differ between a saved model and a run that resumes it: the
 // training budget and the step size, not what defines the model or its objective.
-var resumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "learning_rate"}
+var ResumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "learning_rate"}
+
+// CheckResumable reports whether a model saved with config saved can continue training
+// with config wanted: only ResumableParams may differ.
+func CheckResumable(saved, wanted Config) error { return checkResumable(saved, wanted) }
 
 // checkResumable lists the hyperparameters that differ between saved and wanted, other
 // than the resumable ones.
@@ -76,7 +80,7 @@ func checkResumable(saved, wanted Config) error {
 	savedParams, wantedParams := saved.Params(), wanted.Params()
 	var diffs []string
 	for _, name := range ParamNames() {
-		if slices.Contains(resumableParams, name) {
+		if slices.Contains(ResumableParams, name) {
 			continue
 		}
 		a, b := fmt.Sprint(savedParams[name]), fmt.Sprint(wantedParams[name])
