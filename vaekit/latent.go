@@ -44,7 +44,7 @@ func NormalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) 
 type Manifold struct {
 	DimX, DimY       int         // The latent dimensions varied along x (columns) and y (rows).
 	XValues, YValues []float64   // Grid values, increasing: x left to right, y bottom to top.
-	Images           [][]float32 // Row-major, top row first: Images[r*len(XValues)+c] is at (XValues[c], YValues[len-1-r]).
+	Images           [][]float32 // Images[r*len(XValues)+c] is decoded at (XValues[c], YValues[r]): plot.Manifold's order.
 	Height, Width    int         // Size of each image.
 }
 
@@ -66,10 +66,10 @@ func (m *Model) Manifold(xValues, yValues []float64, dims [2]int, base []float32
 		return nil, err
 	}
 	var codes [][]float32
-	for r := len(yValues) - 1; r >= 0; r-- { // Top row = largest y, as on a plot.
+	for _, y := range yValues {
 		for _, x := range xValues {
 			z := slices.Clone(start)
-			z[dims[0]], z[dims[1]] = float32(x), float32(yValues[r])
+			z[dims[0]], z[dims[1]] = float32(x), float32(y)
 			codes = append(codes, z)
 		}
 	}

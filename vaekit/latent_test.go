@@ -70,7 +70,7 @@ func TestInterpolation(t *testing.T) {
 }
 
 // Manifold, Traverse and Interpolate decode exactly the codes they describe, in the
-// documented order (manifold: top row = largest y).
+// documented order (manifold: row r is y[r], as plot.Manifold expects).
 func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 	cfg := smallConfig()
 	m, err := Train(cfg, syntheticSet(128, 1), syntheticSet(32, 2), TrainOptions{Quiet: true})
@@ -84,8 +84,8 @@ func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	codes := [][]float32{
-		{0.1, 2, 0.3, -1}, {0.1, 2, 0.3, 0}, {0.1, 2, 0.3, 1}, // Top row: y = 2.
-		{0.1, -2, 0.3, -1}, {0.1, -2, 0.3, 0}, {0.1, -2, 0.3, 1},
+		{0.1, -2, 0.3, -1}, {0.1, -2, 0.3, 0}, {0.1, -2, 0.3, 1}, // Row 0: y = -2.
+		{0.1, 2, 0.3, -1}, {0.1, 2, 0.3, 0}, {0.1, 2, 0.3, 1},
 	}
 	want, err := m.Decode(codes)
 	if err != nil {
