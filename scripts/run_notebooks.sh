@@ -51,6 +51,9 @@ else
   cell_timeout="${VAEKIT_CELL_TIMEOUT:-14400}"
   nb_timeout="${VAEKIT_NOTEBOOK_TIMEOUT:-0}"
 fi
+# Headless, no browser answers GoNB's widgets: the latent explorer skips its wait for one
+# and draws a static frame (vaekit/plot/explorer.go).
+export VAEKIT_NO_WIDGETS="${VAEKIT_NO_WIDGETS:-1}"
 outdir="${outdir:-${VAEKIT_OUT}/notebooks}"
 mkdir -p "$outdir"
 outdir="$(cd "$outdir" && pwd)"

@@ -50,3 +50,79 @@ func TestGridPixels(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestGridLabels(t *testing.T) {
+	// Two 8x8 images, one black and one white, captioned "7" and "" (blank).
+	black, white := make([]float32, 64), make([]float32, 64)
+	for i := range black {
+		black[i] = 1
+	}
+	pic, err := Grid([][]float32{black, white}, 8, 8, GridOptions{Cols: 2, Padding: 1, Labels: []string{"7", ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each cell is 8 pixels of image plus a 13-pixel caption line, plus padding.
+	if b := pic.Bounds(); b.Dx() != 1+2*(8+1) || b.Dy() != 1+(8+captionHeight+1) {
+		t.Fatalf("labelled grid %v, expected 19x23", b)
+	}
+	// The images sit where they would without labels.
+	for _, xy := range [][2]int{{1, 1}, {8, 8}} {
+		if got := pic.GrayAt(xy[0], xy[1]).Y; got != 0 {
+			t.Errorf("black image pixel %v = %d, want 0", xy, got)
+		}
+	}
+	if got := pic.GrayAt(10, 1).Y; got != 255 {
+		t.Errorf("white image pixel = %d, want 255", got)
+	}
+	// The caption "7" puts ink under the first image, the blank caption none.
+	ink := func(x0, x1 int) int {
+		n := 0
+		for y := 9; y < 9+captionHeight; y++ {
+			for x := x0; x < x1; x++ {
+				if pic.GrayAt(x, y).Y < 128 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := ink(1, 9); n < 5 {
+		t.Errorf("caption \"7\" has %d dark pixels, expected a drawn digit", n)
+	}
+	if n := ink(10, 18); n != 0 {
+		t.Errorf("blank caption has %d dark pixels, expected none", n)
+	}
+	// Too long captions are cut, not an error.
+	if _, err := Grid([][]float32{black}, 8, 8, GridOptions{Labels: []string{"a long caption"}}); err != nil {
+		t.Errorf("long caption: %v", err)
+	}
+	if _, err := Grid([][]float32{black, white}, 8, 8, GridOptions{Labels: []string{"1"}}); err == nil || !strings.Contains(err.Error(), "one label per image") {
+		t.Errorf("1 label for 2 images: %v", err)
+	}
+	if _, err := Grid(nil, 8, 8, GridOptions{}); err == nil || !strings.Contains(err.Error(), "images is empty") {
+		t.Errorf("no images: %v", err)
+	}
+}
+
+func TestPictureSavePNG(t *testing.T) {
+	ramp := []float32{0, 0.25, 0.5, 0.75, 1, 0}
+	pic, err := Grid([][]float32{ramp, ramp, ramp}, 2, 3, GridOptions{Cols: 3, Padding: 2, Scale: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 images of 9x6 screen pixels in a row, 2 pixels apart and around.
+	checkSaved(t, "grid", pic, 2+3*(9+2), 2+6+2)
+	path := t.TempDir() + "/grid.png"
+	if err := pic.SavePNG(path); err != nil {
+		t.Fatal(err)
+	}
+	back := readPNG(t, path)
+	b := pic.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, _, _, _ := back.At(x, y).RGBA(); uint8(r>>8) != pic.GrayAt(x, y).Y {
+				t.Fatalf("PNG pixel (%d,%d) = %d, picture has %d", x, y, r>>8, pic.GrayAt(x, y).Y)
+			}
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// Flags shared by several commands.
+
+func dirFlag(fs *flag.FlagSet, doc string) *string {
+	return fs.String("dir", "", "model directory (required): "+doc)
+}
+
+func dataDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("data_dir", "", "directory holding the data set's files (*-ubyte.gz), tried before\n"+
+		"$VAEKIT_DATA, the offline copies on this machine and the download mirrors")
+}
+
+// outFlag is -out for a picture; its default is DIR/name.
+func outFlag(fs *flag.FlagSet, name string) *string {
+	return fs.String("out", "", "PNG file to write (default DIR/"+name+")")
+}
+
+// pngPath returns the -out path of a picture command: out, or DIR/name when out is empty.
+func pngPath(out, dir, name string) (string, error) {
+	if out == "" {
+		return filepath.Join(dir, name), nil
+	}
+	if !strings.EqualFold(filepath.Ext(out), ".png") {
+		return "", usagef("-out %q: expected a file name ending in .png (pictures are written as PNG)", out)
+	}
+	return out, nil
+}
+
+// loadModel loads the model saved in dir, explaining what is wrong when there is none.
+func loadModel(dir string) (*vaekit.Model, error) {
+	if dir == "" {
+		return nil, usagef("-dir is required: the directory of a model written by 'vaekit train'")
+	}
+	if !vaekit.HasSavedModel(dir) {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("model directory %s does not exist (train a model there with 'vaekit train -dir %s')", dir, dir)
+		}
+		return nil, fmt.Errorf("no trained model in %s (train one with 'vaekit train -dir %s')", dir, dir)
+	}
+	return vaekit.Load(dir)
+}
+
+// loadSplit loads one split ("train" or "test") of the model's data set.
+func loadSplit(m *vaekit.Model, split, dataDir string) (*data.Set, error) {
+	name, err := data.ParseName(m.Config.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := data.ParseSplit(split)
+	if err != nil {
+		return nil, usagef("-split: %v", err)
+	}
+	return data.Load(name, sp, data.Options{Dir: dataDir})
+}
+
+// metricsFile is the JSON that train and eval write: vaekit.Metrics (the ELBO and its
+// terms, IWAE, active units, KL per dimension, ...) and, so that a file stands on its own,
+// the model's directory and hyperparameters.
+type metricsFile struct {
+	*vaekit.Metrics
+	ModelDir string        `json:"model_dir"`
+	Config   vaekit.Config `json:"config"`
+}
+
+func metricsJSON(m *vaekit.Model, dir string, metrics *vaekit.Metrics) ([]byte, error) {
+	out, err := json.MarshalIndent(metricsFile{Metrics: metrics, ModelDir: dir, Config: m.Config}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("the metrics cannot be written as JSON (%w): is the model broken?", err)
+	}
+	return append(out, '\n'), nil
+}
+
+// writePNG writes a figure of the plot package (*plot.Picture or *plot.Chart) as a PNG file.
+func writePNG(path string, figure interface{ PNG() ([]byte, error) }) error {
+	png, err := figure.PNG()
+	if err != nil {
+		return err
+	}
+	return writeFile(path, png)
+}
+
+// writeFile writes content to path atomically: into a temporary file beside it, renamed
+// over path once complete, so a reader never sees half a file. It creates path's
+// directory if needed.
+func writeFile(path string, content []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(content); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/plot"
+)
+
+var trainCmd = &command{
+	name:    "train",
+	summary: "train a model (or continue one); write its metrics and training curves",
+	usage:   `-dir DIR [--name=value ...] [-set "name=value;..."] [flags]`,
+	doc: `
+Trains a VAE with the hyperparameters given as flags (defaults below) on the training
+set, evaluating on the test set, and checkpoints it in DIR. Then it measures the model on
+the test set, writes
+
+  DIR/metrics.json  the metrics (negative ELBO and its terms, IWAE with -iwae, active
+                    units, KL per dimension, ...) and the hyperparameters
+  DIR/curves.png    the training curves (loss, reconstruction and KL; train and test)
+
+and prints a one-line summary.
+
+When DIR already holds a model, train continues it up to the new budget: the
+hyperparameters start from the saved ones and the flags given change them. Only the
+budget and the step size may change (train_steps, epochs, eval_every, eval_batch_size,
+learning_rate); for anything else, use another directory.
+
+Example: a 2-D latent space, 5,000 steps, evaluated every 1,000:
+  vaekit train -dir models/vae2 --latent_dim=2 --train_steps=5000 --eval_every=1000
+or, in GoMLX's -set syntax:
+  vaekit train -dir models/vae2 -set "latent_dim=2;train_steps=5000;eval_every=1000"`,
+	flags: func(fs *flag.FlagSet) func(e *env) error {
+		var o trainOptions
+		registerHyperparameters(fs, &o.settings)
+		fs.StringVar(&o.dir, "dir", "", "model directory (required): where the model is checkpointed, created if needed")
+		o.dataDir = dataDirFlag(fs)
+		fs.IntVar(&o.iwae, "iwae", 0, "also estimate -log p(x) with the IWAE bound of this many samples\n"+
+			"per image (e.g. 100; costs about that many decodings per image; 0: skip)")
+		fs.IntVar(&o.evalN, "eval_n", 0, "test images for the evaluations and the metrics (0: all)")
+		fs.IntVar(&o.trainEvalN, "train_eval_n", 10_000, "training images scored at each evaluation, for the train curves")
+		fs.BoolVar(&o.quick, "quick", vaekit.QuickMode(), "small budget for smoke tests, as the notebooks in CI: at most 150\n"+
+			"steps, one evaluation, 1,000 test images unless -eval_n (default from $VAEKIT_QUICK)")
+		fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (the progress bar shows only on a terminal)")
+		return o.run
+	},
+}
+
+type trainOptions struct {
+	settings          settings
+	dir               string
+	dataDir           *string
+	iwae              int
+	evalN, trainEvalN int
+	quick, quiet      bool
+}
+
+// quickSteps is the training budget of -quick, as in the notebooks' quick mode.
+const quickSteps = 150
+
+func (o *trainOptions) run(e *env) error {
+	switch {
+	case o.dir == "":
+		return usagef("-dir is required: the directory to write the model to")
+	case o.iwae < 0:
+		return usagef("-iwae=%d: expected a number of samples >= 0", o.iwae)
+	case o.evalN < 0:
+		return usagef("-eval_n=%d: expected a number of images >= 0 (0: all)", o.evalN)
+	case o.trainEvalN < 1:
+		return usagef("-train_eval_n=%d: expected a number of images >= 1", o.trainEvalN)
+	}
+
+	// The hyperparameters: the flags given, over the saved model's or the defaults.
+	base, continuing := vaekit.DefaultConfig(), vaekit.HasSavedModel(o.dir)
+	startStep := 0
+	if continuing {
+		saved, err := vaekit.Load(o.dir)
+		if err != nil {
+			return err
+		}
+		base, startStep = saved.Config, saved.GlobalStep()
+	}
+	cfg, err := o.settings.apply(base)
+	if err != nil {
+		return err
+	}
+	if o.iwae > 0 && cfg.Model == "ae" {
+		return usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
+	}
+
+	name, err := data.ParseName(cfg.Dataset)
+	if err != nil {
+		return err
+	}
+	trainSet, testSet, err := data.LoadBoth(name, data.Options{Dir: *o.dataDir})
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.evalN > 0:
+		testSet = testSet.Subset(o.evalN)
+	case o.quick:
+		testSet = testSet.Subset(1000)
+	}
+	if o.quick {
+		cfg.Steps, cfg.EvalEvery = min(cfg.StepsFor(trainSet.N), quickSteps), 0
+	}
+
+	if !o.quiet {
+		e.printf("backend: %s", vaekit.BackendDescription())
+		e.printf("data: %s, %d training and %d test images (from %s)", name, trainSet.N, testSet.N, trainSet.Source)
+		if continuing {
+			e.printf("continuing the model in %s from step %d of %d: %s", o.dir, startStep, cfg.StepsFor(trainSet.N), cfg)
+		} else {
+			e.printf("training a new model in %s for %d steps: %s", o.dir, cfg.StepsFor(trainSet.N), cfg)
+		}
+	}
+	start := time.Now()
+	m, err := vaekit.Train(cfg, trainSet, testSet, vaekit.TrainOptions{
+		Dir:           o.dir,
+		Quiet:         o.quiet || e.stdout != os.Stdout || !isTerminal(os.Stdout), // GoMLX's bar writes to os.Stdout.
+		TrainEvalSize: o.trainEvalN,
+	})
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	metrics, err := m.Measure(testSet, vaekit.MeasureOptions{IWAESamples: o.iwae})
+	if err != nil {
+		return err
+	}
+	metricsPath, curvesPath := filepath.Join(o.dir, "metrics.json"), filepath.Join(o.dir, "curves.png")
+	content, err := metricsJSON(m, o.dir, metrics)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(metricsPath, content); err != nil {
+		return err
+	}
+	curves, err := plot.TrainingCurves(m.History, plot.CurvesOptions{})
+	if err != nil {
+		return err
+	}
+	if err := writePNG(curvesPath, curves); err != nil {
+		return err
+	}
+
+	iwae := ""
+	if metrics.IWAESamples > 0 {
+		iwae = fmt.Sprintf(", IWAE-%d NLL %.2f", metrics.IWAESamples, metrics.IWAENLL)
+	}
+	e.printf("%s at step %d (%d new steps in %.1fs): test negative ELBO %.2f nats per image (reconstruction %.2f + KL %.2f)%s, %d of %d units active; wrote %s and %s",
+		cfg.Model, m.GlobalStep(), m.GlobalStep()-startStep, elapsed.Seconds(), metrics.NegELBO, metrics.Reconstruction, metrics.KL,
+		iwae, metrics.ActiveUnits, cfg.LatentDim, metricsPath, curvesPath)
+	return nil
+}
+
+// isTerminal reports whether f is a terminal (not a file or a pipe).
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

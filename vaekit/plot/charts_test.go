@@ -1,0 +1,254 @@
+package plot
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/vaekit/vaekit/vaekit"
+)
+
+// svgText returns the chart's SVG, failing the test on error.
+func svgText(t *testing.T, c *Chart) string {
+	t.Helper()
+	svg, err := c.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(svg)
+}
+
+// wantError checks that err names what is wrong.
+func wantError(t *testing.T, what string, err error, contains string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), contains) {
+		t.Errorf("%s: error %v, expected one containing %q", what, err, contains)
+	}
+}
+
+func TestLatentScatter(t *testing.T) {
+	codes := [][]float32{{0, 0, 5}, {1, 1, 5}, {2, 0.5, 5}, {-1, 2, 5}}
+	labels := []uint8{0, 1, 2, 1}
+	chart, err := LatentScatter(codes, labels, ScatterOptions{ClassNames: []string{"zero", "one", "two"}, Dims: [2]int{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := chartPixels(chart)
+	checkSaved(t, "scatter", chart, w, h)
+	svg := svgText(t, chart)
+	for _, text := range []string{">zero<", ">one<", ">two<", ">z1<", ">z3<"} {
+		if !strings.Contains(svg, text) {
+			t.Errorf("SVG has no text %s (legend entry or axis name)", text)
+		}
+	}
+	// []int labels, numbers as legend text, and no labels at all.
+	chart, err = LatentScatter(codes, []int{3, 3, 4, 4}, ScatterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg := svgText(t, chart); !strings.Contains(svg, ">3<") || !strings.Contains(svg, ">4<") {
+		t.Errorf("legend of []int labels lacks 3 and 4")
+	}
+	if chart, err = LatentScatter[int](codes, nil, ScatterOptions{}); err != nil || chart.legend != nil {
+		t.Errorf("unlabelled scatter: err %v, legend %v (expected none)", err, chart.legend)
+	}
+
+	wantError(t, "no codes", func() error { _, err := LatentScatter[int](nil, nil, ScatterOptions{}); return err }(), "codes is empty")
+	wantError(t, "label count", func() error { _, err := LatentScatter(codes, []int{1}, ScatterOptions{}); return err }(), "1 labels for 4 codes")
+	wantError(t, "1-D codes", func() error { _, err := LatentScatter([][]float32{{1}}, []int{0}, ScatterOptions{}); return err }(), "at least 2 dimensions")
+	wantError(t, "ragged codes", func() error {
+		_, err := LatentScatter([][]float32{{1, 2}, {1}}, []int{0, 0}, ScatterOptions{})
+		return err
+	}(), "codes[1] has 1 values, expected 2")
+	wantError(t, "NaN code", func() error {
+		_, err := LatentScatter([][]float32{{1, 2}, {float32(math.NaN()), 0}}, []int{0, 0}, ScatterOptions{})
+		return err
+	}(), "codes[1][0] is NaN")
+	wantError(t, "negative label", func() error { _, err := LatentScatter(codes, []int{0, -1, 0, 0}, ScatterOptions{}); return err }(), "labels[1] is -1")
+	wantError(t, "label without name", func() error {
+		_, err := LatentScatter(codes, []int{0, 1, 2, 3}, ScatterOptions{ClassNames: []string{"a", "b", "c"}})
+		return err
+	}(), "labels[3] is 3, expected < 3")
+	wantError(t, "bad dims", func() error { _, err := LatentScatter(codes, labels, ScatterOptions{Dims: [2]int{1, 3}}); return err }(), "out of range")
+}
+
+// history returns n evaluation records with falling losses.
+func history(n int) []vaekit.Record {
+	var h []vaekit.Record
+	for i := range n {
+		tr := vaekit.Terms{Reconstruction: 200 / float64(i+1), KL: 10 + float64(i)}
+		tr.Loss, tr.NegELBO = tr.Reconstruction+tr.KL, tr.Reconstruction+tr.KL
+		ho := tr
+		ho.Reconstruction += 2
+		ho.Loss += 2
+		h = append(h, vaekit.Record{Step: 100 * (i + 1), Train: tr, HeldOut: ho})
+	}
+	return h
+}
+
+func TestTrainingCurves(t *testing.T) {
+	for _, n := range []int{1, 3, 100} { // One point, marked points, plain lines.
+		chart, err := TrainingCurves(history(n), CurvesOptions{})
+		if err != nil {
+			t.Fatalf("%d records: %v", n, err)
+		}
+		if len(chart.Plots()) != 3 {
+			t.Fatalf("%d panels, expected 3", len(chart.Plots()))
+		}
+		w, h := chartPixels(chart)
+		checkSaved(t, "curves", chart, w, h)
+		svg := svgText(t, chart)
+		for _, text := range []string{">loss<", ">reconstruction<", ">KL<", ">train<", ">held-out<", ">step<"} {
+			if !strings.Contains(svg, text) {
+				t.Errorf("%d records: SVG has no text %s", n, text)
+			}
+		}
+	}
+	bad := history(3)
+	bad[2].HeldOut.KL = math.Inf(1)
+	_, err := TrainingCurves(bad, CurvesOptions{})
+	wantError(t, "infinite KL", err, "history[2].HeldOut.KL is +Inf")
+	_, err = TrainingCurves(nil, CurvesOptions{})
+	wantError(t, "no history", err, "history is empty")
+}
+
+func TestKLPerDim(t *testing.T) {
+	kl := []float64{2, 0.001, 0.5, 0}
+	for _, sorted := range []bool{false, true} {
+		chart, err := KLPerDim(kl, KLBarsOptions{Sorted: sorted, ActiveThreshold: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h := chartPixels(chart)
+		checkSaved(t, "kl", chart, w, h)
+		svg := svgText(t, chart)
+		for _, text := range []string{">z1<", ">z4<", "active: KL", "inactive: KL"} {
+			if !strings.Contains(svg, text) {
+				t.Errorf("sorted=%v: SVG has no text %s", sorted, text)
+			}
+		}
+	}
+	// 60 dimensions: the names are thinned out, the chart still renders.
+	if _, err := KLPerDim(make([]float64, 60), KLBarsOptions{}); err != nil {
+		t.Error(err)
+	}
+	_, err := KLPerDim(nil, KLBarsOptions{})
+	wantError(t, "no values", err, "kl is empty")
+	_, err = KLPerDim([]float64{1, math.NaN()}, KLBarsOptions{})
+	wantError(t, "NaN", err, "kl[1] is NaN")
+}
+
+func TestStdHistogram(t *testing.T) {
+	stds := []float64{0.1, 0.12, 0.15, 0.9, 1, 1, 0.98}
+	chart, err := StdHistogram(stds, StdHistogramOptions{Bins: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := chartPixels(chart)
+	checkSaved(t, "stds", chart, w, h)
+	if svg := svgText(t, chart); !strings.Contains(svg, "prior σ = 1") {
+		t.Error("SVG lacks the prior's legend entry")
+	}
+	// All values equal: one bin, no division by zero.
+	if _, err := StdHistogram([]float64{1, 1, 1}, StdHistogramOptions{}); err != nil {
+		t.Error(err)
+	}
+	_, err = StdHistogram(nil, StdHistogramOptions{})
+	wantError(t, "no values", err, "stds is empty")
+	_, err = StdHistogram([]float64{0.5, -2}, StdHistogramOptions{})
+	wantError(t, "log-variance passed", err, "stds[1] is -2, expected a standard deviation >= 0")
+	_, err = StdHistogram([]float64{math.Inf(1)}, StdHistogramOptions{})
+	wantError(t, "infinite", err, "stds[0] is +Inf")
+}
+
+func TestHistogramBins(t *testing.T) {
+	// Every value is counted once; the minimum opens the first bin, the maximum closes
+	// the last one.
+	values := []float64{0, 0.05, 0.35, 0.999, 1}
+	bins := histogramBins(values, 0, 1, 10)
+	total := 0.0
+	for _, b := range bins {
+		total += b.Weight
+	}
+	if len(bins) != 10 || total != 5 || bins[0].Weight != 2 || bins[3].Weight != 1 || bins[9].Weight != 2 {
+		t.Errorf("bins %v, expected 2 in the first, 1 in the fourth, 2 in the last", bins)
+	}
+	if bins[0].Min != 0 || bins[9].Max != 1 {
+		t.Errorf("bins span [%v, %v], expected [0, 1]", bins[0].Min, bins[9].Max)
+	}
+}
+
+func TestBetaSweep(t *testing.T) {
+	points := []SweepPoint{{Beta: 4, Reconstruction: 120, KL: 8}, {Beta: 0.5, Reconstruction: 80, KL: 30}, {Beta: 1, Reconstruction: 90, KL: 22}}
+	chart, err := BetaSweep(points, SweepOptions{Title: "sweep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := chartPixels(chart)
+	checkSaved(t, "sweep", chart, w, h)
+	svg := svgText(t, chart)
+	for _, text := range []string{"β=0.5", "β=1<", "β=4<"} {
+		if !strings.Contains(svg, text) {
+			t.Errorf("SVG has no point label %s", text)
+		}
+	}
+	if points[0].Beta != 4 {
+		t.Error("BetaSweep reordered its argument")
+	}
+	_, err = BetaSweep(nil, SweepOptions{})
+	wantError(t, "no points", err, "points is empty")
+	_, err = BetaSweep([]SweepPoint{{Beta: 1, Reconstruction: math.NaN()}}, SweepOptions{})
+	wantError(t, "NaN", err, "points[0].Reconstruction is NaN")
+	_, err = BetaSweep([]SweepPoint{{Beta: -1}}, SweepOptions{})
+	wantError(t, "negative beta", err, "points[0].Beta is -1, expected >= 0")
+}
+
+func TestChartHTML(t *testing.T) {
+	chart, err := BetaSweep([]SweepPoint{{Beta: 1, Reconstruction: 90, KL: 20}}, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := chart.HTML()
+	if err != nil || !strings.HasPrefix(html, "<div><svg") || strings.Contains(html, "<?xml") {
+		t.Errorf("small chart HTML should be inline SVG without XML prologue: %.60q, %v", html, err)
+	}
+	// Thousands of points make a large SVG: shown as a PNG instead, still offline.
+	var codes [][]float32
+	for i := range 10000 {
+		codes = append(codes, []float32{float32(i % 100), float32(i / 100)})
+	}
+	big, err := LatentScatter[int](codes, nil, ScatterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err = big.HTML()
+	if err != nil || !strings.HasPrefix(html, `<img src="data:image/png;base64,`) || !strings.Contains(html, `width="576"`) {
+		t.Errorf("large chart HTML should be a 576-pixel-wide PNG data URI: %.60q, %v", html, err)
+	}
+}
+
+func TestLinesChart(t *testing.T) {
+	chart, err := Lines(LinesOptions{Title: "posterior std", XLabel: "step", YLabel: "sigma"},
+		Series{Name: "mean", X: []float64{1, 2, 3}, Y: []float64{1, 0.5, 0.2}},
+		Series{Name: "min", X: []float64{1, 2, 3}, Y: []float64{0.9, 0.3, 0.1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := chartPixels(chart)
+	checkSaved(t, "lines", chart, w, h)
+	svg := svgText(t, chart)
+	for _, text := range []string{">posterior std<", ">step<", ">sigma<", ">mean<", ">min<"} {
+		if !strings.Contains(svg, text) {
+			t.Errorf("SVG has no text %s", text)
+		}
+	}
+	if chart, err := Lines(LinesOptions{}, Series{X: []float64{1}, Y: []float64{2}}); err != nil || chart.legend != nil {
+		t.Errorf("one unnamed point: err %v, legend %v (expected none)", err, chart.legend)
+	}
+	_, err = Lines(LinesOptions{})
+	wantError(t, "no series", err, "no series")
+	_, err = Lines(LinesOptions{}, Series{X: []float64{1, 2}, Y: []float64{1}})
+	wantError(t, "ragged series", err, "series[0] has 2 x and 1 y values")
+	_, err = Lines(LinesOptions{}, Series{X: []float64{1}, Y: []float64{1}}, Series{X: []float64{1}, Y: []float64{math.NaN()}})
+	wantError(t, "NaN", err, "series[1].Y[0] is NaN")
+}

@@ -1,0 +1,353 @@
+package plot
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/comms"
+	"github.com/janpfeifer/gonb/gonbui/dom"
+	"github.com/janpfeifer/gonb/gonbui/widgets"
+)
+
+// Decoder maps latent codes to images of height x width pixels in [0,1]; the method
+// value (*vaekit.Model).Decode is one. Taking a function keeps this package free of
+// the model type.
+type Decoder func(z [][]float32) ([][]float32, error)
+
+// ExplorerOptions configure Explore.
+type ExplorerOptions struct {
+	Height, Width int // Size of the decoded images, e.g. 28 x 28 (required).
+
+	// Start is the first code shown, and holds the coordinates without a slider; nil
+	// means the origin, the prior's mean.
+	Start []float32
+	// Dims are the latent coordinates (0-based) that get a slider; nil means all of
+	// them for a latent of at most MaxExplorerSliders dimensions, else the first two.
+	Dims []int
+	// Min and Max bound every slider; both zero means -3 and 3, three standard
+	// deviations of the prior.
+	Min, Max float64
+	// Steps is the number of slider steps between Min and Max; 0 means 60.
+	Steps int
+	// Scale enlarges the decoded image, each pixel becoming Scale x Scale; 0 means 8.
+	Scale int
+	// LiveFor ends a live session after that long, as if Done had been pressed; 0
+	// means it lasts until Done is pressed or the cell is interrupted.
+	LiveFor time.Duration
+}
+
+// MaxExplorerSliders is the largest latent that gets one slider per coordinate by
+// default; a larger one gets sliders for its first two coordinates.
+const MaxExplorerSliders = 4
+
+// noWidgetsEnv names the environment variable that, set to 1, makes Explore show a
+// static frame without looking for a browser.
+const noWidgetsEnv = "VAEKIT_NO_WIDGETS"
+
+// How long Explore waits for signs of a live front end (see frontEndAlive), and for
+// each widget to come up once one answered.
+const (
+	probeTimeout  = 2 * time.Second
+	widgetTimeout = 10 * time.Second
+)
+
+// Explore shows the image decoded from a latent code with sliders over its coordinates
+// and redraws it as they move, so one can see what each latent direction encodes. It
+// returns the last frame.
+//
+// Under GoNB with a browser attached, the sliders and a Done button appear under the
+// cell and Explore blocks, decoding on every slider move, until Done is pressed or
+// LiveFor has passed; then it removes the controls and the last frame stays in the
+// cell, where the saved notebook keeps it. Interrupting the cell also ends it (GoNB
+// stops the cell's program), leaving the last frame but no longer live controls.
+//
+// Widgets need a browser: executed headless (nbconvert) they would wait forever. So
+// Explore first checks, for about five seconds, that the front end answers; if it does
+// not, it shows one static frame (the start code) with a note, and returns. GoNB gives
+// a browser half a second to connect its widget channel; should that fail (seen once,
+// on a cold browser start), the check fails too: run the cell again. (That
+// check makes GoNB send its widget script to the page; headless, GoNB leaves the
+// script in the saved notebook.) With the environment variable VAEKIT_NO_WIDGETS=1,
+// e.g. in scripts that run notebooks headless, Explore skips the check and shows the
+// static frame at once. Outside GoNB it displays nothing and returns the start frame.
+func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, error) {
+	e, err := newExplorer(decode, latentDim, opts)
+	if err != nil {
+		return nil, err
+	}
+	frame, err := e.frame()
+	if err != nil {
+		return nil, err
+	}
+	if !notebook() {
+		return frame, nil
+	}
+	if os.Getenv(noWidgetsEnv) == "1" || !frontEndAlive(probeTimeout) {
+		displayHTML(e.frameHTML(frame, "Static frame: the sliders need a notebook open in a browser, "+
+			"and this run had none (e.g. nbconvert)."))
+		return frame, nil
+	}
+	return e.live(frame)
+}
+
+// explorer holds the state of one Explore call.
+type explorer struct {
+	decode        Decoder
+	height, width int
+	scale         int
+	dims          []int
+	lo, hi        float64
+	steps         int
+	liveFor       time.Duration
+	z             []float32 // The code on show.
+}
+
+// newExplorer checks the options and fills in their defaults.
+func newExplorer(decode Decoder, latentDim int, opts ExplorerOptions) (*explorer, error) {
+	const fn = "plot.Explore"
+	if decode == nil {
+		return nil, fmt.Errorf("%s: decode is nil, expected a function from latent codes to images", fn)
+	}
+	if latentDim < 1 {
+		return nil, fmt.Errorf("%s: latentDim is %d, expected >= 1", fn, latentDim)
+	}
+	if opts.Height < 1 || opts.Width < 1 {
+		return nil, fmt.Errorf("%s: image size %dx%d (opts.Height x opts.Width), expected positive", fn, opts.Height, opts.Width)
+	}
+	e := &explorer{decode: decode, height: opts.Height, width: opts.Width, liveFor: opts.LiveFor,
+		scale: opts.Scale, steps: opts.Steps, lo: opts.Min, hi: opts.Max, dims: opts.Dims}
+	if e.scale <= 0 {
+		e.scale = 8
+	}
+	if e.steps <= 0 {
+		e.steps = 60
+	}
+	if e.lo == 0 && e.hi == 0 {
+		e.lo, e.hi = -3, 3
+	}
+	if err := checkFinite(fn, "opts.Min and opts.Max", []float64{e.lo, e.hi}); err != nil {
+		return nil, err
+	}
+	if e.lo >= e.hi {
+		return nil, fmt.Errorf("%s: slider range [%v, %v] (opts.Min, opts.Max), expected Min < Max", fn, e.lo, e.hi)
+	}
+	e.z = make([]float32, latentDim)
+	if opts.Start != nil {
+		if len(opts.Start) != latentDim {
+			return nil, fmt.Errorf("%s: opts.Start has %d values, expected latentDim=%d", fn, len(opts.Start), latentDim)
+		}
+		for i, v := range opts.Start {
+			if err := checkFiniteValue(fn, fmt.Sprintf("opts.Start[%d]", i), float64(v)); err != nil {
+				return nil, err
+			}
+		}
+		copy(e.z, opts.Start)
+	}
+	if e.dims == nil {
+		n := latentDim
+		if latentDim > MaxExplorerSliders {
+			n = 2
+		}
+		for d := range n {
+			e.dims = append(e.dims, d)
+		}
+	}
+	if len(e.dims) == 0 {
+		return nil, fmt.Errorf("%s: opts.Dims is empty, expected at least one latent coordinate", fn)
+	}
+	seen := map[int]bool{}
+	for i, d := range e.dims {
+		if d < 0 || d >= latentDim {
+			return nil, fmt.Errorf("%s: opts.Dims[%d] is %d, expected a coordinate in 0..%d", fn, i, d, latentDim-1)
+		}
+		if seen[d] {
+			return nil, fmt.Errorf("%s: opts.Dims[%d] repeats coordinate %d, expected distinct coordinates", fn, i, d)
+		}
+		seen[d] = true
+	}
+	return e, nil
+}
+
+// frame decodes the current code into a picture.
+func (e *explorer) frame() (*Picture, error) {
+	images, err := e.decode([][]float32{e.z})
+	if err != nil {
+		return nil, fmt.Errorf("plot.Explore: decoding %v: %w", e.z, err)
+	}
+	if len(images) != 1 {
+		return nil, fmt.Errorf("plot.Explore: decode returned %d images for 1 code, expected 1", len(images))
+	}
+	if err := checkImages("plot.Explore", "decoded image", images, e.height, e.width); err != nil {
+		return nil, err
+	}
+	return Grid(images, e.height, e.width, GridOptions{Cols: 1, Scale: e.scale})
+}
+
+// frameHTML shows a frame with the code it was decoded from and an optional note.
+func (e *explorer) frameHTML(frame *Picture, note string) string {
+	data, err := frame.PNG()
+	if err != nil {
+		return html.EscapeString(err.Error())
+	}
+	var b strings.Builder
+	b.WriteString(`<div style="font-family:sans-serif;font-size:13px">`)
+	b.WriteString(imgTag(data, 0))
+	b.WriteString("<div>z = (")
+	for i, v := range e.z {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(fmt.Sprintf("%.2f", v))
+	}
+	b.WriteString(")</div>")
+	if note != "" {
+		b.WriteString(`<div style="color:#666">` + html.EscapeString(note) + "</div>")
+	}
+	b.WriteString("</div>")
+	return b.String()
+}
+
+// sliderPosition returns the slider step nearest to v, within the slider's range.
+func (e *explorer) sliderPosition(v float32) int {
+	pos := math.Round((float64(v) - e.lo) / (e.hi - e.lo) * float64(e.steps))
+	return int(min(max(pos, 0), float64(e.steps)))
+}
+
+// sliderValue returns the latent value of slider step pos.
+func (e *explorer) sliderValue(pos int) float32 {
+	return float32(e.lo + (e.hi-e.lo)*float64(pos)/float64(e.steps))
+}
+
+// sliderMove is one slider update from the front end.
+type sliderMove struct {
+	slider, position int
+}
+
+// live runs the interactive session; see Explore.
+func (e *explorer) live(frame *Picture) (*Picture, error) {
+	uid := gonbui.UniqueId()
+	frameID := "vaekit_explorer_frame_" + uid
+	controlsID := "vaekit_explorer_controls_" + uid // Output block holding the controls.
+	panelID := "vaekit_explorer_panel_" + uid       // DOM id of the <div> inside it.
+	updateHTML(frameID, e.frameHTML(frame, ""))
+	updateHTML(controlsID, fmt.Sprintf(`<div id="%s" style="font-family:sans-serif;font-size:13px"></div>`, panelID))
+	removeControls := func() { updateHTML(controlsID, "") }
+
+	// Build the widgets. Each waits for the browser's first answer; should one never
+	// come, give up on the live session rather than hang the cell.
+	sliders := make([]*widgets.SliderBuilder, len(e.dims))
+	var done *widgets.ButtonBuilder
+	ready := within(widgetTimeout, func() {
+		for k, d := range e.dims {
+			rowID := fmt.Sprintf("%s_row%d", panelID, k)
+			dom.Append(panelID, fmt.Sprintf(`<div id="%s">z%d </div>`, rowID, d+1))
+			sliders[k] = widgets.Slider(0, e.steps, e.sliderPosition(e.z[d])).AppendTo(rowID).Done()
+		}
+		done = widgets.Button("Done").AppendTo(panelID).Done()
+	})
+	if !ready {
+		removeControls()
+		updateHTML(frameID, e.frameHTML(frame, "Static frame: the notebook's widgets did not start."))
+		return frame, nil
+	}
+
+	moves := make(chan sliderMove, 256)
+	var listeners []*comms.AddressChan[int]
+	for k, s := range sliders {
+		updates := s.Listen()
+		listeners = append(listeners, updates)
+		go func() {
+			for pos := range updates.C {
+				moves <- sliderMove{k, pos}
+			}
+		}()
+	}
+	clicks := done.Listen()
+	listeners = append(listeners, clicks)
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	var timeout <-chan time.Time
+	if e.liveFor > 0 {
+		timeout = time.After(e.liveFor)
+	}
+
+	for {
+		select {
+		case m := <-moves:
+			e.z[e.dims[m.slider]] = e.sliderValue(m.position)
+			// Apply every move already queued, then draw once: decoding can be slower
+			// than a slider drag sends updates.
+			for pending := true; pending; {
+				select {
+				case m := <-moves:
+					e.z[e.dims[m.slider]] = e.sliderValue(m.position)
+				default:
+					pending = false
+				}
+			}
+			next, err := e.frame()
+			if err != nil {
+				removeControls()
+				return frame, err
+			}
+			frame = next
+			updateHTML(frameID, e.frameHTML(frame, ""))
+		case <-clicks.C:
+			removeControls()
+			return frame, nil
+		case <-timeout:
+			removeControls()
+			return frame, nil
+		}
+	}
+}
+
+// frontEndAlive reports whether a browser is attached to the notebook, with working
+// widget communication: it asks the page to send a value back and waits up to timeout
+// for it. It never blocks for long, unlike GoNB's widgets, which wait for the browser
+// without a limit.
+//
+// Subscribing to the answer's address makes GoNB install its communication script in
+// the page, and GoNB waits up to 3 s for the page to connect; the script that answers
+// is only sent after that (TransientJavascript waits for GoNB), so headless runs spend
+// about 3 s + timeout here.
+func frontEndAlive(timeout time.Duration) bool {
+	if !notebook() || gonbui.Error() != nil {
+		return false
+	}
+	address := "/vaekit/explorer/probe/" + gonbui.UniqueId()
+	answers := comms.Listen[int](address)
+	defer answers.Close()
+	dom.TransientJavascript(fmt.Sprintf(
+		`(() => { const comm = globalThis?.gonb_comm; if (comm) { comm.send(%q, 1); } })();`, address))
+	select {
+	case <-answers.C:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// within runs f and reports whether it finished within d. When it did not, f keeps
+// running in the background: GoNB's widgets cannot be cancelled.
+func within(d time.Duration, f func()) bool {
+	finished := make(chan struct{})
+	go func() {
+		f()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}

@@ -1,0 +1,33 @@
+package plot
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestLines(t *testing.T) {
+	chart, err := Lines(LinesOptions{Title: "sigma", XLabel: "step", YLabel: "std"},
+		Series{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 0.5, 0.2}},
+		Series{Name: "b", X: []float64{0, 2}, Y: []float64{1, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := chart.Image().Bounds(); b.Dx() != 576 || b.Dy() != 384 {
+		t.Errorf("chart is %dx%d pixels, want 576x384 (6x4 inches at 96 DPI)", b.Dx(), b.Dy())
+	}
+	svg, err := chart.SVG()
+	if err != nil || !strings.Contains(string(svg), "sigma") {
+		t.Errorf("SVG: err %v, title missing", err)
+	}
+	for _, bad := range [][]Series{
+		nil,
+		{{Name: "x", X: []float64{1, 2}, Y: []float64{1}}},
+		{{Name: "x"}},
+		{{Name: "nan", X: []float64{1}, Y: []float64{math.NaN()}}},
+	} {
+		if _, err := Lines(LinesOptions{}, bad...); err == nil {
+			t.Errorf("Lines(%v): expected an error", bad)
+		}
+	}
+}
