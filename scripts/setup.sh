@@ -3,8 +3,9 @@
 # checks, finds everything in place, and changes nothing (a few seconds).
 #
 #   1. Debian packages: Jupyter (nbconvert, nbclient, classic notebook), the
-#      ipykernel, Fashion-MNIST (dataset-fashion-mnist). `apt-get update` runs
-#      only when something is missing. Needs root, or sudo without a password.
+#      ipykernel, Fashion-MNIST (dataset-fashion-mnist), shellcheck (for test.sh).
+#      `apt-get update` runs only when something is missing. Needs root, or sudo
+#      without a password.
 #   2. Go: when no go >= 1.21 is found, the toolchain named in go.mod is fetched
 #      from the Go module proxy (scripts/bootstrap_go.py). Otherwise `go version`
 #      under GOTOOLCHAIN=auto makes the go command download go.mod's toolchain
@@ -16,30 +17,20 @@
 #      its kernel.json (GOTOOLCHAIN, GOEXPERIMENT, GOMLX_NO_AUTO_INSTALL, PATH, HOME).
 #   5. `go mod download`: the repository's modules.
 #
+# Versions and package lists come from scripts/versions.env (shared with docker/).
+#
 # Environment: VAEKIT_SIMD=0 (no GOEXPERIMENT=simd), VAEKIT_SKIP_APT=1 (skip step 1),
 # VAEKIT_NET_TIMEOUT (seconds allowed to each network step; default 1200).
 set -euo pipefail
 
-GONB_VERSION=v0.11.5
-X_TOOLS_VERSION=v0.44.0   # goimports
-GOPLS_VERSION=v0.20.0
-APT_PACKAGES=(
-  ca-certificates
-  python3
-  jupyter-core
-  jupyter-client
-  python3-jupyter-client
-  jupyter-nbconvert
-  python3-nbconvert
-  python3-nbclient
-  python3-nbformat
-  python3-ipykernel
-  jupyter-notebook
-  dataset-fashion-mnist
-)
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Every version and package list: GONB_VERSION, X_TOOLS_VERSION (goimports), GOPLS_VERSION,
+# GO_VERSION, APT_PACKAGES, APT_TEST_PACKAGES, ... (docker/Dockerfile reads the same file).
+# shellcheck source=scripts/versions.env
+source "${ROOT}/scripts/versions.env"
+read -r -a APT_PACKAGES <<<"${APT_PACKAGES} ${APT_TEST_PACKAGES}"
 NET_TIMEOUT="${VAEKIT_NET_TIMEOUT:-1200}"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${XDG_CACHE_HOME:-${HOME}/.cache}/vaekit"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -90,6 +81,8 @@ step "Go toolchain"
 # The go.mod toolchain: a "toolchain" line if there is one, else the "go" line.
 want_go="$(awk '$1=="toolchain"{t=$2} $1=="go"{g="go"$2} END{print (t!=""?t:g)}' "${ROOT}/go.mod")"
 case "$want_go" in go1.[0-9]*.*) ;; go1.*) want_go="${want_go}.0" ;; esac
+[ "$want_go" = "$GO_VERSION" ] \
+  || die "go.mod wants ${want_go} but scripts/versions.env says GO_VERSION=${GO_VERSION}: make them agree (the Docker image installs GO_VERSION)"
 go_usable() { # go >= 1.21 can switch toolchains by itself.
   command -v go >/dev/null 2>&1 || return 1
   local v; v="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null)" || return 1

@@ -5,12 +5,15 @@
 #   2. gofmt -l                         every Go file of the module's packages is formatted
 #   3. go vet ./...
 #   4. go test ./...                    (VAEKIT_TEST_TIMEOUT, default 30m)
-#   5. scripts/run_notebooks.sh --quick every notebook, small training budgets,
+#   5. go test -fuzz FuzzParseIDX       the IDX parser's fuzz target, for VAEKIT_FUZZ_TIME
+#                                       (default 20s); a crasher is saved under
+#                                       vaekit/data/testdata/fuzz/ and fails the phase
+#   6. scripts/run_notebooks.sh --quick every notebook, small training budgets,
 #                                       into $VAEKIT_OUT/test-notebooks
 #
-# Phases 2-5 all run even when one fails; the summary lists each with its wall time,
+# Phases 2-6 all run even when one fails; the summary lists each with its wall time,
 # and the exit status is non-zero if any failed. A failing setup stops at once.
-# VAEKIT_SKIP_NOTEBOOKS=1 skips phase 5.
+# VAEKIT_SKIP_NOTEBOOKS=1 skips phase 6.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,6 +74,7 @@ check_gofmt() {
 phase gofmt check_gofmt || true
 phase vet go vet ./... || true
 phase test go test -timeout "${VAEKIT_TEST_TIMEOUT:-30m}" ./... || true
+phase fuzz go test ./vaekit/data -run '^$' -fuzz '^FuzzParseIDX$' -fuzztime "${VAEKIT_FUZZ_TIME:-20s}" || true
 if [ "${VAEKIT_SKIP_NOTEBOOKS:-0}" = 1 ]; then
   results+=("$(printf '%-10s %-7s' notebooks skipped)")
 else

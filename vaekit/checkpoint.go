@@ -2,15 +2,19 @@ package vaekit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 )
@@ -187,11 +191,13 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// HasSavedModel reports whether dir holds a saved vaekit model.
+// HasSavedModel reports whether dir holds a saved model: at least one checkpoint. Train
+// resumes from it instead of starting over, and Load reads it. A directory whose
+// checkpoints lack a readable config.json counts too, so that Load (and so Train) reports
+// the problem instead of a new run quietly replacing those checkpoints.
 func HasSavedModel(dir string) bool {
 	bases, err := listCheckpoints(dir)
-	_, statErr := os.Stat(filepath.Join(dir, configFileName))
-	return err == nil && len(bases) > 0 && statErr == nil
+	return err == nil && len(bases) > 0
 }
 
 // Save writes the model (Config, weights, optimizer state, history) into dir, atomically:
@@ -231,8 +237,14 @@ func (m *Model) initVariables() error {
 
 // Load reads a model saved with Save (or checkpointed by Train) from dir.
 func Load(dir string) (*Model, error) {
+	if dir == "" {
+		return nil, errors.New("vaekit: Load: no model directory given (\"\")")
+	}
 	raw, err := os.ReadFile(filepath.Join(dir, configFileName))
 	if err != nil {
+		if HasSavedModel(dir) {
+			return nil, fmt.Errorf("vaekit: %s holds checkpoints but no readable %s (the Config they were trained with): %w", dir, configFileName, err)
+		}
 		return nil, fmt.Errorf("vaekit: %s is not a vaekit model directory: %w", dir, err)
 	}
 	var meta modelFile
@@ -249,18 +261,197 @@ func Load(dir string) (*Model, error) {
 	if meta.Height != m.Height || meta.Width != m.Width {
 		return nil, fmt.Errorf("vaekit: %s was saved for %dx%d images, expected %dx%d for %s", dir, meta.Height, meta.Width, m.Height, m.Width, meta.Config.Dataset)
 	}
-	if _, err := checkpoint.Load(m.store).Dir(dir).Immediate().ExcludeAllParams().Done(); err != nil {
-		return nil, fmt.Errorf("vaekit: loading checkpoint from %s: %w", dir, err)
+	bases, err := listCheckpoints(dir)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: listing the checkpoints in %s: %w", dir, err)
+	}
+	if len(bases) == 0 {
+		return nil, fmt.Errorf("vaekit: %s has a %s but no checkpoint (checkpoint-*%s): nothing to load", dir, configFileName, checkpoint.JsonNameSuffix)
+	}
+	// GoMLX loads the newest checkpoint; its index is checked first, since GoMLX allocates
+	// (and panics on) whatever shapes a corrupt .json declares.
+	saved, err := readCheckpointIndex(dir, bases[len(bases)-1])
+	if err != nil {
+		return nil, unreadableCheckpoint(dir, bases, err)
+	}
+	if err := checkNetwork(meta.Config, saved); err != nil {
+		return nil, fmt.Errorf("vaekit: the checkpoint %s does not match its config.json: %w", filepath.Join(dir, bases[len(bases)-1]), err)
+	}
+	if err := loadCheckpoint(m.store, dir, saved); err != nil {
+		return nil, unreadableCheckpoint(dir, bases, err)
+	}
+	// Build the graphs once, so the first call from the user does not pay for it.
+	if err := m.initVariables(); err != nil {
+		return nil, fmt.Errorf("vaekit: the checkpoint in %s does not match its config.json: %w", dir, err)
 	}
 	if raw, err := os.ReadFile(filepath.Join(dir, historyFileName)); err == nil {
 		if err := json.Unmarshal(raw, &m.History); err != nil {
 			return nil, fmt.Errorf("vaekit: reading %s: %w", filepath.Join(dir, historyFileName), err)
 		}
 	}
-	// Build the graphs once: a checkpoint whose weights do not fit the Config fails here,
-	// with GoMLX's message naming the variable and both shapes.
-	if err := m.initVariables(); err != nil {
-		return nil, fmt.Errorf("vaekit: the checkpoint in %s does not match its config.json: %w", dir, err)
-	}
 	return m, nil
+}
+
+// loadCheckpoint loads the newest checkpoint in dir, whose index is saved, into store with
+// GoMLX's loader, turning a panic on malformed content into an error.
+func loadCheckpoint(store *model.Store, dir string, saved map[string]checkpointVar) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	// GoMLX's loader keeps the value of a variable the store already has (NewModel's
+	// random number generator state): remove those first, so the checkpoint's are used.
+	for key := range saved {
+		if path := strings.TrimPrefix(key, checkpointKeyPrefix); store.GetVariable(path) != nil {
+			if err := store.DeleteVariable(path); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = checkpoint.Load(store).Dir(dir).Immediate().ExcludeAllParams().Done()
+	return err
+}
+
+// checkpointKeyPrefix starts GoMLX's checkpoint key of a variable: "var:" + its path.
+const checkpointKeyPrefix = "var:"
+
+// unreadableCheckpoint explains that the newest checkpoint cannot be used, and how to fall
+// back to the previous one when there is one.
+func unreadableCheckpoint(dir string, bases []string, err error) error {
+	newest := filepath.Join(dir, bases[len(bases)-1])
+	hint := ""
+	if len(bases) > 1 {
+		hint = fmt.Sprintf("; to load the previous checkpoint (%s) instead, delete %s%s and %s%s",
+			bases[len(bases)-2], newest, checkpoint.JsonNameSuffix, newest, checkpoint.BinDataSuffix)
+	}
+	return fmt.Errorf("vaekit: the newest checkpoint %s is corrupt or truncated: %w%s", newest, err, hint)
+}
+
+// checkpointVar is a variable's entry in a GoMLX checkpoint's .json file: its bytes are
+// at [Pos, Pos+Length) of the (decompressed) .bin file.
+type checkpointVar struct {
+	ParameterName string
+	Dimensions    []int
+	DType         dtypes.DType
+	Pos, Length   int
+}
+
+// maxDeflateRatio bounds how many bytes one byte of a gzip stream can decompress to
+// (deflate's limit is about 1032:1).
+const maxDeflateRatio = 1032
+
+// readCheckpointIndex reads the variable index of checkpoint base in dir, keyed by
+// ParameterName, and checks it is consistent: known dtypes, sizes >= 0 that agree with
+// the recorded lengths and positions, and no more data than the .bin file can hold.
+func readCheckpointIndex(dir, base string) (map[string]checkpointVar, error) {
+	jsonPath := filepath.Join(dir, base+checkpoint.JsonNameSuffix)
+	binInfo, err := os.Stat(filepath.Join(dir, base+checkpoint.BinDataSuffix))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return nil, err
+	}
+	var index struct {
+		Variables []checkpointVar
+		BinFormat string
+	}
+	if err := json.Unmarshal(raw, &index); err != nil {
+		return nil, fmt.Errorf("%s: %w", jsonPath, err)
+	}
+	limit := binInfo.Size()
+	if index.BinFormat != "uncompressed" {
+		limit *= maxDeflateRatio
+	}
+	vars := make(map[string]checkpointVar, len(index.Variables))
+	var total int64
+	for _, v := range index.Variables {
+		size, ok := dtypeSize(v.DType)
+		if !ok {
+			return nil, fmt.Errorf("%s: variable %q has unsupported dtype %s", jsonPath, v.ParameterName, v.DType)
+		}
+		n := int64(size)
+		for _, d := range v.Dimensions {
+			if d < 0 || (d > 0 && n > (1<<50)/int64(d)) {
+				return nil, fmt.Errorf("%s: variable %q has impossible dimensions %v", jsonPath, v.ParameterName, v.Dimensions)
+			}
+			n *= int64(d)
+		}
+		if n != int64(v.Length) || int64(v.Pos) != total {
+			return nil, fmt.Errorf("%s: variable %q is %s (%d bytes), but recorded as %d bytes at position %d (expected %d)",
+				jsonPath, v.ParameterName, shapes.Make(v.DType, v.Dimensions...), n, v.Length, v.Pos, total)
+		}
+		if total += n; total > limit {
+			return nil, fmt.Errorf("%s%s (%d bytes) cannot hold the %d bytes of its variables: the data file is truncated",
+				base, checkpoint.BinDataSuffix, binInfo.Size(), total)
+		}
+		vars[v.ParameterName] = v
+	}
+	return vars, nil
+}
+
+// dtypeSize is the size in bytes of one value of an unpacked dtype.
+func dtypeSize(dt dtypes.DType) (size int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			size, ok = 0, false
+		}
+	}()
+	if dt == dtypes.InvalidDType || !dt.IsADType() || dt.IsPacked() {
+		return 0, false
+	}
+	size = dt.Size()
+	return size, size > 0
+}
+
+// checkNetwork compares the variables of the network cfg describes (its weights, and any
+// state its layers keep) with a checkpoint's: the same names, shapes and dtypes, and no
+// other variables under the network's top-level scopes (a layer of another architecture);
+// the optimizer's state and the metrics live in other scopes. GoMLX would quietly give a weight the checkpoint's shape, and keep fresh random
+// values for the weights a checkpoint lacks. The network is built in a throwaway model:
+// weights are created when a graph first uses them, and GoMLX's loader does not set the
+// value of a variable that already exists.
+func checkNetwork(cfg Config, saved map[string]checkpointVar) error {
+	topScope := func(path string) string {
+		if i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/'); i >= 0 {
+			return path[:i+1]
+		}
+		return path
+	}
+	m, err := NewModel(cfg)
+	if err != nil {
+		return err
+	}
+	if err := m.initVariables(); err != nil {
+		return err
+	}
+	var problems []string
+	want := map[string]bool{}
+	scopes := map[string]bool{}
+	for v := range m.store.IterVariables() {
+		path, shape := v.Path(), v.Shape()
+		want[path], scopes[topScope(path)] = true, true
+		s, found := saved[checkpointKeyPrefix+path]
+		switch {
+		case !found:
+			problems = append(problems, fmt.Sprintf("config.json's network has %s %s, the checkpoint has no such weight", path, shape))
+		case s.DType != shape.DType || !slices.Equal(s.Dimensions, shape.Dimensions):
+			problems = append(problems, fmt.Sprintf("%s is %s in config.json's network, %s in the checkpoint", path, shape, shapes.Make(s.DType, s.Dimensions...)))
+		}
+	}
+	for key, s := range saved {
+		if path := strings.TrimPrefix(key, checkpointKeyPrefix); !want[path] && scopes[topScope(path)] {
+			problems = append(problems, fmt.Sprintf("the checkpoint has %s %s, config.json's network has no such weight", path, shapes.Make(s.DType, s.Dimensions...)))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	if len(problems) > 6 {
+		problems = append(problems[:6], fmt.Sprintf("and %d more", len(problems)-6))
+	}
+	return fmt.Errorf("%s (was config.json edited, or the checkpoint copied from another model?)", strings.Join(problems, "; "))
 }
