@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -271,14 +272,14 @@ func (c *Config) problems(combinations bool) error {
 			bad("hidden_dims[%d]=%d: expected every hidden size >= 1", i, h)
 		}
 	}
-	if c.KLWeight < 0 || c.KLWeight != c.KLWeight {
-		bad("kl_weight=%g: expected a number >= 0", c.KLWeight)
+	if !(c.KLWeight >= 0) || math.IsInf(c.KLWeight, 0) {
+		bad("kl_weight=%g: expected a finite number >= 0", c.KLWeight)
 	}
 	if c.KLWarmupSteps < 0 {
 		bad("kl_warmup_steps=%d: expected >= 0", c.KLWarmupSteps)
 	}
-	if !(c.FreeBits >= 0) {
-		bad("free_bits=%g: expected a number of nats >= 0", c.FreeBits)
+	if !(c.FreeBits >= 0) || math.IsInf(c.FreeBits, 0) {
+		bad("free_bits=%g: expected a finite number of nats >= 0", c.FreeBits)
 	}
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		bad("dropout=%g: expected a rate in [0, 1)", c.Dropout)
@@ -287,8 +288,8 @@ func (c *Config) problems(combinations bool) error {
 		combo("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
 	}
 	c.validateConv(bad, combo)
-	if !(c.LearningRate > 0) {
-		bad("learning_rate=%g: expected > 0", c.LearningRate)
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		bad("learning_rate=%g: expected a finite number > 0", c.LearningRate)
 	}
 	if c.BatchSize < 1 {
 		bad("batch_size=%d: expected >= 1", c.BatchSize)

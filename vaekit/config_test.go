@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,14 +48,14 @@ func TestConfigSet(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ settings, want string }{
 		{"latent_dim=0", "latent_dim=0: expected >= 1"},
-		{"kl_weight=-1", "kl_weight=-1: expected a number >= 0"},
+		{"kl_weight=-1", "kl_weight=-1: expected a finite number >= 0"},
 		{"reconstruction=poisson", `reconstruction="poisson": expected one of bernoulli, bernoulli_mean, gaussian, sse`},
 		{"optimizer=sgd", "optimizer"},
 		{"activation=swish", "activation"},
 		{"model=gan", "model"},
 		{"dataset=cifar", "dataset"},
 		{"hidden_dims=400,0", "hidden_dims[1]=0"},
-		{"learning_rate=0", "learning_rate=0: expected > 0"},
+		{"learning_rate=0", "learning_rate=0: expected a finite number > 0"},
 		{"batch_size=0", "batch_size=0"},
 		{"train_steps=0;epochs=0", "expected one of them > 0"},
 		{"latent_size=3", `latent_size`},
@@ -80,6 +81,13 @@ func TestConfigErrors(t *testing.T) {
 		if cfg.String() != DefaultConfig().String() {
 			t.Errorf("Set(%q) failed but changed the config to %s", tc.settings, cfg)
 		}
+	}
+	// Infinite values can only come in through the struct; Validate refuses them.
+	inf := DefaultConfig()
+	inf.LearningRate, inf.KLWeight, inf.FreeBits = math.Inf(1), math.Inf(1), math.Inf(1)
+	if err := inf.Validate(); err == nil || !strings.Contains(err.Error(), "learning_rate=+Inf") ||
+		!strings.Contains(err.Error(), "kl_weight=+Inf") || !strings.Contains(err.Error(), "free_bits=+Inf") {
+		t.Errorf("Validate with infinite settings: %v", err)
 	}
 	// Every problem is reported at once.
 	cfg := DefaultConfig()

@@ -3,6 +3,7 @@ package vaekit
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -199,7 +200,10 @@ func TestActiveUnits(t *testing.T) {
 // ActiveUnits, KLPerDim, ReconstructionMSE and PosteriorStdStats against hand values.
 func TestMetricHelpers(t *testing.T) {
 	means := [][]float32{{0, 1, 0.3}, {0.2, -1, 0.3}, {0.4, 0, 0.3}}
-	count, activity := ActiveUnits(means, ActivityThreshold)
+	count, activity, err := ActiveUnits(means, ActivityThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Variances (population): dim 0: mean 0.2, var 0.08/3; dim 1: 2/3; dim 2: 0.
 	want := []float64{0.08 / 3, 2.0 / 3, 0}
 	for j := range want {
@@ -211,7 +215,10 @@ func TestMetricHelpers(t *testing.T) {
 		t.Errorf("active units %d, want 2", count)
 	}
 	logVars := [][]float32{{0, float32(math.Log(0.25)), 0}, {0, 0, 0}, {0, 0, float32(math.Log(4))}}
-	kl := KLPerDim(means, logVars)
+	kl, err := KLPerDim(means, logVars)
+	if err != nil {
+		t.Fatal(err)
+	}
 	klOne := func(mu, v float64) float64 { return 0.5 * (v + mu*mu - 1 - math.Log(v)) }
 	wantKL := []float64{
 		(klOne(0, 1) + klOne(0.2, 1) + klOne(0.4, 1)) / 3,
@@ -223,10 +230,13 @@ func TestMetricHelpers(t *testing.T) {
 			t.Errorf("KLPerDim[%d] = %g, want %g", j, kl[j], wantKL[j])
 		}
 	}
-	if got := ReconstructionMSE([][]float32{{0, 1}, {0.5, 0.5}}, [][]float32{{0.5, 1}, {0.5, 0}}); math.Abs(got-0.125) > 1e-9 {
-		t.Errorf("ReconstructionMSE = %g, want 0.125", got)
+	if got, err := ReconstructionMSE([][]float32{{0, 1}, {0.5, 0.5}}, [][]float32{{0.5, 1}, {0.5, 0}}); err != nil || math.Abs(got-0.125) > 1e-9 {
+		t.Errorf("ReconstructionMSE = %g, %v; want 0.125", got, err)
 	}
-	s := PosteriorStdStats(logVars)
+	s, err := PosteriorStdStats(logVars)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(s.Min-0.5) > 1e-6 || math.Abs(s.Max-2) > 1e-6 || math.Abs(s.Mean-(7+0.5+2)/9) > 1e-6 ||
 		math.Abs(s.PerDim[1]-(0.5+1+1)/3) > 1e-6 || len(s.Values) != 9 {
 		t.Errorf("PosteriorStdStats = %+v", s)
@@ -262,4 +272,23 @@ func TestHistoryRecordsPosteriorCollapseDiagnostics(t *testing.T) {
 		t.Errorf("kl_weight=1: posterior std %.3f, kl_weight=0: %.3f: expected the KL term to keep it several times higher", last, stds[2])
 	}
 	t.Logf("posterior std: kl_weight=0 %v; kl_weight=1 %.3f", stds, m.History[len(m.History)-1].PosteriorStd)
+}
+
+// Ragged or empty input to the metric helpers is an error naming the argument, not a panic.
+func TestMetricHelpersRejectBadInput(t *testing.T) {
+	ragged := [][]float32{{1, 2}, {3}}
+	for name, call := range map[string]func() error{
+		"CodeStats(nil)":          func() error { _, _, err := CodeStats(nil); return err },
+		"CodeStats(ragged)":       func() error { _, _, err := CodeStats(ragged); return err },
+		"ActiveUnits(ragged)":     func() error { _, _, err := ActiveUnits(ragged, 0.01); return err },
+		"KLPerDim(shapes differ)": func() error { _, err := KLPerDim([][]float32{{1, 2}}, [][]float32{{1}}); return err },
+		"KLPerDim(rows differ)":   func() error { _, err := KLPerDim([][]float32{{1}, {2}}, [][]float32{{1}}); return err },
+		"ReconstructionMSE":       func() error { _, err := ReconstructionMSE([][]float32{{1, 2}}, ragged); return err },
+		"PosteriorStdStats(nil)":  func() error { _, err := PosteriorStdStats(nil); return err },
+		"MeanPosteriorStd":        func() error { _, err := MeanPosteriorStd(ragged); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "vaekit: ") {
+			t.Errorf("%s: error %v, expected a vaekit error", name, err)
+		}
+	}
 }

@@ -47,15 +47,24 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	metrics.ActiveUnits, metrics.Activity = ActiveUnits(means, ActivityThreshold)
+	if metrics.ActiveUnits, metrics.Activity, err = ActiveUnits(means, ActivityThreshold); err != nil {
+		return nil, err
+	}
 	reconstructions, err := m.Decode(means)
 	if err != nil {
 		return nil, err
 	}
-	metrics.ReconstructionMSE = ReconstructionMSE(images, reconstructions)
+	if metrics.ReconstructionMSE, err = ReconstructionMSE(images, reconstructions); err != nil {
+		return nil, err
+	}
 	if logVars != nil {
-		metrics.KLPerDim = KLPerDim(means, logVars)
-		stats := PosteriorStdStats(logVars)
+		if metrics.KLPerDim, err = KLPerDim(means, logVars); err != nil {
+			return nil, err
+		}
+		stats, err := PosteriorStdStats(logVars)
+		if err != nil {
+			return nil, err
+		}
 		metrics.PosteriorStd = &stats
 	}
 	if opts.IWAESamples > 0 && m.Config.Model != "ae" {

@@ -1,13 +1,43 @@
 package vaekit
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
+
+// checkRows checks that rows is a non-empty matrix: every row of the same, non-zero length.
+func checkRows(what string, rows [][]float32) error {
+	if len(rows) == 0 {
+		return fmt.Errorf("vaekit: no %s given", what)
+	}
+	for i, r := range rows {
+		if len(r) == 0 || len(r) != len(rows[0]) {
+			return fmt.Errorf("vaekit: %s[%d] has %d values, expected %d like %s[0] (and at least 1)", what, i, len(r), len(rows[0]), what)
+		}
+	}
+	return nil
+}
+
+// checkSameShape checks that a and b are matrices of the same shape.
+func checkSameShape(whatA string, a [][]float32, whatB string, b [][]float32) error {
+	if err := checkRows(whatA, a); err != nil {
+		return err
+	}
+	if err := checkRows(whatB, b); err != nil {
+		return err
+	}
+	if len(a) != len(b) || len(a[0]) != len(b[0]) {
+		return fmt.Errorf("vaekit: %s are %dx%d but %s are %dx%d, expected the same shape", whatA, len(a), len(a[0]), whatB, len(b), len(b[0]))
+	}
+	return nil
+}
 
 // CodeStats returns, for each latent coordinate, the mean and standard deviation of the
 // codes over the images: what decoding z ~ N(0, I) silently assumes are 0 and 1. Pass the
 // posterior means from Encode (or an autoencoder's codes).
-func CodeStats(codes [][]float32) (mean, std []float64) {
-	if len(codes) == 0 {
-		return nil, nil
+func CodeStats(codes [][]float32) (mean, std []float64, err error) {
+	if err := checkRows("codes", codes); err != nil {
+		return nil, nil, err
 	}
 	dim := len(codes[0])
 	mean, std = make([]float64, dim), make([]float64, dim)
@@ -29,24 +59,14 @@ func CodeStats(codes [][]float32) (mean, std []float64) {
 	for j := range std {
 		std[j] = math.Sqrt(std[j] / n)
 	}
-	return mean, std
+	return mean, std, nil
 }
 
 // MeanPosteriorStd averages sigma = exp(logVar/2) over images and latent coordinates: it
 // falls towards 0 as a VAE without a KL term degenerates into an autoencoder.
-func MeanPosteriorStd(logVar [][]float32) float64 {
-	var sum float64
-	var n int
-	for _, lv := range logVar {
-		for _, v := range lv {
-			sum += math.Exp(0.5 * float64(v))
-			n++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
+func MeanPosteriorStd(logVars [][]float32) (float64, error) {
+	stats, err := PosteriorStdStats(logVars)
+	return stats.Mean, err
 }
 
 // ActivityThreshold is Burda et al.'s (2016) criterion: a latent unit is active when the
@@ -57,8 +77,11 @@ const ActivityThreshold = 0.01
 // threshold (Burda, Grosse & Salakhutdinov 2016, section 5.2), from the posterior means of
 // a data set (Encode). It also returns every unit's activity. An inactive unit carries no
 // information about x: the posterior has collapsed onto the prior there.
-func ActiveUnits(means [][]float32, threshold float64) (count int, activity []float64) {
-	_, std := CodeStats(means)
+func ActiveUnits(means [][]float32, threshold float64) (count int, activity []float64, err error) {
+	_, std, err := CodeStats(means)
+	if err != nil {
+		return 0, nil, err
+	}
 	activity = make([]float64, len(std))
 	for u, s := range std {
 		activity[u] = s * s
@@ -66,14 +89,14 @@ func ActiveUnits(means [][]float32, threshold float64) (count int, activity []fl
 			count++
 		}
 	}
-	return count, activity
+	return count, activity, nil
 }
 
 // KLPerDim averages over images the closed-form KL(q(z_j|x) || N(0, 1)) of each latent
 // dimension j, in nats: which dimensions the model pays for. It sums to the KL term.
-func KLPerDim(means, logVars [][]float32) []float64 {
-	if len(means) == 0 {
-		return nil
+func KLPerDim(means, logVars [][]float32) ([]float64, error) {
+	if err := checkSameShape("means", means, "log-variances", logVars); err != nil {
+		return nil, err
 	}
 	kl := make([]float64, len(means[0]))
 	for i := range means {
@@ -85,24 +108,22 @@ func KLPerDim(means, logVars [][]float32) []float64 {
 	for j := range kl {
 		kl[j] /= float64(len(means))
 	}
-	return kl
+	return kl, nil
 }
 
 // ReconstructionMSE is the mean over images and pixels of (x - reconstruction)^2.
-func ReconstructionMSE(images, reconstructions [][]float32) float64 {
+func ReconstructionMSE(images, reconstructions [][]float32) (float64, error) {
+	if err := checkSameShape("images", images, "reconstructions", reconstructions); err != nil {
+		return 0, err
+	}
 	var sum float64
-	var n int
 	for i := range images {
 		for j, v := range images[i] {
 			d := float64(v) - float64(reconstructions[i][j])
 			sum += d * d
-			n++
 		}
 	}
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
+	return sum / float64(len(images)*len(images[0])), nil
 }
 
 // StdStats summarises the posterior standard deviations sigma = exp(logVar/2): the
@@ -117,9 +138,9 @@ type StdStats struct {
 }
 
 // PosteriorStdStats computes StdStats from the log-variances returned by Encode.
-func PosteriorStdStats(logVars [][]float32) StdStats {
-	if len(logVars) == 0 {
-		return StdStats{}
+func PosteriorStdStats(logVars [][]float32) (StdStats, error) {
+	if err := checkRows("log-variances", logVars); err != nil {
+		return StdStats{}, err
 	}
 	s := StdStats{Min: math.Inf(1), Max: math.Inf(-1), PerDim: make([]float64, len(logVars[0]))}
 	s.Values = make([]float64, 0, len(logVars)*len(logVars[0]))
@@ -136,5 +157,5 @@ func PosteriorStdStats(logVars [][]float32) StdStats {
 		s.PerDim[j] /= float64(len(logVars))
 	}
 	s.Mean /= float64(len(s.Values))
-	return s
+	return s, nil
 }

@@ -281,11 +281,18 @@ func (m *Model) Sample(n int) ([][]float32, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("vaekit: Sample(%d): expected n >= 1", n)
 	}
-	return m.Decode(m.PriorSamples(n))
+	z, err := m.PriorSamples(n)
+	if err != nil {
+		return nil, err
+	}
+	return m.Decode(z)
 }
 
 // PriorSamples draws n codes z ~ N(0, I) from the model's seeded host RNG.
-func (m *Model) PriorSamples(n int) [][]float32 {
+func (m *Model) PriorSamples(n int) ([][]float32, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("vaekit: PriorSamples(%d): expected n >= 1", n)
+	}
 	z := make([][]float32, n)
 	for i := range z {
 		z[i] = make([]float32, m.Config.LatentDim)
@@ -293,7 +300,7 @@ func (m *Model) PriorSamples(n int) [][]float32 {
 			z[i][j] = float32(m.sampleRNG.NormFloat64())
 		}
 	}
-	return z
+	return z, nil
 }
 
 // executor builds an inference executor once (the graph is compiled per input shape).

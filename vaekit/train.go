@@ -6,6 +6,7 @@ import (
 	"math"
 	mathrand "math/rand"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 
@@ -45,6 +46,11 @@ var ErrNotFinite = errors.New("training loss is not finite")
 func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
 	var m *Model
 	var err error
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil { // Fail now, not at the first checkpoint.
+			return nil, fmt.Errorf("vaekit: model directory: %w", err)
+		}
+	}
 	if opts.Dir != "" && HasSavedModel(opts.Dir) {
 		if m, err = Load(opts.Dir); err != nil {
 			return nil, err
@@ -201,11 +207,13 @@ func (m *Model) recordCodes(record *Record, images [][]float32) error {
 	if err != nil {
 		return err
 	}
-	record.ActiveUnits, _ = ActiveUnits(means, ActivityThreshold)
-	if logVars != nil {
-		record.PosteriorStd = MeanPosteriorStd(logVars)
+	if record.ActiveUnits, _, err = ActiveUnits(means, ActivityThreshold); err != nil {
+		return err
 	}
-	return nil
+	if logVars != nil {
+		record.PosteriorStd, err = MeanPosteriorStd(logVars)
+	}
+	return err
 }
 
 // Evaluate scores a data set with the model: per-image averages in nats. The
@@ -248,6 +256,12 @@ func (m *Model) checkSet(set *data.Set, what string) error {
 		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
 	case len(set.Images) != set.N*set.Height*set.Width:
 		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.Height*set.Width)
+	}
+	for i, v := range set.Images {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			pixels := set.Height * set.Width
+			return fmt.Errorf("vaekit: the %s has a non-finite pixel (%v): image %d, pixel %d", what, v, i/pixels, i%pixels)
+		}
 	}
 	return nil
 }

@@ -68,8 +68,12 @@ It also prints the reconstructions' mean squared pixel error.`,
 			if err := writePNG(path, picture); err != nil {
 				return err
 			}
+			mse, err := vaekit.ReconstructionMSE(originals, recons)
+			if err != nil {
+				return err
+			}
 			e.printf("wrote %s: %s images %d to %d and their reconstructions, mean squared pixel error %.4f",
-				path, *split, *first, *first+*n-1, vaekit.ReconstructionMSE(originals, recons))
+				path, *split, *first, *first+*n-1, mse)
 			return nil
 		}
 	},
