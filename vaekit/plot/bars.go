@@ -45,7 +45,7 @@ func KLPerDim(kl []float64, opts KLBarsOptions) (*Chart, error) {
 	}
 	values := make(plotter.Values, len(kl))
 	ticks := labeledTicks{}
-	every := (len(kl) + 24) / 25 // At most about 25 names under the bars.
+	every := (len(kl) + 11) / 12 // At most about 12 names under the bars: "z17" is wide.
 	for i, d := range order {
 		values[i] = kl[d]
 		ticks.positions = append(ticks.positions, float64(i))

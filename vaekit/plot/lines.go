@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	gplot "gonum.org/v1/plot"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -17,6 +18,9 @@ type Series struct {
 // LinesOptions style a Lines chart.
 type LinesOptions struct {
 	Title, XLabel, YLabel string
+	// LogY draws the y axis on a log scale, for a quantity that shrinks by orders of
+	// magnitude (e.g. a collapsing posterior's sigma); every y must then be > 0.
+	LogY bool
 }
 
 // Lines draws any quantity against another (e.g. a statistic against the training
@@ -42,6 +46,13 @@ func Lines(opts LinesOptions, series ...Series) (*Chart, error) {
 		if err := checkFinite(fn, name+".Y", s.Y); err != nil {
 			return nil, err
 		}
+		if opts.LogY {
+			for i, y := range s.Y {
+				if y <= 0 {
+					return nil, fmt.Errorf("%s: %s.Y[%d] is %v, expected > 0 on a log scale (LogY)", fn, name, i, y)
+				}
+			}
+		}
 		xys := make(plotter.XYs, len(s.X))
 		for i := range s.X {
 			xys[i].X, xys[i].Y = s.X[i], s.Y[i]
@@ -52,6 +63,10 @@ func Lines(opts LinesOptions, series ...Series) (*Chart, error) {
 		}
 		styles = append(styles, style)
 		named = named || s.Name != ""
+	}
+	if opts.LogY {
+		p.Y.Scale = gplot.LogScale{}
+		p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
 	}
 	chart := newChart(p)
 	if named {

@@ -20,6 +20,12 @@ func TestLines(t *testing.T) {
 	if err != nil || !strings.Contains(string(svg), "sigma") {
 		t.Errorf("SVG: err %v, title missing", err)
 	}
+	if _, err := Lines(LinesOptions{LogY: true}, Series{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0.003}}); err != nil {
+		t.Errorf("log scale: %v", err)
+	}
+	if _, err := Lines(LinesOptions{LogY: true}, Series{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0}}); err == nil {
+		t.Error("log scale with y = 0: expected an error")
+	}
 	for _, bad := range [][]Series{
 		nil,
 		{{Name: "x", X: []float64{1, 2}, Y: []float64{1}}},
