@@ -10,23 +10,41 @@ import (
 // Compare builds side by side, e.g. with and without GOEXPERIMENT=simd:
 //
 //	go test ./vaekit/ -run '^$' -bench TrainSteps -benchtime 300x
+//
+// The full benchmark, next to PyTorch and with peak memory, is scripts/bench.sh.
 func BenchmarkTrainSteps(b *testing.B) {
-	trainSet, testSet := realMNIST(b)
+	benchmarkTrainSteps(b, DefaultConfig())
+}
+
+// BenchmarkTrainStepsConv is BenchmarkTrainSteps for architecture=conv (the TensorFlow
+// tutorial's network) with an 8-dimensional code and batches of 64:
+//
+//	go test ./vaekit/ -run '^$' -bench TrainStepsConv -benchtime 50x
+func BenchmarkTrainStepsConv(b *testing.B) {
 	cfg := DefaultConfig()
+	cfg.Architecture = "conv"
+	cfg.LatentDim = 8
+	cfg.BatchSize = 64
+	benchmarkTrainSteps(b, cfg)
+}
+
+func benchmarkTrainSteps(b *testing.B, cfg Config) {
+	trainSet, testSet := realMNIST(b)
 	cfg.EvalEvery = 0
 	m, err := NewModel(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
+	opts := TrainOptions{Quiet: true, TrainEvalSize: 1000}
 	warmup := 20
 	m.Config.Steps = warmup
-	if err := m.Fit(trainSet, testSet.Subset(1000), TrainOptions{Quiet: true, TrainEvalSize: 1000}); err != nil {
+	if err := m.Fit(trainSet, testSet.Subset(1000), opts); err != nil {
 		b.Fatal(err)
 	}
 	m.Config.Steps = warmup + b.N
 	start := time.Now()
 	b.ResetTimer()
-	if err := m.Fit(trainSet, testSet.Subset(1000), TrainOptions{Quiet: true, TrainEvalSize: 1000}); err != nil {
+	if err := m.Fit(trainSet, testSet.Subset(1000), opts); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()

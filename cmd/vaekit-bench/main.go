@@ -1,0 +1,80 @@
+// Command vaekit-bench measures vaekit's steady-state training speed (images/s), the time
+// of one epoch and peak memory for a set of VAEs on real MNIST, and, in the same run,
+// the same models in PyTorch (Debian's python3-torch; skipped with a message when it is
+// missing), interleaved round by round, and prints the vaekit / PyTorch ratios.
+//
+//	scripts/bench.sh                      # everything, 3 rounds (about 40 minutes on 2 cores)
+//	scripts/bench.sh -quick               # smoke run: few steps, 1 round
+//	go run ./cmd/vaekit-bench -models mlp-512-2-b128,conv-b64 -rounds 3
+//
+// Every (model, framework, round) runs in its own child process, so peak memory
+// (VmHWM) is that run's alone. Set GOMLX_BACKEND=go for the pure Go backend.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/vaekit/vaekit/vaekit/bench"
+)
+
+func main() {
+	var (
+		child      = flag.String("child", "", "internal: run one model with vaekit in this process and print its result")
+		cpuprofile = flag.String("cpuprofile", "", "child: write a CPU profile of the steps after warm-up")
+		models     = flag.String("models", "", "comma-separated models (default all): "+strings.Join(bench.ModelNames(), ", "))
+		rounds     = flag.Int("rounds", 3, "interleaved repetitions (medians are reported)")
+		steps      = flag.Int("steps", 0, "training steps per run, warm-up included (0: each model's default)")
+		window     = flag.Int("window", 50, "steps between time stamps; the first window is the warm-up")
+		torch      = flag.Bool("torch", true, "also run the PyTorch peer")
+		python     = flag.String("python", "/usr/bin/python3", "python with torch (Debian's python3-torch)")
+		threads    = flag.Int("threads", 2, "PyTorch threads")
+		ompWait    = flag.String("omp-wait-policy", "default,PASSIVE", "OMP_WAIT_POLICY values to run PyTorch with, comma-separated; each round the faster counts (libgomp's default spin-waits: fastest on a quiet machine, 5-15x slower when another process shares the CPUs)")
+		mnistDir   = flag.String("mnist-dir", "", "directory with MNIST's IDX .gz files for the peer (default: the GoMNIST module's)")
+		out        = flag.String("out", "", "directory for results.json and table.md")
+		profileDir = flag.String("profile", "", "directory for CPU profiles of the vaekit runs")
+		quick      = flag.Bool("quick", false, "smoke run: 60 steps (window 20), 1 round")
+	)
+	flag.Parse()
+	if *child != "" {
+		err := bench.ChildMain(*child, bench.RunOptions{Steps: *steps, Window: *window, CPUProfile: *cpuprofile})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	opts := bench.Options{
+		Rounds: *rounds, Steps: *steps, Window: *window, Torch: *torch, Python: *python, Threads: *threads, OMPWaitPolicies: strings.Split(*ompWait, ","),
+		MNISTDir: *mnistDir, OutDir: *out, Profile: *profileDir,
+	}
+	if *models != "" {
+		opts.Models = strings.Split(*models, ",")
+	}
+	if *quick {
+		opts.Steps, opts.Window, opts.Rounds = 60, 20, 1
+	}
+	summaries, err := bench.Run(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
+		os.Exit(1)
+	}
+	torchVersion := ""
+	for _, s := range summaries {
+		if s.TorchMed.TorchVersion != "" {
+			torchVersion = s.TorchMed.TorchVersion
+		}
+	}
+	fmt.Printf("\nMachine: %s\n\n%s", bench.Environment(opts, torchVersion), bench.Table(summaries, opts.Rounds))
+	failed := false
+	for _, s := range summaries {
+		for _, r := range append(s.Go, s.Torch...) {
+			failed = failed || r.Error != ""
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The training benchmark: vaekit's steady-state images/s, the time of one epoch and peak
+# memory for each model, next to PyTorch's on the same MNIST data, in interleaved rounds
+# (README, "Performance"). It runs cmd/vaekit-bench; every flag is passed on:
+#
+#   scripts/bench.sh                          all models, 3 rounds (about an hour on 2 cores)
+#   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
+#   scripts/bench.sh -models conv-b64 -rounds 5
+#   scripts/bench.sh -torch=false             vaekit only
+#   scripts/bench.sh -h                       every flag
+#
+# Writes $VAEKIT_OUT/bench/table.md (the table the README shows) and results.json (every
+# run). The PyTorch peer needs Debian's python3-torch and, for a fast BLAS,
+# libopenblas0-openmp (apt-get install python3-torch libopenblas0-openmp); without them
+# the PyTorch columns are skipped with a message. The go backend is used unless
+# GOMLX_BACKEND says otherwise; VAEKIT_SIMD=0 builds without GOEXPERIMENT=simd.
+set -euo pipefail
+
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "${VAEKIT_ROOT}"
+export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
+
+out="${VAEKIT_OUT}/bench"
+mkdir -p "${out}"
+go build -o "${out}/vaekit-bench" ./cmd/vaekit-bench
+exec "${out}/vaekit-bench" -out "${out}" "$@"
