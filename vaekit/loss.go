@@ -39,8 +39,21 @@ func KLPerDimension(mean, logVar *Node) *Node {
 //
 // which never takes the log of 0 however large |l| grows. x may be grey levels in [0,1]
 // (the tutorials' convention), not only 0/1. x, logits: [batch, pixels]; result: [batch].
+//
+// It is written for speed, since it is the widest term of an MLP VAE's step (a third of it
+// with GoMLX's Softplus on the Go backend): softplus(l) = max(l, 0) + log(1 + exp(-|l|))
+// (Log rather than Log1p, which the Go backend evaluates several times slower: the two
+// differ by less than 6e-8 nats a pixel), and its derivative sigmoid(l) is supplied
+// directly through a stop-gradient identity instead of differentiating the formula,
+// which would cost a dozen element-wise passes. The gradient is exact for both inputs:
+// sigmoid(l) - x for the logits and -l for x.
 func BernoulliNLL(x, logits *Node) *Node {
-	return ReduceSum(Sub(Softplus(logits), Mul(x, logits)), -1)
+	l := logits
+	softplus := Add(Max(l, ZerosLike(l)), Log(OnePlus(Exp(Neg(Abs(l))))))
+	slope := StopGradient(Sigmoid(l)) // d softplus(l) / dl.
+	// Value: softplus(l) - x*l; gradient: the one of (slope - x)*l.
+	perPixel := Add(StopGradient(Sub(softplus, Mul(slope, l))), Mul(Sub(slope, x), l))
+	return ReduceSum(perPixel, -1)
 }
 
 // GaussianNLL is -log N(x; mean, variance*I) in nats per example with mean =

@@ -69,6 +69,30 @@ func TestBernoulliNLLStable(t *testing.T) {
 	}
 }
 
+// BernoulliNLL supplies its gradient by hand (a stop-gradient identity): it must be the
+// closed form, d/dl = sigmoid(l) - x and d/dx = -l, also where |l| is large.
+func TestBernoulliNLLGradient(t *testing.T) {
+	x := [][]float32{{0, 1, 0.3, 1, 0}, {1, 0, 0.5, 0.9, 1}}
+	logits := [][]float32{{-2, 3, 0.1, 0, 80}, {1.5, -0.4, 2, -3, -90}}
+	outs := MustExecOnceN(testBackend(t), func(x, l *Node) []*Node {
+		return Gradient(ReduceAllSum(BernoulliNLL(x, l)), x, l)
+	}, x, logits)
+	dx := tensors.MustCopyFlatData[float32](outs[0])
+	dl := tensors.MustCopyFlatData[float32](outs[1])
+	for i := range x {
+		for j := range x[i] {
+			k := i*len(x[i]) + j
+			l, xv := float64(logits[i][j]), float64(x[i][j])
+			if want := 1/(1+math.Exp(-l)) - xv; math.Abs(float64(dl[k])-want) > 1e-6 {
+				t.Errorf("d/dlogit at (%d,%d): got %g, want %g", i, j, dl[k], want)
+			}
+			if want := -l; math.Abs(float64(dx[k])-want) > 1e-5*math.Max(1, math.Abs(want)) {
+				t.Errorf("d/dx at (%d,%d): got %g, want %g", i, j, dx[k], want)
+			}
+		}
+	}
+}
+
 // Each reconstruction term against a hand computation from its definition.
 func TestReconstructionTerms(t *testing.T) {
 	x := []float64{0, 1, 0.25}
