@@ -166,9 +166,7 @@ func isTraining(g *Graph) bool {
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	x := inputs[0]
 	beginGraph(scope, x.Graph())
-	if x.DType() != dtypes.Float32 {
-		x = ConvertDType(x, dtypes.Float32)
-	}
+	x = PixelsFromBytes(x)
 	if m.Config.Binarize == "dynamic" && isTraining(x.Graph()) {
 		// A fresh Bernoulli sample of every pixel at every step (dynamic binarisation).
 		u := scope.RandomUniform(x.Graph(), x.Shape())

@@ -297,13 +297,3 @@ func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDatase
 	ds.BatchSize(m.Config.EvalBatchSize, false)
 	return ds, nil
 }
-
-// inMemory uploads the images to the backend as one [N, pixels] tensor.
-func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
-	images := tensors.FromFlatDataAndDimensions(set.Images, set.N, m.Pixels())
-	ds, err := dataset.InMemoryFromData(m.backend, name, []any{images}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
-	}
-	return ds, nil
-}

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"fmt"
-	"math"
 	mathrand "math/rand"
 	"os"
 	"runtime"
@@ -165,10 +164,7 @@ func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), 
 	}
 	store.SetParams(map[string]any{optimizer.ParamOptimizer: "adam", optimizer.ParamLearningRate: 1e-3})
 	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
-		x := inputs[0]
-		if x.DType() == dtypes.Uint8 { // Pixels stored as bytes (see deviceImages).
-			x = DivScalar(ConvertDType(x, dtypes.Float32), 255)
-		}
+		x := vaekit.PixelsFromBytes(inputs[0]) // MNIST is kept as bytes on the device.
 		if parts := splitBatch(m.Split); parts > 1 && x.Shape().Dimensions[0]%parts == 0 {
 			// The batch as independent sub-graphs (same variables), one per core: the Go
 			// backend runs independent ops concurrently, and most of a step's ops (gathers,
@@ -240,35 +236,25 @@ func splitBatch(model int) int {
 	return max(model, 1)
 }
 
-// deviceImages puts the images in a tensor on the backend with one copy: on backends
-// whose buffers are shared with the host (GoMLX's Go backend), in a shared buffer
-// directly. (tensors.FromFlatDataAndDimensions then a transfer would hold a second,
-// transient copy: 188 MB for MNIST. vaekit's train.go does that today; see the
-// benchmark notes.)
+// deviceImages puts the images on the backend the way Model.Fit does
+// (vaekit.DeviceImages: written in place, as bytes for MNIST). VAEKIT_BENCH_UPLOAD
+// selects the formulations it replaced, for the notes: "float32" (written in place as
+// float32) or "copy" (tensors.FromFlatDataAndDimensions, then a transfer: a transient
+// second copy of MNIST).
 func deviceImages(backend compute.Backend, set *data.Set) (*tensors.Tensor, error) {
+	pixels := set.Height * set.Width
 	switch os.Getenv("VAEKIT_BENCH_UPLOAD") {
 	case "copy":
-		return tensors.FromFlatDataAndDimensions(set.Images, set.N, set.Height*set.Width), nil
-	case "uint8":
-		// MNIST's pixels are k/255: as bytes on the device, a quarter of the memory;
-		// the graph converts each batch back to the same float32 values.
-		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Uint8, set.N, set.Height*set.Width))
+		return tensors.FromFlatDataAndDimensions(set.Images, set.N, pixels), nil
+	case "float32":
+		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, set.N, pixels))
 		if err != nil {
 			return nil, err
 		}
-		err = tensors.MutableFlatData(t, func(flat []uint8) {
-			for i, v := range set.Images {
-				flat[i] = uint8(math.Round(float64(v) * 255))
-			}
-		})
+		err = tensors.MutableFlatData(t, func(flat []float32) { copy(flat, set.Images) })
 		return t, err
 	}
-	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, set.N, set.Height*set.Width))
-	if err != nil {
-		return nil, err
-	}
-	err = tensors.MutableFlatData(t, func(flat []float32) { copy(flat, set.Images) })
-	return t, err
+	return vaekit.DeviceImages(backend, set.Images, set.N, pixels)
 }
 
 // cpuSeconds is the CPU time (user + system) this process has used so far.
