@@ -3,7 +3,7 @@
 # memory for each model, next to PyTorch's on the same MNIST data, in interleaved rounds
 # (README, "Performance"). It runs cmd/vaekit-bench; every flag is passed on:
 #
-#   scripts/bench.sh                          all models, 3 rounds (about an hour on 2 cores)
+#   scripts/bench.sh                          all models, 3 rounds (about 50 minutes on 2 cores)
 #   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
 #   scripts/bench.sh -models conv-b64 -rounds 5
 #   scripts/bench.sh -torch=false             vaekit only

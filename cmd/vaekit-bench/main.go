@@ -3,8 +3,9 @@
 // the same models in PyTorch (Debian's python3-torch; skipped with a message when it is
 // missing), interleaved round by round, and prints the vaekit / PyTorch ratios.
 //
-//	scripts/bench.sh                      # everything, 3 rounds (about 40 minutes on 2 cores)
-//	scripts/bench.sh -quick               # smoke run: few steps, 1 round
+//	scripts/bench.sh                      # everything, 3 rounds (about 50 minutes on 2 cores)
+//	scripts/bench.sh -quick               # smoke run: 60 steps a model, 1 round
+//	go run ./cmd/vaekit-bench -report out/bench/results.json   # a saved run's table
 //	go run ./cmd/vaekit-bench -models mlp-512-2-b128,conv-b64 -rounds 3
 //
 // Every (model, framework, round) runs in its own child process, so peak memory
@@ -36,8 +37,22 @@ func main() {
 		out        = flag.String("out", "", "directory for results.json and table.md")
 		profileDir = flag.String("profile", "", "directory for CPU profiles of the vaekit runs")
 		quick      = flag.Bool("quick", false, "smoke run: 60 steps (window 20), 1 round")
+		report     = flag.String("report", "", "print the table of a saved results.json instead of running")
 	)
 	flag.Parse()
+	if *report != "" {
+		summaries, err := bench.ReadResults(*report)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
+			os.Exit(1)
+		}
+		rounds := 0
+		for _, s := range summaries {
+			rounds = max(rounds, len(s.Go))
+		}
+		fmt.Print(bench.Table(summaries, rounds))
+		return
+	}
 	if *child != "" {
 		err := bench.ChildMain(*child, bench.RunOptions{Steps: *steps, Window: *window, CPUProfile: *cpuprofile})
 		if err != nil {

@@ -61,6 +61,14 @@ func convBenchForward(scope *model.Scope, x *Node, latent int) *Node {
 	return Add(vaekit.BernoulliNLL(x, logits), vaekit.KLDivergence(mean, logVar))
 }
 
+// swapLastAxes is TransposeAllAxes(x, 0, 2, 1) for x [a, b, c], written as the 4-D
+// permutation (0, 2, 1, 3) of [a, b, c, 1], which (like its gradient) the Go backend
+// copies with a dedicated parallel loop instead of its generic element iterator.
+func swapLastAxes(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return Reshape(TransposeAllAxes(Reshape(x, d[0], d[1], d[2], 1), 0, 2, 1, 3), d[0], d[2], d[1])
+}
+
 // upsample2x is nearest-neighbour upsampling: [b, h, w, c] -> [b, 2h, 2w, c].
 func upsample2x(x *Node) *Node {
 	d := x.Shape().Dimensions
@@ -177,7 +185,7 @@ func subPixelUpsampleConv(x, kernel *Node) *Node {
 			func() *Node {
 				// Kernel gradient from the patches; x's from the scatter form: x[b, p, q]
 				// reaches phase (a, b') at (i, j) = (p+1-a-r, q+1-b'-s) through tap (r, s).
-				yW := TransposeAllAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}), 0, 2, 1)
+				yW := swapLastAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}))
 				target := make([]int32, 0, n*16)
 				for bi := range batch {
 					for p := range h {

@@ -266,6 +266,7 @@ func medianResult(rs []Result) Result {
 	m.PeakRSSMB = pick(func(r Result) float64 { return r.PeakRSSMB })
 	m.FirstStepSec = pick(func(r Result) float64 { return r.FirstStepSec })
 	m.FinalLoss = pick(func(r Result) float64 { return r.FinalLoss })
+	m.CPUPerImageMS = pick(func(r Result) float64 { return r.CPUPerImageMS })
 	slow := pick(func(r Result) float64 { return r.SlowdownRatio() })
 	m.WindowRates = []float64{1, slow} // Only the ratio survives aggregation.
 	return m
@@ -283,11 +284,27 @@ func median(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
+// ReadResults reads the summaries a run saved in results.json and aggregates them again.
+func ReadResults(path string) ([]Summary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var summaries []Summary
+	if err := json.Unmarshal(b, &summaries); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range summaries {
+		summaries[i].aggregate()
+	}
+	return summaries, nil
+}
+
 // Table formats the summaries as a Markdown table.
 func Table(summaries []Summary, rounds int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| model | vaekit images/s | PyTorch images/s | ratio | vaekit epoch s | PyTorch epoch s | vaekit peak MiB | PyTorch peak MiB | memory ratio | last/first window (vaekit, PyTorch) |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| model | vaekit images/s | PyTorch images/s | ratio | vaekit epoch s | PyTorch epoch s | vaekit peak MiB | PyTorch peak MiB | memory ratio | CPU ms/image (vaekit, PyTorch) | last/first window (vaekit, PyTorch) |\n")
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "-"
@@ -305,12 +322,14 @@ func Table(summaries []Summary, rounds int) string {
 	}
 	for _, s := range summaries {
 		g, t := s.GoMed, s.TorchMed
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s |\n",
 			s.Model.Name, num(g.ImagesPerSec, "%.0f"), num(t.ImagesPerSec, "%.0f"), num(s.SpeedRatio, "%.2fx"),
 			epoch(g), epoch(t), num(g.PeakRSSMB, "%.0f"), num(t.PeakRSSMB, "%.0f"), num(s.MemoryRatio, "%.2fx"),
+			num(g.CPUPerImageMS, "%.2f"), num(t.CPUPerImageMS, "%.2f"),
 			num(g.SlowdownRatio(), "%.2f"), num(t.SlowdownRatio(), "%.2f"))
 	}
 	fmt.Fprintf(&b, "\nMedians of %d interleaved round(s); ratio = median of the rounds' vaekit/PyTorch ratios.\n", rounds)
+	fmt.Fprintf(&b, "CPU ms/image: the process's CPU time per image (both cores; less disturbed by other processes than images/s).\n")
 	return b.String()
 }
 
