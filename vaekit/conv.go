@@ -177,10 +177,49 @@ func convolveBias(x, kernel, bias *Node, stride int, pads [2][2]int, inputDilati
 			InputDilationPerAxis(inputDilation, inputDilation).
 			Done(), bias)
 	}
+	if im2colFormulation == "s2d" && stride == 2 && inputDilation == 1 {
+		if y, ok := spaceToDepthConvolve(x, kernel, bias, pads); ok {
+			return y
+		}
+	}
 	if im2colFormulation == "slices" || pads[0][0] < 0 || pads[0][1] < 0 || pads[1][0] < 0 || pads[1][1] < 0 {
 		return addBias(im2colConvolve(x, kernel, stride, pads, inputDilation), bias)
 	}
 	return gatherConvolve(x, kernel, bias, stride, pads, inputDilation)
+}
+
+// spaceToDepthConvolve is a stride-2 convolveBias written as a stride-1 one
+// (space-to-depth): every 2x2 block of pixels becomes one pixel of 4*in channels, and the
+// k x k kernel, zero-padded to an even size, a ceil(k/2) x ceil(k/2) kernel over those
+// channels, since padded input row 2i+r is block row i+r/2, phase r%2. ok is false where
+// it does not apply (an odd input size or an odd padding before). A benchmark lever
+// ($VAEKIT_IM2COL=s2d): with im2col it widens the patches from k*k*in to 4*ceil(k/2)^2*in.
+func spaceToDepthConvolve(x, kernel, bias *Node, pads [2][2]int) (y *Node, ok bool) {
+	d := x.Shape().Dimensions
+	batch, h, w, in := d[0], d[1], d[2], d[3]
+	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
+	if h%2 != 0 || w%2 != 0 || pads[0][0]%2 != 0 || pads[1][0]%2 != 0 {
+		return nil, false
+	}
+	half := (k + 1) / 2
+	var blockPads [2][2]int
+	for axis := range 2 {
+		size := d[1+axis]
+		outSize := (size+pads[axis][0]+pads[axis][1]-k)/2 + 1
+		before := pads[axis][0] / 2
+		after := outSize + half - 1 - size/2 - before
+		if after < 0 {
+			return nil, false
+		}
+		blockPads[axis] = [2]int{before, after}
+	}
+	blocks := Reshape(TransposeAllAxes(Reshape(x, batch, h/2, 2, w/2, 2, in), 0, 1, 3, 2, 4, 5), batch, h/2, w/2, 4*in)
+	if 2*half != k {
+		kernel = Pad(kernel, ScalarZero(kernel.Graph(), kernel.DType()),
+			compute.PadAxis{End: 1}, compute.PadAxis{End: 1}, compute.PadAxis{}, compute.PadAxis{})
+	}
+	blockKernel := Reshape(TransposeAllAxes(Reshape(kernel, half, 2, half, 2, in, out), 0, 2, 1, 3, 4, 5), half, half, 4*in, out)
+	return convolveBias(blocks, blockKernel, bias, 1, blockPads, 1), true
 }
 
 // im2colFormulation picks how "im2col" gathers the patches and multiplies (for
@@ -190,7 +229,8 @@ func convolveBias(x, kernel, bias *Node, stride int, pads [2][2]int, inputDilati
 // (the whole convolution in scatter form, see scatterForm),
 // "gather-nofuse" (as "gather-dcols", the bias
 // added after the matmul), "gather-pk" (the plain product, differentiated as such),
-// "gather-t" (the transposed product, computed as such) or "slices" (the original:
+// "gather-t" (the transposed product, computed as such), "s2d" (stride-2 convolutions
+// as stride-1 ones by space-to-depth, see spaceToDepthConvolve) or "slices" (the original:
 // strided Slice + Concatenate + matmul, see im2colConvolve).
 var im2colFormulation = envOr("VAEKIT_IM2COL", "gather")
 

@@ -22,7 +22,7 @@ func TestConvFormulationsAgree(t *testing.T) {
 	ConvImplementation = "im2col"
 	rng := rand.New(rand.NewPCG(7, 8))
 	cases := []struct{ size, in, filters, kernel, stride int }{
-		{7, 2, 3, 4, 2}, {6, 3, 2, 3, 2}, {5, 2, 4, 3, 1}, {7, 1, 3, 4, 1}, {9, 2, 2, 3, 3}, {6, 2, 2, 1, 1},
+		{7, 2, 3, 4, 2}, {6, 3, 2, 3, 2}, {5, 2, 4, 3, 1}, {7, 1, 3, 4, 1}, {9, 2, 2, 3, 3}, {6, 2, 2, 1, 1}, {8, 3, 4, 3, 2}, {4, 2, 3, 2, 2},
 	}
 	compared := 0
 	for _, tc := range cases {
@@ -31,7 +31,7 @@ func TestConvFormulationsAgree(t *testing.T) {
 			kT := tensors.FromFlatDataAndDimensions(randomFloats(rng, tc.kernel*tc.kernel*tc.in*tc.filters), tc.kernel, tc.kernel, tc.in, tc.filters)
 			bT := tensors.FromFlatDataAndDimensions(randomFloats(rng, tc.filters), tc.filters)
 			results := map[string][]*tensors.Tensor{}
-			for _, form := range []string{"slices", "gather", "gather-scatter", "scatter", "gather-dcols", "gather-nofuse", "gather-pk", "gather-t"} {
+			for _, form := range []string{"slices", "gather", "gather-scatter", "scatter", "gather-dcols", "gather-nofuse", "gather-pk", "gather-t", "s2d"} {
 				im2colFormulation = form
 				outs := MustExecOnceN(testBackend(t), func(x, k, b *Node) []*Node {
 					var y *Node
