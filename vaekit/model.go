@@ -206,7 +206,7 @@ func (m *Model) getTrainer() *train.Trainer {
 		metric.NewMeanMetric("Negative ELBO", "#neg_elbo", metric.LossMetricType, negELBOFn, nil),
 	}
 	m.trainer = train.NewTrainer(m.backend, m.store, m.modelFn, m.lossFn,
-		optimizer.FromStore(m.store), trainMetrics, evalMetrics)
+		flushSubnormals{optimizer.FromStore(m.store)}, trainMetrics, evalMetrics)
 	return m.trainer
 }
 
