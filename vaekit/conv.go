@@ -293,8 +293,11 @@ func gatherConvolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDila
 	dil := inputDilation
 	paddedH := pads[0][0] + (height-1)*dil + 1 + pads[0][1]
 	paddedW := pads[1][0] + (width-1)*dil + 1 + pads[1][1]
-	if outH, outW := (paddedH-k)/stride+1, (paddedW-k)/stride+1; outH >= 1 && outW >= 1 &&
-		(im2colFormulation == "scatter" || (im2colFormulation == "gather" && useScatterForm(batch*height*width, batch*outH*outW, in, out))) {
+	outH, outW := (paddedH-k)/stride+1, (paddedW-k)/stride+1
+	if outH < 1 || outW < 1 {
+		exceptions.Panicf("vaekit: convolution of a %dx%d (padded) input with a %dx%d kernel has no output", paddedH, paddedW, k, k)
+	}
+	if im2colFormulation == "scatter" || (im2colFormulation == "gather" && useScatterForm(batch*height*width, batch*outH*outW, in, out)) {
 		y := scatterForm(x, kernel, stride, pads, dil, outH, outW)
 		return addBias(Reshape(y, batch, outH, outW, out), bias)
 	}
@@ -310,10 +313,6 @@ func gatherConvolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDila
 		x = ScatterSum(Zeros(g, shapes.Make(dtype, batch, paddedH, paddedW, in)),
 			Const(g, tensors.FromFlatDataAndDimensions(positions, batch*height*width, 3)),
 			Reshape(x, batch*height*width, in), true, true)
-	}
-	outH, outW := (paddedH-k)/stride+1, (paddedW-k)/stride+1
-	if outH < 1 || outW < 1 {
-		exceptions.Panicf("vaekit: convolution of a %dx%d (padded) input with a %dx%d kernel has no output", paddedH, paddedW, k, k)
 	}
 	n := batch * outH * outW
 	starts := make([]int32, 0, n*3)
@@ -365,7 +364,6 @@ func useScatterGradient(pixelsIn, pixelsOut, in, out int) bool {
 func patchesTimesKernelScatterGradient(x, columns, kernel, bias *Node, stride int, pads [2][2]int, dil, outH, outW int) *Node {
 	in := x.Shape().Dimensions[3]
 	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	n := columns.Shape().Dimensions[0]
 	kernel2D := Reshape(kernel, k*k*in, out)
 	// Both products read the patches through one identity that passes no gradient back
 	// (x's comes from the scatter form): the patches are then consumed by it alone, so
@@ -381,10 +379,7 @@ func patchesTimesKernelScatterGradient(x, columns, kernel, bias *Node, stride in
 	}
 	forGradients := func() *Node {
 		// Kernel (and bias) gradients: as patchesTimesKernel's, from the patches.
-		y := Transpose(DotGeneral(Transpose(kernel2D, 0, 1), []int{1}, nil, fixedColumns, []int{1}, nil), 0, 1)
-		if bias != nil {
-			y = Add(y, BroadcastToDims(Reshape(bias, 1, out), n, out))
-		}
+		y := transposedProduct(fixedColumns, kernel2D, bias)
 		// Input gradient: the scatter form (see scatterForm), with no gradient into the
 		// kernel.
 		return Add(y, scatterForm(x, StopGradient(kernel), stride, pads, dil, outH, outW))
@@ -460,20 +455,13 @@ func divMod(a, b int) (q, r int) {
 // size): GoMLX's fused-op mechanism runs the plain product forward (as a FusedDense, with
 // the bias added in its epilogue) and differentiates the transposed one (never computed).
 func patchesTimesKernel(columns, kernel2D, bias *Node) *Node {
-	n, out := columns.Shape().Dimensions[0], kernel2D.Shape().Dimensions[1]
 	plain := func() *Node {
 		if bias != nil && im2colFormulation != "gather-nofuse" {
 			return BackendFusedDense(columns, kernel2D, bias, compute.DenseConfig{WeightLayout: compute.DenseLayoutInputOutputs})
 		}
 		return addBias(DotGeneral(columns, []int{1}, nil, kernel2D, []int{0}, nil), bias)
 	}
-	transposed := func() *Node {
-		product := Transpose(DotGeneral(Transpose(kernel2D, 0, 1), []int{1}, nil, columns, []int{1}, nil), 0, 1)
-		if bias != nil {
-			product = Add(product, BroadcastToDims(Reshape(bias, 1, out), n, out))
-		}
-		return product
-	}
+	transposed := func() *Node { return transposedProduct(columns, kernel2D, bias) }
 	switch im2colFormulation {
 	case "gather-pk":
 		return plain()
@@ -481,5 +469,16 @@ func patchesTimesKernel(columns, kernel2D, bias *Node) *Node {
 		return transposed()
 	}
 	product, _ := InternalFusedOpCaller(plain, transposed, true)
+	return product
+}
+
+// transposedProduct is columns . kernel2D (+ bias) computed as (kernel2D^T . columns^T)^T,
+// the layout whose kernel gradient transposes only d_out (see patchesTimesKernel).
+func transposedProduct(columns, kernel2D, bias *Node) *Node {
+	product := Transpose(DotGeneral(Transpose(kernel2D, 0, 1), []int{1}, nil, columns, []int{1}, nil), 0, 1)
+	if bias != nil {
+		n, out := columns.Shape().Dimensions[0], kernel2D.Shape().Dimensions[1]
+		product = Add(product, BroadcastToDims(Reshape(bias, 1, out), n, out))
+	}
 	return product
 }

@@ -21,9 +21,9 @@ import (
 //
 // Knobs, read from the environment when the graph is built:
 //
-//	VAEKIT_LEVER_NLL=vaekit|fast      Bernoulli NLL as vaekit.BernoulliNLL (Softplus, i.e.
-//	                                  LogAddExp) or fastBernoulliNLL (one log, gradient
-//	                                  sigmoid(l) - x through a stop-gradient identity)
+//	VAEKIT_LEVER_NLL=vaekit|softplus  Bernoulli NLL as vaekit.BernoulliNLL (one log, gradient
+//	                                  sigmoid(l) - x supplied directly) or as it was before,
+//	                                  softplusBernoulliNLL (GoMLX's Softplus, differentiated)
 //	VAEKIT_LEVER_DENSE=vaekit|fused   hidden layers as DenseWithBias + ReLU, or one
 //	                                  nn.Dense with the ReLU fused in (FusedDense)
 //	VAEKIT_LEVER_HEADS=vaekit|one     posterior heads as two dense layers or one of 2*latent
@@ -80,23 +80,15 @@ func replicaForward(scope *model.Scope, x *Node, hidden, latent int) *Node {
 	dec := scope.In("decoder")
 	logits := layers.DenseWithBias(dec.In("logits"), dense(dec, z, hidden), x.Shape().Dimensions[1])
 	nll := vaekit.BernoulliNLL(x, logits)
-	if lever("NLL") == "fast" {
-		nll = fastBernoulliNLL(x, logits)
+	if lever("NLL") == "softplus" {
+		nll = softplusBernoulliNLL(x, logits)
 	}
 	return Add(nll, vaekit.KLDivergence(mean, logVar))
 }
 
-// fastBernoulliNLL is vaekit.BernoulliNLL with fewer element-wise passes on the Go
-// backend: softplus(l) - x*l with softplus(l) = max(l, 0) + log(1 + exp(-|l|)) (never
-// overflows; Log instead of Log1p, which the Go backend evaluates 3-4x slower: the
-// difference is below 6e-8 nats a pixel), and the gradient with respect to the logits,
-// sigmoid(l) - x, supplied directly through a stop-gradient identity instead of
-// differentiating the formula (which costs a dozen passes).
-func fastBernoulliNLL(x, logits *Node) *Node {
-	l := logits
-	softplus := Add(Max(l, ZerosLike(l)), Log(OnePlus(Exp(Neg(Abs(l))))))
-	perPixel := Sub(softplus, Mul(x, l))
-	slope := StopGradient(Sub(Sigmoid(l), x)) // d perPixel / d l.
-	linear := Mul(slope, l)
-	return ReduceSum(Add(StopGradient(Sub(perPixel, linear)), linear), -1)
+// softplusBernoulliNLL is vaekit.BernoulliNLL as it was before the benchmark work:
+// softplus(l) - x*l with GoMLX's Softplus (LogAddExp), eleven element-wise passes forward
+// and a dozen more in its gradient on the Go backend.
+func softplusBernoulliNLL(x, logits *Node) *Node {
+	return ReduceSum(Sub(Softplus(logits), Mul(x, logits)), -1)
 }
