@@ -12,21 +12,23 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
-// After an update, Adam's first moment holds no subnormal float: 0.9 * 1e-39 would be
-// one (and 1e-39 already is), so those entries become exactly 0, while a small but normal
-// moment, 1e-20, decays as Adam says (0.9 * 1e-20). The weight with a gradient moves.
+// After an update, Adam's first moment holds no subnormal float, nor one so small that
+// Adam's products with it (by 1-β, the learning rate) would be: 0.9 * 1e-39 would be
+// subnormal (and 1e-39 already is), and 0.9 * 1e-27 is below the floor, so those entries
+// become exactly 0, while a small moment that still matters, 1e-12, decays as Adam says
+// (0.9 * 1e-12). The weight with a gradient moves.
 func TestFlushSubnormalsInOptimizerState(t *testing.T) {
 	store := model.NewStore()
 	store.SetParams(map[string]any{optimizer.ParamLearningRate: 1e-3})
 	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
-		w := scope.VariableWithValue("w", []float32{1, 1, 1, 1}).NodeValue(inputs[0].Graph())
-		return []*Node{ReduceAllSum(Mul(w, inputs[0]))} // Gradient: the input, [1, 0, 0, 0].
+		w := scope.VariableWithValue("w", []float32{1, 1, 1, 1, 1}).NodeValue(inputs[0].Graph())
+		return []*Node{ReduceAllSum(Mul(w, inputs[0]))} // Gradient: the input, [1, 0, 0, 0, 0].
 	}
 	lossFn := func(_, predictions []*Node) *Node { return predictions[0] }
 	trainer := train.NewTrainer(testBackend(t), store, modelFn, lossFn, flushSubnormals{optimizer.Adam().Done()}, nil, nil)
 	step := func() {
 		t.Helper()
-		input := tensors.FromValue([]float32{1, 0, 0, 0})
+		input := tensors.FromValue([]float32{1, 0, 0, 0, 0})
 		if _, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{input}}); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +43,7 @@ func TestFlushSubnormalsInOptimizerState(t *testing.T) {
 	if moment == nil {
 		t.Fatal("no first-moment variable after a step")
 	}
-	if err := moment.SetValue(tensors.FromValue([]float32{0.1, 1e-39, -1e-39, 1e-20})); err != nil {
+	if err := moment.SetValue(tensors.FromValue([]float32{0.1, 1e-39, -1e-39, 1e-27, 1e-12})); err != nil {
 		t.Fatal(err)
 	}
 	step()
@@ -50,7 +52,7 @@ func TestFlushSubnormalsInOptimizerState(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := tensors.MustCopyFlatData[float32](value)
-	want := []float64{0.9*0.1 + 0.1*1, 0, 0, 0.9e-20}
+	want := []float64{0.9*0.1 + 0.1*1, 0, 0, 0, 0.9e-12}
 	for i := range want {
 		if math.Abs(float64(got[i])-want[i]) > 1e-6*math.Abs(want[i]) || (want[i] == 0 && got[i] != 0) {
 			t.Errorf("first moment [%d] = %g, want %g", i, got[i], want[i])
