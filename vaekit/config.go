@@ -24,7 +24,8 @@ import (
 //	err := cfg.Set("kl_weight=0.5;latent_dim=2") // GoMLX's -set syntax
 //
 // The defaults reproduce pytorch/examples vae/main.py: MNIST, 784-400-20 with ReLU,
-// Bernoulli likelihood, Adam at 1e-3, batch 128, 10 epochs.
+// Bernoulli likelihood, PyTorch's initial weights, Adam at 1e-3 (epsilon 1e-8), batch 128,
+// 10 epochs.
 type Config struct {
 	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
 	Dataset      string  // "mnist" or "fashion-mnist".
@@ -41,7 +42,9 @@ type Config struct {
 	DeconvStrides []int // Decoder: one transposed convolution per stride, 'same' padding.
 	ConvDense     int   // Decoder: width of the dense layer between z and the initial feature map.
 
-	Posterior string // How the encoder outputs sigma: "log_var" (log sigma^2) or "log_std" (log sigma = 0.5 * dense).
+	Posterior      string // How the encoder outputs sigma: "log_var" (log sigma^2) or "log_std" (log sigma = 0.5 * dense).
+	PosteriorHeads string // Where the posterior's two linear heads sit: "hidden" (on the last hidden layer) or "code" (on an autoencoder's code layer of LatentDim units).
+	Initializer    string // Initial weights: "pytorch", "keras", "tf1_glorot_init" or "gomlx"; see KnownInitializers.
 
 	// The objective: Reconstruction + KLWeight(step) * KL.
 	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
@@ -51,8 +54,9 @@ type Config struct {
 	FreeBits       float64 // Free bits: per-dimension floor, in nats, on the batch-averaged KL (0: off).
 
 	Binarize      string  // "none", "static" (threshold 0.5) or "dynamic" (Bernoulli resample per batch).
-	Optimizer     string  // "adam" or "rmsprop".
+	Optimizer     string  // "adam", "rmsprop_tf1", "rmsprop_keras" or "rmsprop" (GoMLX's); see rmsProp.
 	LearningRate  float64 // Optimizer learning rate.
+	AdamEpsilon   float64 // Adam's epsilon: 1e-8 in PyTorch and TensorFlow 1, 1e-7 in Keras/TF2 and GoMLX.
 	BatchSize     int     // Training batch size.
 	Steps         int     // Training steps; when 0, Epochs decides.
 	Epochs        int     // Passes over the training set, used when Steps is 0.
@@ -77,6 +81,8 @@ func DefaultConfig() Config {
 		DeconvStrides:  []int{2, 1, 1},
 		ConvDense:      24,
 		Posterior:      "log_var",
+		PosteriorHeads: "hidden",
+		Initializer:    "pytorch",
 		Reconstruction: "bernoulli",
 		KLReduction:    "sum",
 		KLWeight:       1.0,
@@ -85,6 +91,7 @@ func DefaultConfig() Config {
 		Binarize:       "none",
 		Optimizer:      "adam",
 		LearningRate:   1e-3,
+		AdamEpsilon:    1e-8,
 		BatchSize:      128,
 		Steps:          0,
 		Epochs:         10,
@@ -101,10 +108,11 @@ var (
 	KnownArchitectures   = []string{"mlp", "conv"}
 	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
 	KnownPosteriors      = []string{"log_var", "log_std"}
+	KnownPosteriorHeads  = []string{"hidden", "code"}
 	KnownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
 	KnownKLReductions    = []string{"sum", "mean"}
 	KnownBinarization    = []string{"none", "static", "dynamic"}
-	KnownOptimizers      = []string{"adam", "rmsprop"}
+	KnownOptimizers      = []string{"adam", "rmsprop_tf1", "rmsprop_keras", "rmsprop"}
 )
 
 // param names one hyperparameter: the name used by Set, flags and saved files.
@@ -129,6 +137,8 @@ func (c *Config) params() []param {
 		{"deconv_strides", "conv: decoder transposed-convolution strides, one layer each", &c.DeconvStrides},
 		{"conv_dense", "conv: width of the decoder's first dense layer", &c.ConvDense},
 		{"posterior", "encoder output for sigma: " + strings.Join(KnownPosteriors, " | "), &c.Posterior},
+		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads},
+		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer},
 		{"reconstruction", "reconstruction term: " + strings.Join(KnownReconstructions, " | "), &c.Reconstruction},
 		{"kl_reduction", "KL over latent dimensions: " + strings.Join(KnownKLReductions, " | "), &c.KLReduction},
 		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight},
@@ -137,6 +147,7 @@ func (c *Config) params() []param {
 		{"binarize", "pixel binarisation: " + strings.Join(KnownBinarization, " | "), &c.Binarize},
 		{"optimizer", "optimizer: " + strings.Join(KnownOptimizers, " | "), &c.Optimizer},
 		{"learning_rate", "optimizer learning rate", &c.LearningRate},
+		{"adam_epsilon", "Adam's epsilon (PyTorch 1e-8, Keras 1e-7)", &c.AdamEpsilon},
 		{"batch_size", "training batch size", &c.BatchSize},
 		{"train_steps", "training steps (0: use epochs)", &c.Steps},
 		{"epochs", "passes over the training set, when train_steps is 0", &c.Epochs},
@@ -260,6 +271,8 @@ func (c *Config) problems(combinations bool) error {
 	oneOf("architecture", c.Architecture, KnownArchitectures)
 	oneOf("activation", c.Activation, KnownActivations)
 	oneOf("posterior", c.Posterior, KnownPosteriors)
+	oneOf("posterior_heads", c.PosteriorHeads, KnownPosteriorHeads)
+	oneOf("initializer", c.Initializer, KnownInitializers)
 	oneOf("reconstruction", c.Reconstruction, KnownReconstructions)
 	oneOf("kl_reduction", c.KLReduction, KnownKLReductions)
 	oneOf("binarize", c.Binarize, KnownBinarization)
@@ -290,6 +303,9 @@ func (c *Config) problems(combinations bool) error {
 	c.validateConv(bad, combo)
 	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
 		bad("learning_rate=%g: expected a finite number > 0", c.LearningRate)
+	}
+	if !(c.AdamEpsilon > 0) || math.IsInf(c.AdamEpsilon, 0) {
+		bad("adam_epsilon=%g: expected a finite number > 0", c.AdamEpsilon)
 	}
 	if c.BatchSize < 1 {
 		bad("batch_size=%d: expected >= 1", c.BatchSize)
@@ -395,6 +411,15 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	byName := map[string]any{}
 	for _, p := range next.params() {
 		byName[p.name] = p.ptr
+	}
+	if raw == nil { // "null"
+		raw = map[string]json.RawMessage{}
+	}
+	// Settings added later, with the value models saved before them were trained with.
+	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`} {
+		if _, ok := raw[name]; !ok {
+			raw[name] = json.RawMessage(old)
+		}
 	}
 	if v, ok := raw["likelihood"]; ok { // vaekit 0.1 called the reconstruction term "likelihood".
 		if _, both := raw["reconstruction"]; !both {

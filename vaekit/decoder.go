@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -29,7 +28,7 @@ func Decoder(scope *model.Scope, cfg *Config, z *Node, height, width int) (logit
 	default:
 		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
 	}
-	return layers.DenseWithBias(scope.In("logits"), h, height*width)
+	return dense(scope.In("logits"), cfg, h, height*width)
 }
 
 // MLPDecoder is the decoder of the paper's appendix C.2: the encoder's hidden sizes in
@@ -51,7 +50,9 @@ func deconvFeatures(scope *model.Scope, cfg *Config, z *Node, height, width int)
 	h := denseLayers(scope, cfg.withoutDropout(), z, []int{cfg.ConvDense, sh * sw})
 	h = Reshape(h, batch, sh, sw, 1)
 	for i, stride := range cfg.DeconvStrides {
-		h = ConvTranspose2D(scope.In("deconv_%d", i), h, cfg.ConvFilters, cfg.ConvKernel, stride)
+		// PyTorch's ConvTranspose2d takes its fan_in from the output channels.
+		fanIn := cfg.ConvKernel * cfg.ConvKernel * cfg.ConvFilters
+		h = ConvTranspose2D(withInitializer(scope.In("deconv_%d", i), cfg.Initializer, fanIn), h, cfg.ConvFilters, cfg.ConvKernel, stride)
 		h = Activate("relu", h)
 		if i < len(cfg.DeconvStrides)-1 {
 			h = Dropout(scope, h, cfg.Dropout)

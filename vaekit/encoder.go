@@ -2,7 +2,6 @@ package vaekit
 
 import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -44,7 +43,8 @@ func convFeatures(scope *model.Scope, cfg *Config, x *Node, height, width int) *
 	batch := x.Shape().Dimensions[0]
 	h := Reshape(x, batch, height, width, 1)
 	for i, stride := range cfg.ConvStrides {
-		h = Conv2D(scope.In("conv_%d", i), h, cfg.ConvFilters, cfg.ConvKernel, stride)
+		fanIn := cfg.ConvKernel * cfg.ConvKernel * h.Shape().Dimensions[3]
+		h = Conv2D(withInitializer(scope.In("conv_%d", i), cfg.Initializer, fanIn), h, cfg.ConvFilters, cfg.ConvKernel, stride)
 		h = Activate(cfg.Activation, h)
 		h = Dropout(scope, h, cfg.Dropout)
 	}
@@ -56,16 +56,28 @@ func convFeatures(scope *model.Scope, cfg *Config, x *Node, height, width int) *
 // TensorFlow tutorial's "sd"), returned as logVar = 2 log sigma; with "log_var" it gives
 // log sigma^2 directly (pytorch/examples). Both describe the same family; they differ in
 // what the network outputs, so each tutorial's loss is computed from the same numbers.
+//
+// With cfg.PosteriorHeads == "code" the features first go through a code layer of
+// LatentDim units with the activation, the autoencoder's code, and the heads, each
+// Dense(LatentDim -> LatentDim), sit on that code (the PyTorch AE-vs-VAE tutorial,
+// shared/seeds/004, derives its VAE from its autoencoder this way). An autoencoder (model
+// "ae") returns the code itself.
 func posteriorHeads(scope *model.Scope, cfg *Config, h *Node) (mean, logVar *Node) {
-	mean = layers.DenseWithBias(scope.In("mean"), h, cfg.LatentDim)
+	if cfg.PosteriorHeads == "code" {
+		h = Activate(cfg.Activation, dense(scope.In("code"), cfg, h, cfg.LatentDim))
+		if cfg.Model == "ae" {
+			return h, nil
+		}
+	}
+	mean = dense(scope.In("mean"), cfg, h, cfg.LatentDim)
 	if cfg.Model == "ae" {
 		return mean, nil
 	}
 	switch cfg.Posterior {
 	case "log_var":
-		logVar = layers.DenseWithBias(scope.In("log_var"), h, cfg.LatentDim)
+		logVar = dense(scope.In("log_var"), cfg, h, cfg.LatentDim)
 	case "log_std":
-		logStd := MulScalar(layers.DenseWithBias(scope.In("log_std"), h, cfg.LatentDim), 0.5)
+		logStd := MulScalar(dense(scope.In("log_std"), cfg, h, cfg.LatentDim), 0.5)
 		logVar = MulScalar(logStd, 2)
 	default:
 		exceptions.Panicf("vaekit: unknown posterior %q, expected one of %v", cfg.Posterior, KnownPosteriors)

@@ -42,6 +42,14 @@ func TestModelFamilyTrains(t *testing.T) {
 		"mlp tanh rmsprop bernoulli": func(c *Config) {
 			c.Activation, c.Optimizer, c.HiddenDims = "tanh", "rmsprop", []int{64}
 		},
+		"mlp tanh rmsprop_tf1 tf1_glorot_init": func(c *Config) {
+			c.Activation, c.Optimizer, c.Initializer, c.HiddenDims = "tanh", "rmsprop_tf1", "tf1_glorot_init", []int{64}
+		},
+		"mlp rmsprop_keras keras": func(c *Config) { c.Optimizer, c.Initializer = "rmsprop_keras", "keras" },
+		"mlp heads on the code":   func(c *Config) { c.PosteriorHeads, c.Reconstruction = "code", "sse" },
+		"mlp ae with a code layer": func(c *Config) {
+			c.Model, c.PosteriorHeads, c.Reconstruction = "ae", "code", "sse"
+		},
 		"mlp relu bernoulli_mean kl mean": func(c *Config) {
 			c.Reconstruction, c.KLReduction, c.KLWeight, c.HiddenDims = "bernoulli_mean", "mean", 0.1, []int{32, 32}
 		},

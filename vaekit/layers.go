@@ -11,11 +11,18 @@ import (
 // denseLayers applies, per size, a dense layer, the Config's activation and dropout.
 func denseLayers(scope *model.Scope, cfg *Config, x *Node, sizes []int) *Node {
 	for i, size := range sizes {
-		x = layers.DenseWithBias(scope.In("hidden_%d", i), x, size)
+		x = dense(scope.In("hidden_%d", i), cfg, x, size)
 		x = Activate(cfg.Activation, x)
 		x = Dropout(scope, x, cfg.Dropout)
 	}
 	return x
+}
+
+// dense is a dense layer with a bias, x [batch, in] -> [batch, size], its weights drawn by
+// the Config's initializer.
+func dense(scope *model.Scope, cfg *Config, x *Node, size int) *Node {
+	fanIn := x.Shape().Dimensions[x.Rank()-1]
+	return layers.DenseWithBias(withInitializer(scope, cfg.Initializer, fanIn), x, size)
 }
 
 // Activate applies the named activation: "relu", "tanh", "sigmoid", or "leaky_relu" with

@@ -79,24 +79,26 @@ func NewModel(cfg Config) (*Model, error) {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
 	m.sampleRNG = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
-	m.setOptimizerParams()
 	m.keepCheckpoints = 3
 	return m, nil
 }
 
-// setOptimizerParams passes the Config's optimizer settings to GoMLX, which reads them
-// from the Store when it builds the training graph.
-func (m *Model) setOptimizerParams() {
-	params := map[string]any{
-		optimizer.ParamOptimizer:    m.Config.Optimizer,
-		optimizer.ParamLearningRate: m.Config.LearningRate,
+// newOptimizer returns the optimizer the Config names, with its learning rate.
+func (m *Model) newOptimizer() optimizer.Interface {
+	cfg := &m.Config
+	switch cfg.Optimizer {
+	case "adam":
+		return optimizer.Adam().LearningRate(cfg.LearningRate).Epsilon(cfg.AdamEpsilon).Done()
+	case "rmsprop_tf1":
+		return rmsPropTF1(cfg.LearningRate)
+	case "rmsprop_keras":
+		return rmsPropKeras(cfg.LearningRate)
+	case "rmsprop":
+		// GoMLX's: Adam's bias-corrected second moment without the first; its decay at
+		// TensorFlow's and Keras's 0.9 (Adam's default is 0.999).
+		return optimizer.RMSProp().LearningRate(cfg.LearningRate).Betas(0.9, 0.9).Done()
 	}
-	if m.Config.Optimizer == "rmsprop" {
-		// The decay of the squared-gradient average: TensorFlow's and Keras's default
-		// (GoMLX's RMSProp reuses Adam's second moment, whose default is 0.999).
-		params[optimizer.ParamAdamBeta2] = 0.9
-	}
-	m.store.SetParams(params)
+	panic(fmt.Sprintf("vaekit: optimizer=%q passed validation; expected one of %v", cfg.Optimizer, KnownOptimizers))
 }
 
 // Pixels is the number of values per image.
@@ -206,7 +208,7 @@ func (m *Model) getTrainer() *train.Trainer {
 		metric.NewMeanMetric("Negative ELBO", "#neg_elbo", metric.LossMetricType, negELBOFn, nil),
 	}
 	m.trainer = train.NewTrainer(m.backend, m.store, m.modelFn, m.lossFn,
-		flushSubnormals{optimizer.FromStore(m.store)}, trainMetrics, evalMetrics)
+		flushSubnormals{m.newOptimizer()}, trainMetrics, evalMetrics)
 	return m.trainer
 }
 

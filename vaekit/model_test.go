@@ -142,6 +142,48 @@ func TestNumParameters(t *testing.T) {
 	}
 }
 
+// posterior_heads=code, the PyTorch AE-vs-VAE tutorial's VAE: the autoencoder's encoder
+// (784-H, then a code layer H-L) with two L-L heads on its code; the autoencoder is the
+// same encoder without the heads. Counted by hand.
+func TestHeadsOnTheCodeLayer(t *testing.T) {
+	const H, L = 64, 6
+	decoder := L*H + H + H*784 + 784
+	for _, tc := range []struct {
+		model string
+		want  int
+	}{
+		{"vae", 784*H + H + H*L + L + 2*(L*L+L) + decoder},
+		{"ae", 784*H + H + H*L + L + decoder},
+	} {
+		cfg := DefaultConfig()
+		cfg.Model, cfg.PosteriorHeads, cfg.HiddenDims, cfg.LatentDim = tc.model, "code", []int{H}, L
+		m, err := NewModel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.initVariables(); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.NumParameters(); got != tc.want {
+			t.Errorf("model=%s posterior_heads=code: %d parameters, want %d", tc.model, got, tc.want)
+		}
+		// The autoencoder's code is the code layer's output after the activation (ReLU).
+		if tc.model == "ae" {
+			codes, _, err := m.Encode(syntheticSet(16, 3).ImageSlices(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range codes {
+				for _, v := range c {
+					if v < 0 {
+						t.Fatalf("autoencoder code %v has a negative value: the code layer's ReLU is missing", c)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestAutoencoderModeHasNoKL(t *testing.T) {
 	cfg := smallConfig()
 	cfg.Model = "ae"

@@ -59,7 +59,6 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 			return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", opts.Dir, err)
 		}
 		m.Config = cfg.Clone() // Resumable settings (steps, learning rate...) may change.
-		m.setOptimizerParams()
 	} else if m, err = NewModel(cfg); err != nil {
 		return nil, err
 	}
