@@ -380,6 +380,29 @@ func (c *Config) StepsFor(n int) int {
 	return c.Epochs * stepsPerEpoch
 }
 
+// ELBOBeta is the weight this Config's objective puts on the KL term relative to the
+// reconstruction term, both written as the ELBO writes them (summed over pixels and over
+// latent dimensions, in nats): the beta of the beta-VAE it trains. Averaging the
+// reconstruction over D pixels (reconstruction=bernoulli_mean) divides that term by D, and
+// averaging the KL over L dimensions (kl_reduction=mean) divides the KL by L, so such a
+// Config trains with beta = kl_weight * D / L. The squared error (sse) is the NLL of a
+// Gaussian of variance 1/2 up to a constant, so there beta is kl_weight relative to that
+// Gaussian. A plain autoencoder has no KL term: 0.
+func (c Config) ELBOBeta() float64 {
+	if c.Model == "ae" {
+		return 0
+	}
+	beta := c.KLWeight
+	if c.Reconstruction == "bernoulli_mean" {
+		height, width := imageSize(c.Dataset)
+		beta *= float64(height * width)
+	}
+	if c.KLReduction == "mean" {
+		beta /= float64(c.LatentDim)
+	}
+	return beta
+}
+
 // String prints the settings in Set syntax, so a printed config can be pasted back.
 func (c Config) String() string {
 	var parts []string

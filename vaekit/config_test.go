@@ -177,3 +177,27 @@ func TestStepsFor(t *testing.T) {
 		t.Errorf("train_steps must win: got %d", got)
 	}
 }
+
+// The KL weight relative to the ELBO's sums: one tutorial's averaged terms (Fashion-MNIST,
+// 784 pixels, 20 latent dimensions, KL weight 0.2) train a beta of 0.2 * 784 / 20.
+func TestELBOBeta(t *testing.T) {
+	for _, tc := range []struct {
+		settings string
+		want     float64
+	}{
+		{"kl_weight=1", 1},
+		{"kl_weight=3;reconstruction=sse", 3},
+		{"kl_weight=0.2;reconstruction=bernoulli_mean;kl_reduction=mean;latent_dim=20", 0.2 * 784 / 20},
+		{"kl_weight=0.5;reconstruction=bernoulli_mean", 0.5 * 784},
+		{"kl_weight=2;kl_reduction=mean;latent_dim=8", 2.0 / 8},
+		{"model=ae", 0},
+	} {
+		cfg := DefaultConfig()
+		if err := cfg.Set(tc.settings); err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.ELBOBeta(); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: ELBOBeta() = %g, want %g", tc.settings, got, tc.want)
+		}
+	}
+}

@@ -47,9 +47,14 @@ type Terms struct {
 
 // Record is one point of a training curve.
 type Record struct {
-	Step    int   `json:"step"`
-	Train   Terms `json:"train"`    // Evaluated on a fixed subset of the training set.
-	HeldOut Terms `json:"held_out"` // Evaluated on the held-out (test) set.
+	Step  int   `json:"step"`
+	Train Terms `json:"train"` // Evaluated on a fixed subset of the training set.
+
+	// StepLoss is the training objective averaged over the steps since the previous record,
+	// each on its own batch with the weights of that moment (dropout and binarisation
+	// included): the per-epoch loss tutorials print, when a record is one epoch.
+	StepLoss float64 `json:"step_loss"`
+	HeldOut  Terms   `json:"held_out"` // Evaluated on the held-out (test) set.
 
 	// Code diagnostics on the held-out set: the posterior standard deviation averaged
 	// over images and dimensions (0 for an autoencoder), and the active units.

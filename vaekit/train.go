@@ -140,8 +140,14 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	}()
 
 	heldOutImages := m.evalImages(heldOut).ImageSlices(0)
+	var lossSum float64 // Training losses since the last record.
+	var lossSteps int
 	evaluate := func(step int) error {
 		record := Record{Step: step}
+		if lossSteps > 0 {
+			record.StepLoss = lossSum / float64(lossSteps)
+			lossSum, lossSteps = 0, 0
+		}
 		var err error
 		if record.Train, err = m.evaluateDS(trainEvalDS); err != nil {
 			return err
@@ -177,6 +183,8 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 			}
 			return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
 		}
+		lossSum += loss
+		lossSteps++
 		return nil
 	})
 	if cfg.EvalEvery > 0 {

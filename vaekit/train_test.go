@@ -103,3 +103,44 @@ func checkIWAEBound(t *testing.T, m *Model, set *data.Set) {
 			nll[1], nll[10], nll[100], terms.NegELBO)
 	}
 }
+
+// Each record's StepLoss is the mean training loss of the steps since the previous one.
+// With one batch holding the whole (deterministic, autoencoder) training set, step s's
+// loss is the loss of the weights after step s-1 on that set, which the record of step
+// s-1 evaluated as Train.Loss (and, for step 1, the untrained model's).
+func TestStepLossAveragesTheTrainingSteps(t *testing.T) {
+	set := syntheticSet(64, 5)
+	cfg := smallConfig()
+	cfg.Model, cfg.Reconstruction = "ae", "sse"
+	cfg.BatchSize, cfg.EvalBatchSize, cfg.Steps, cfg.EvalEvery = 64, 64, 4, 1
+	untrained, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := untrained.Evaluate(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(cfg, set, set, TrainOptions{Quiet: true, TrainEvalSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	previous := start.Loss
+	for _, r := range m.History {
+		if math.Abs(r.StepLoss-previous) > 1e-4*previous {
+			t.Errorf("step %d: StepLoss %.6f, want the loss of the weights before the step, %.6f", r.Step, r.StepLoss, previous)
+		}
+		previous = r.Train.Loss
+	}
+
+	// Over several steps it is their mean: two records of two steps each.
+	cfg.EvalEvery = 2
+	m2, err := Train(cfg, set, set, TrainOptions{Quiet: true, TrainEvalSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (m.History[2].StepLoss + m.History[3].StepLoss) / 2 // Same seed: the same steps.
+	if got := m2.History[1].StepLoss; math.Abs(got-want) > 1e-4*want {
+		t.Errorf("StepLoss over steps 3-4 = %.6f, want their mean %.6f", got, want)
+	}
+}
