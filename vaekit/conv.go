@@ -1,94 +1,27 @@
 package vaekit
 
 import (
-	"os"
-	"strings"
-
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/vaekit/vaekit/internal/conv"
 )
 
-// Every convolution vaekit builds goes through Conv2D or ConvTranspose2D, and both end in
-// convolve, the one place that picks how a convolution is computed:
-//
-//   - "native": GoMLX's ConvGeneral. XLA compiles it to its tuned convolution kernels
-//     (CPU and GPU); it is the right choice there.
-//   - "im2col": the patches of the input are gathered into one [batch*out_h*out_w,
-//     k*k*in] matrix and multiplied with the kernel in a single matmul (gatherConvolve),
-//     or, for layers with few output channels, every input pixel's contribution is
-//     scattered onto the output (scatterForm). GoMLX's Go backend evaluates ConvGeneral
-//     (and its gradients) with direct loops, two orders of magnitude slower than this
-//     on a small conv VAE; its matmul is fast, and Gather and Scatter move whole rows.
-//
-// ConvImplementation (or $VAEKIT_CONV) forces one; "auto" chooses by backend, and uses
-// im2col for even kernel sizes on every backend: GoMLX v0.28.16's gradient of ConvGeneral
-// with respect to its input is wrong for even kernels (e.g. the tutorial's 4x4 with
-// 'same' padding; it disagrees with finite differences, see TestConvGradients), while
-// im2col's gradient is built from Gather, Scatter and matmul and is exact. How im2col
-// lays out its work for the Go backend is in im2colFormulation's comments and
-// vaekit/bench/NOTES.md.
-
-// ConvImplementation is "auto", "native" or "im2col"; it is read when a graph is built.
-var ConvImplementation = envOr("VAEKIT_CONV", "auto")
-
-// KnownConvImplementations lists the accepted values of ConvImplementation.
-var KnownConvImplementations = []string{"auto", "native", "im2col"}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
-}
-
-// convImplementationFor resolves "auto" for the backend of g and the kernel size.
-func convImplementationFor(g *Graph, kernelSize int) string {
-	switch ConvImplementation {
-	case "native", "im2col":
-		return ConvImplementation
-	case "auto", "":
-		name := g.Backend().String()
-		if kernelSize%2 == 1 && (strings.HasPrefix(name, "xla") || strings.HasPrefix(name, "stablehlo")) {
-			return "native"
-		}
-		return "im2col"
-	}
-	exceptions.Panicf("vaekit: ConvImplementation=%q (or $VAEKIT_CONV): expected one of %v", ConvImplementation, KnownConvImplementations)
-	return ""
-}
-
-// samePadding returns TensorFlow's 'same' padding of one spatial axis for a convolution
-// of the given size, kernel and stride: the output has ceil(size/stride) positions, and
-// the odd pixel of padding, if any, goes at the end.
-func samePadding(size, kernel, stride int) (before, after int) {
-	out := (size + stride - 1) / stride
-	total := max((out-1)*stride+kernel-size, 0)
-	return total / 2, total - total/2
-}
-
-// convOutputSize is the spatial size after convolutions with 'same' padding and the given
-// strides.
-func convOutputSize(size int, strides []int) int {
-	for _, s := range strides {
-		size = (size + s - 1) / s
-	}
-	return size
-}
+// paramConvAlgorithm is the Store parameter through which the Config's conv_algorithm
+// reaches Conv2D and ConvTranspose2D ("auto" when unset).
+const paramConvAlgorithm = "vaekit_conv_algorithm"
 
 // Conv2D is a 2-D convolution layer with 'same' padding (TensorFlow's convention) and a
 // bias: x [batch, height, width, in] -> [batch, ceil(height/stride), ceil(width/stride),
-// filters]. The kernel variable has shape [kernel, kernel, in, filters].
+// filters]. The kernel variable has shape [kernel, kernel, in, filters]. How it is
+// computed (conv_algorithm: GoMLX's ConvGeneral, or im2col) is a Config setting; see
+// KnownConvAlgorithms.
 func Conv2D(scope *model.Scope, x *Node, filters, kernel, stride int) *Node {
 	checkConvArgs("Conv2D", x, filters, kernel, stride)
-	w := convKernel(scope, x, kernel, filters)
-	padH0, padH1 := samePadding(x.Shape().Dimensions[1], kernel, stride)
-	padW0, padW1 := samePadding(x.Shape().Dimensions[2], kernel, stride)
-	b := convBias(scope, x, filters)
-	return convolveBias(x, w, b, stride, [2][2]int{{padH0, padH1}, {padW0, padW1}}, 1)
+	w, b := convVariables(scope, x, kernel, filters)
+	return conv.Same(x, w, b, stride, convAlgorithm(scope))
 }
 
 // ConvTranspose2D is the transposed convolution (TensorFlow's conv2d_transpose, "deconv")
@@ -98,33 +31,11 @@ func Conv2D(scope *model.Scope, x *Node, filters, kernel, stride int) *Node {
 //
 //	out[i*stride + t - pad, j*stride + u - pad, o] += x[i, j, c] * kernel[t, u, c, o],
 //
-// where pad is the 'same' padding Conv2D would use on the output. It is computed as an
-// ordinary convolution: the input is dilated (stride-1 zeros inserted between pixels),
-// padded, and correlated with the spatially flipped kernel.
+// where pad is the 'same' padding Conv2D would use on the output.
 func ConvTranspose2D(scope *model.Scope, x *Node, filters, kernel, stride int) *Node {
 	checkConvArgs("ConvTranspose2D", x, filters, kernel, stride)
-	w := convKernel(scope, x, kernel, filters)
-	return convTransposeBias(x, w, convBias(scope, x, filters), stride)
-}
-
-// convTranspose is ConvTranspose2D without the variables: kernel [k, k, in, out].
-func convTranspose(x, kernel *Node, stride int) *Node {
-	return convTransposeBias(x, kernel, nil, stride)
-}
-
-// convTransposeBias is convTranspose plus a bias [out] (nil: none).
-func convTransposeBias(x, kernel, bias *Node, stride int) *Node {
-	k := kernel.Shape().Dimensions[0]
-	var pads [2][2]int
-	for axis := range 2 {
-		outSize := x.Shape().Dimensions[1+axis] * stride
-		before, _ := samePadding(outSize, k, stride)
-		// The dilated input has (n-1)*stride+1 pixels; with these pads a stride-1 valid
-		// correlation gives exactly n*stride outputs, output j seeing inputs j+pad-t.
-		pads[axis] = [2]int{k - 1 - before, stride - 1 + before}
-	}
-	flipped := Reverse(kernel, 0, 1)
-	return convolveBias(x, flipped, bias, 1, pads, stride)
+	w, b := convVariables(scope, x, kernel, filters)
+	return conv.Transposed(x, w, b, stride, convAlgorithm(scope))
 }
 
 func checkConvArgs(name string, x *Node, filters, kernel, stride int) {
@@ -136,349 +47,16 @@ func checkConvArgs(name string, x *Node, filters, kernel, stride int) {
 	}
 }
 
-func convKernel(scope *model.Scope, x *Node, kernel, filters int) *Node {
+// convVariables returns a convolution layer's kernel [kernel, kernel, in, filters] and bias
+// [filters].
+func convVariables(scope *model.Scope, x *Node, kernel, filters int) (weights, biases *Node) {
 	in := x.Shape().Dimensions[3]
-	v := scope.VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, in, filters))
-	return v.NodeValue(x.Graph())
+	weights = scope.VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, in, filters)).NodeValue(x.Graph())
+	biases = scope.VariableWithShape("biases", shapes.Make(x.DType(), filters)).NodeValue(x.Graph())
+	return weights, biases
 }
 
-// convBias is the bias variable of a convolution layer, [filters].
-func convBias(scope *model.Scope, x *Node, filters int) *Node {
-	return scope.VariableWithShape("biases", shapes.Make(x.DType(), filters)).NodeValue(x.Graph())
-}
-
-// addBias adds bias [out] (nil: nothing) to x [..., out].
-func addBias(x, bias *Node) *Node {
-	if bias == nil {
-		return x
-	}
-	shape := make([]int, x.Rank())
-	for i := range shape {
-		shape[i] = 1
-	}
-	shape[x.Rank()-1] = bias.Shape().Dimensions[0]
-	return Add(x, Reshape(bias, shape...))
-}
-
-// convolve correlates x [batch, h, w, in] with kernel [k, k, in, out]: x is first dilated
-// by inputDilation (zeros between pixels), then padded by pads ({before, after} for height
-// and width), then the kernel slides over it with the given stride.
-func convolve(x, kernel *Node, stride int, pads [2][2]int, inputDilation int) *Node {
-	return convolveBias(x, kernel, nil, stride, pads, inputDilation)
-}
-
-// convolveBias is convolve plus a bias [out] (nil: none), which the im2col formulation
-// adds in its matmul's epilogue.
-func convolveBias(x, kernel, bias *Node, stride int, pads [2][2]int, inputDilation int) *Node {
-	if convImplementationFor(x.Graph(), kernel.Shape().Dimensions[0]) == "native" {
-		return addBias(Convolve(x, kernel).
-			StridePerAxis(stride, stride).
-			PaddingPerDim([][2]int{pads[0], pads[1]}).
-			InputDilationPerAxis(inputDilation, inputDilation).
-			Done(), bias)
-	}
-	if im2colFormulation == "s2d" && stride == 2 && inputDilation == 1 {
-		if y, ok := spaceToDepthConvolve(x, kernel, bias, pads); ok {
-			return y
-		}
-	}
-	if im2colFormulation == "slices" || pads[0][0] < 0 || pads[0][1] < 0 || pads[1][0] < 0 || pads[1][1] < 0 {
-		return addBias(im2colConvolve(x, kernel, stride, pads, inputDilation), bias)
-	}
-	return gatherConvolve(x, kernel, bias, stride, pads, inputDilation)
-}
-
-// spaceToDepthConvolve is a stride-2 convolveBias written as a stride-1 one
-// (space-to-depth): every 2x2 block of pixels becomes one pixel of 4*in channels, and the
-// k x k kernel, zero-padded to an even size, a ceil(k/2) x ceil(k/2) kernel over those
-// channels, since padded input row 2i+r is block row i+r/2, phase r%2. ok is false where
-// it does not apply (an odd input size or an odd padding before). A benchmark lever
-// ($VAEKIT_IM2COL=s2d): with im2col it widens the patches from k*k*in to 4*ceil(k/2)^2*in.
-func spaceToDepthConvolve(x, kernel, bias *Node, pads [2][2]int) (y *Node, ok bool) {
-	d := x.Shape().Dimensions
-	batch, h, w, in := d[0], d[1], d[2], d[3]
-	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	if h%2 != 0 || w%2 != 0 || pads[0][0]%2 != 0 || pads[1][0]%2 != 0 {
-		return nil, false
-	}
-	half := (k + 1) / 2
-	var blockPads [2][2]int
-	for axis := range 2 {
-		size := d[1+axis]
-		outSize := (size+pads[axis][0]+pads[axis][1]-k)/2 + 1
-		before := pads[axis][0] / 2
-		after := outSize + half - 1 - size/2 - before
-		if after < 0 {
-			return nil, false
-		}
-		blockPads[axis] = [2]int{before, after}
-	}
-	blocks := Reshape(TransposeAllAxes(Reshape(x, batch, h/2, 2, w/2, 2, in), 0, 1, 3, 2, 4, 5), batch, h/2, w/2, 4*in)
-	if 2*half != k {
-		kernel = Pad(kernel, ScalarZero(kernel.Graph(), kernel.DType()),
-			compute.PadAxis{End: 1}, compute.PadAxis{End: 1}, compute.PadAxis{}, compute.PadAxis{})
-	}
-	blockKernel := Reshape(TransposeAllAxes(Reshape(kernel, half, 2, half, 2, in, out), 0, 2, 1, 3, 4, 5), half, half, 4*in, out)
-	return convolveBias(blocks, blockKernel, bias, 1, blockPads, 1), true
-}
-
-// im2colFormulation picks how "im2col" gathers the patches and multiplies (for
-// benchmarks; $VAEKIT_IM2COL): "gather" (the default, see gatherConvolve,
-// patchesTimesKernel and patchesTimesKernelScatterGradient), "gather-dcols" (the same
-// without the scatter-form input gradient), "gather-scatter" (always with it), "scatter"
-// (the whole convolution in scatter form, see scatterForm),
-// "gather-nofuse" (as "gather-dcols", the bias
-// added after the matmul), "gather-pk" (the plain product, differentiated as such),
-// "gather-t" (the transposed product, computed as such), "s2d" (stride-2 convolutions
-// as stride-1 ones by space-to-depth, see spaceToDepthConvolve) or "slices" (the original:
-// strided Slice + Concatenate + matmul, see im2colConvolve).
-var im2colFormulation = envOr("VAEKIT_IM2COL", "gather")
-
-// im2colConvolve is convolve as one matmul: gather the k*k shifted, strided views of the
-// padded input, concatenate them along the channels into [batch, oh, ow, k*k*in], and
-// contract with the kernel reshaped to [k*k*in, out]. The concatenation order (kernel row,
-// kernel column, channel) is the kernel's own memory order, so the reshape is free.
-func im2colConvolve(x, kernel *Node, stride int, pads [2][2]int, inputDilation int) *Node {
-	g := x.Graph()
-	k, in, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[2], kernel.Shape().Dimensions[3]
-	x = Pad(x, ScalarZero(g, x.DType()),
-		PadAxis{},
-		PadAxis{Start: pads[0][0], End: pads[0][1], Interior: inputDilation - 1},
-		PadAxis{Start: pads[1][0], End: pads[1][1], Interior: inputDilation - 1},
-		PadAxis{})
-	batch, height, width := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
-	outH, outW := (height-k)/stride+1, (width-k)/stride+1
-	if outH < 1 || outW < 1 {
-		exceptions.Panicf("vaekit: convolution of a %dx%d (padded) input with a %dx%d kernel has no output", height, width, k, k)
-	}
-	patches := make([]*Node, 0, k*k)
-	for t := range k {
-		for u := range k {
-			patches = append(patches, Slice(x,
-				AxisRange(),
-				AxisRange(t, t+(outH-1)*stride+1).Stride(stride),
-				AxisRange(u, u+(outW-1)*stride+1).Stride(stride),
-				AxisRange()))
-		}
-	}
-	columns := Reshape(Concatenate(patches, -1), batch*outH*outW, k*k*in)
-	product := Einsum("pi,io->po", columns, Reshape(kernel, k*k*in, out))
-	return Reshape(product, batch, outH, outW, out)
-}
-
-// gatherConvolve is convolve as im2col with the data movement done by Gather and
-// Scatter, which GoMLX's Go backend executes as block copies (memmove) and SIMD adds,
-// and their gradients are each other:
-//
-//  1. padding and input dilation: the input's pixels are scattered (ScatterSum, whose
-//     gradient is a Gather) into a zero tensor of the padded, dilated size. Pad would do
-//     the same forward, but its gradient is a strided Slice, which the Go backend copies
-//     one element at a time;
-//  2. the patches: one GatherSlices of the k x k x in windows at the strided output
-//     positions gives [batch*out_h*out_w, k*k*in] in the kernel's memory order (its
-//     gradient is one ScatterSum of the windows back);
-//  3. one matmul with the kernel, computed transposed, out = (kernel^T . patches^T)^T:
-//     then the weight gradient contracts the patches over their leading axis without
-//     transposing them (the Go backend's DotGeneral needs the contracted axes last on the
-//     left operand: with the plain product patches . kernel, the weight gradient
-//     patches^T . d_out transposes the whole patch matrix, k*k*in columns, every step;
-//     here only the [out, positions] products are transposed, k*k*in/out times less).
-func gatherConvolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDilation int) *Node {
-	g := x.Graph()
-	input := x
-	dtype := x.DType()
-	d := x.Shape().Dimensions
-	batch, height, width, in := d[0], d[1], d[2], d[3]
-	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	dil := inputDilation
-	paddedH := pads[0][0] + (height-1)*dil + 1 + pads[0][1]
-	paddedW := pads[1][0] + (width-1)*dil + 1 + pads[1][1]
-	outH, outW := (paddedH-k)/stride+1, (paddedW-k)/stride+1
-	if outH < 1 || outW < 1 {
-		exceptions.Panicf("vaekit: convolution of a %dx%d (padded) input with a %dx%d kernel has no output", paddedH, paddedW, k, k)
-	}
-	if im2colFormulation == "scatter" || (im2colFormulation == "gather" && useScatterForm(batch*height*width, batch*outH*outW, in, out)) {
-		y := scatterForm(x, kernel, stride, pads, dil, outH, outW)
-		return addBias(Reshape(y, batch, outH, outW, out), bias)
-	}
-	if pads != [2][2]int{} || dil != 1 {
-		positions := make([]int32, 0, batch*height*width*3)
-		for b := range batch {
-			for i := range height {
-				for j := range width {
-					positions = append(positions, int32(b), int32(pads[0][0]+i*dil), int32(pads[1][0]+j*dil))
-				}
-			}
-		}
-		x = ScatterSum(Zeros(g, shapes.Make(dtype, batch, paddedH, paddedW, in)),
-			Const(g, tensors.FromFlatDataAndDimensions(positions, batch*height*width, 3)),
-			Reshape(x, batch*height*width, in), true, true)
-	}
-	n := batch * outH * outW
-	starts := make([]int32, 0, n*3)
-	for b := range batch {
-		for i := range outH {
-			for j := range outW {
-				starts = append(starts, int32(b), int32(i*stride), int32(j*stride))
-			}
-		}
-	}
-	patches := GatherSlices(x, []int{0, 1, 2}, Const(g, tensors.FromFlatDataAndDimensions(starts, n, 3)), []int{1, k, k}, true)
-	columns := Reshape(patches, n, k*k*in)
-	kernel2D := Reshape(kernel, k*k*in, out)
-	var product *Node
-	if im2colFormulation == "gather-scatter" || (im2colFormulation == "gather" && useScatterGradient(batch*height*width, n, in, out)) {
-		product = patchesTimesKernelScatterGradient(input, columns, kernel, bias, stride, pads, inputDilation, outH, outW)
-	} else {
-		product = patchesTimesKernel(columns, kernel2D, bias)
-	}
-	return Reshape(product, batch, outH, outW, out)
-}
-
-// useScatterForm decides whether the whole convolution is cheaper in scatter form (see
-// scatterForm): k*k*out values per input pixel instead of patches of k*k*in values per
-// output pixel; e.g. a decoder's last layer, many channels in and one out.
-func useScatterForm(pixelsIn, pixelsOut, in, out int) bool {
-	return 4*pixelsIn*out <= pixelsOut*in
-}
-
-// useScatterGradient decides, from the sizes (pixels in and out, channels in and out),
-// whether the input gradient is cheaper as patchesTimesKernelScatterGradient computes it
-// (a gather of k*k*out values per input pixel) than through the patches (k*k*in values
-// per output pixel, written, copied once more by GoMLX's matmul gradient, and scattered).
-func useScatterGradient(pixelsIn, pixelsOut, in, out int) bool {
-	return pixelsIn*out <= 2*pixelsOut*in
-}
-
-// patchesTimesKernelScatterGradient is patchesTimesKernel (columns are x's patches)
-// with a cheaper gradient with respect to x: instead of d_columns = d_out . kernel^T
-// ([positions, k*k*in], which GoMLX's matmul gradient then copies once more) scattered
-// back onto x, every input pixel gathers the k*k output gradients it contributed to and
-// multiplies them with the kernel: d_x = gather(d_out) . kernel_r^T, with kernel_r
-// [in, k*k*out]. GoMLX's fused-op mechanism runs the plain product forward and
-// differentiates a formulation built for it: the kernel's and the bias's gradients as in
-// patchesTimesKernel (from the patches, with no gradient into them), and x's from the
-// "scatter" form of the convolution, out = scatter-add over (pixel, tap) of
-// x[pixel] . kernel[tap], whose gradient is that gather (positions that fall outside the
-// output, or between strides, point at one extra zero row).
-func patchesTimesKernelScatterGradient(x, columns, kernel, bias *Node, stride int, pads [2][2]int, dil, outH, outW int) *Node {
-	in := x.Shape().Dimensions[3]
-	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	kernel2D := Reshape(kernel, k*k*in, out)
-	// Both products read the patches through one identity that passes no gradient back
-	// (x's comes from the scatter form): the patches are then consumed by it alone, so
-	// the Go backend hands their buffer over instead of copying it. (Not StopGradient:
-	// GoMLX would then skip this product altogether when differentiating with respect to
-	// x but not the kernel.)
-	fixedColumns := IdentityWithCustomGradient(columns, func(_, _ *Node) *Node { return nil })
-	plain := func() *Node {
-		if bias != nil {
-			return BackendFusedDense(fixedColumns, kernel2D, bias, compute.DenseConfig{WeightLayout: compute.DenseLayoutInputOutputs})
-		}
-		return DotGeneral(fixedColumns, []int{1}, nil, kernel2D, []int{0}, nil)
-	}
-	forGradients := func() *Node {
-		// Kernel (and bias) gradients: as patchesTimesKernel's, from the patches.
-		y := transposedProduct(fixedColumns, kernel2D, bias)
-		// Input gradient: the scatter form (see scatterForm), with no gradient into the
-		// kernel.
-		return Add(y, scatterForm(x, StopGradient(kernel), stride, pads, dil, outH, outW))
-	}
-	product, _ := InternalFusedOpCaller(plain, forGradients, true)
-	return product
-}
-
-// scatterTargets lists, for every input pixel (batch, row, column, in that order) and
-// kernel tap (t, u), the flat output position [batch*outH*outW] that the pixel reaches
-// through that tap, or outH*outW*batch (one extra row) where it reaches none.
-func scatterTargets(batch, height, width, k, stride int, pads [2][2]int, dil, outH, outW int) []int32 {
-	n := batch * outH * outW
-	target := make([]int32, 0, batch*height*width*k*k)
-	for b := range batch {
-		for i := range height {
-			for j := range width {
-				for t := range k {
-					for u := range k {
-						position := n
-						oi, ri := divMod(pads[0][0]+i*dil-t, stride)
-						oj, rj := divMod(pads[1][0]+j*dil-u, stride)
-						if ri == 0 && rj == 0 && oi >= 0 && oi < outH && oj >= 0 && oj < outW {
-							position = (b*outH+oi)*outW + oj
-						}
-						target = append(target, int32(position))
-					}
-				}
-			}
-		}
-	}
-	return target
-}
-
-// scatterForm is the convolution in "scatter" form, [batch*outH*outW, out]: every input
-// pixel's contribution through every tap, x[pixel] . kernel[tap, :, :] (one matmul of x
-// with the kernel rearranged to [in, k*k*out]), scatter-added onto the output position it
-// reaches. Its gradient with respect to x is a gather of d_out (k*k*out values per input
-// pixel) and a matmul; it never builds the patches.
-func scatterForm(x, kernel *Node, stride int, pads [2][2]int, dil, outH, outW int) *Node {
-	g := x.Graph()
-	d := x.Shape().Dimensions
-	batch, height, width, in := d[0], d[1], d[2], d[3]
-	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	n, pixels := batch*outH*outW, batch*height*width
-	target := scatterTargets(batch, height, width, k, stride, pads, dil, outH, outW)
-	kernelR := Reshape(TransposeAllAxes(kernel, 2, 0, 1, 3), in, k*k*out) // [c, (t, u, o)]
-	contributions := Reshape(DotGeneral(Reshape(x, pixels, in), []int{1}, nil, kernelR, []int{0}, nil), pixels*k*k, out)
-	scattered := ScatterSum(Zeros(g, shapes.Make(x.DType(), n+1, out)),
-		Const(g, tensors.FromFlatDataAndDimensions(target, pixels*k*k, 1)), contributions, false, false)
-	return Slice(scattered, AxisRange(0, n))
-}
-
-// divMod is floor division and its non-negative remainder.
-func divMod(a, b int) (q, r int) {
-	q, r = a/b, a%b
-	if r < 0 {
-		q, r = q-1, r+b
-	}
-	return q, r
-}
-
-// patchesTimesKernel is the matmul columns [n, k*k*in] x kernel [k*k*in, out] -> [n, out],
-// plus bias [out] when not nil.
-//
-// GoMLX's Go backend multiplies fastest when the left operand's contracted axis is last
-// and the right one's is first (its packing of such operands is in assembly), and it
-// transposes both operands of any other layout. The plain product is such a layout, but
-// its gradient with respect to the kernel, columns^T . d_out, contracts the columns'
-// first axis, so the whole patch matrix would be transposed every step. So the gradient
-// is taken from the same product computed transposed, (kernel^T . columns^T)^T, whose
-// kernel gradient d_out^T . columns needs only d_out transposed (out/(k*k*in) of the
-// size): GoMLX's fused-op mechanism runs the plain product forward (as a FusedDense, with
-// the bias added in its epilogue) and differentiates the transposed one (never computed).
-func patchesTimesKernel(columns, kernel2D, bias *Node) *Node {
-	plain := func() *Node {
-		if bias != nil && im2colFormulation != "gather-nofuse" {
-			return BackendFusedDense(columns, kernel2D, bias, compute.DenseConfig{WeightLayout: compute.DenseLayoutInputOutputs})
-		}
-		return addBias(DotGeneral(columns, []int{1}, nil, kernel2D, []int{0}, nil), bias)
-	}
-	transposed := func() *Node { return transposedProduct(columns, kernel2D, bias) }
-	switch im2colFormulation {
-	case "gather-pk":
-		return plain()
-	case "gather-t":
-		return transposed()
-	}
-	product, _ := InternalFusedOpCaller(plain, transposed, true)
-	return product
-}
-
-// transposedProduct is columns . kernel2D (+ bias) computed as (kernel2D^T . columns^T)^T,
-// the layout whose kernel gradient transposes only d_out (see patchesTimesKernel).
-func transposedProduct(columns, kernel2D, bias *Node) *Node {
-	product := Transpose(DotGeneral(Transpose(kernel2D, 0, 1), []int{1}, nil, columns, []int{1}, nil), 0, 1)
-	if bias != nil {
-		n, out := columns.Shape().Dimensions[0], kernel2D.Shape().Dimensions[1]
-		product = Add(product, BroadcastToDims(Reshape(bias, 1, out), n, out))
-	}
-	return product
+// convAlgorithm is the Config's conv_algorithm, as the Model put it in the Store.
+func convAlgorithm(scope *model.Scope) string {
+	return model.GetParamOr(scope, paramConvAlgorithm, "auto")
 }

@@ -6,6 +6,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/vaekit/vaekit/internal/conv"
 )
 
 // Decoder is the generative model p(x|z), built from the Config's architecture: z
@@ -46,7 +48,7 @@ func MLPDecoder(scope *model.Scope, cfg *Config, z *Node, pixels int) (logits *N
 // the last (as in the original); flattened for the final dense layer to pixels.
 func deconvFeatures(scope *model.Scope, cfg *Config, z *Node, height, width int) *Node {
 	batch := z.Shape().Dimensions[0]
-	sh, sw := convOutputSize(height, cfg.ConvStrides), convOutputSize(width, cfg.ConvStrides)
+	sh, sw := conv.OutputSize(height, cfg.ConvStrides), conv.OutputSize(width, cfg.ConvStrides)
 	h := denseLayers(scope, cfg.withoutDropout(), z, []int{cfg.ConvDense, sh * sw})
 	h = Reshape(h, batch, sh, sw, 1)
 	for i, stride := range cfg.DeconvStrides {

@@ -4,17 +4,8 @@ import (
 	"math"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 )
-
-// Reparameterize draws z ~ N(mean, diag(exp(logVar))) as z = mean + sigma * eps with
-// eps ~ N(0, I) (Kingma & Welling 2014, section 2.4), so gradients flow to mean and logVar.
-func Reparameterize(scope *model.Scope, mean, logVar *Node) *Node {
-	eps := scope.RandomNormal(mean.Graph(), mean.Shape())
-	sigma := Exp(MulScalar(logVar, 0.5))
-	return Add(mean, Mul(sigma, eps))
-}
 
 // KLDivergence is KL(N(mean, diag(exp(logVar))) || N(0, I)) in nats, per example, in
 // closed form (Kingma & Welling 2014, appendix B):

@@ -8,11 +8,11 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/vaekit/vaekit/internal/workarounds"
 )
 
 // Model is a VAE (or plain autoencoder) with its Config, weights and training history.
@@ -37,31 +37,6 @@ type Model struct {
 	keepCheckpoints int          // How many checkpoints Save keeps in a directory.
 }
 
-// Terms are per-image averages, in nats, of the quantities a VAE trades off.
-type Terms struct {
-	Loss           float64 `json:"loss"`           // The training objective as configured (reconstruction term + beta * KL term).
-	Reconstruction float64 `json:"reconstruction"` // -E_q[log p(x|z)].
-	KL             float64 `json:"kl"`             // KL(q(z|x) || p(z)).
-	NegELBO        float64 `json:"neg_elbo"`       // Reconstruction + KL: the negative ELBO, an upper bound on -log p(x).
-}
-
-// Record is one point of a training curve.
-type Record struct {
-	Step  int   `json:"step"`
-	Train Terms `json:"train"` // Evaluated on a fixed subset of the training set.
-
-	// StepLoss is the training objective averaged over the steps since the previous record,
-	// each on its own batch with the weights of that moment (dropout and binarisation
-	// included): the per-epoch loss tutorials print, when a record is one epoch.
-	StepLoss float64 `json:"step_loss"`
-	HeldOut  Terms   `json:"held_out"` // Evaluated on the held-out (test) set.
-
-	// Code diagnostics on the held-out set: the posterior standard deviation averaged
-	// over images and dimensions (0 for an autoencoder), and the active units.
-	PosteriorStd float64 `json:"posterior_std"`
-	ActiveUnits  int     `json:"active_units"`
-}
-
 // imageSize returns the image size of a supported data set.
 func imageSize(dataset string) (height, width int) {
 	return 28, 28 // MNIST and Fashion-MNIST.
@@ -84,6 +59,7 @@ func NewModel(cfg Config) (*Model, error) {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
 	m.sampleRNG = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
+	m.store.SetParam(paramConvAlgorithm, cfg.ConvAlgorithm)
 	m.keepCheckpoints = 3
 	return m, nil
 }
@@ -108,6 +84,14 @@ func (m *Model) newOptimizer() optimizer.Interface {
 
 // Pixels is the number of values per image.
 func (m *Model) Pixels() int { return m.Height * m.Width }
+
+// Reparameterize draws z ~ N(mean, diag(exp(logVar))) as z = mean + sigma * eps with
+// eps ~ N(0, I) (Kingma & Welling 2014, section 2.4), so gradients flow to mean and logVar.
+func Reparameterize(scope *model.Scope, mean, logVar *Node) *Node {
+	eps := scope.RandomNormal(mean.Graph(), mean.Shape())
+	sigma := Exp(MulScalar(logVar, 0.5))
+	return Add(mean, Mul(sigma, eps))
+}
 
 // forward is the model of Kingma & Welling (2014), one batch at a time: encode x, draw z
 // with the reparameterisation trick, decode, and score. It returns, per example, the
@@ -173,7 +157,7 @@ func isTraining(g *Graph) bool {
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	x := inputs[0]
 	beginGraph(scope, x.Graph())
-	x = PixelsFromBytes(x)
+	x = workarounds.PixelsFromBytes(x) // Training images are on the device as bytes.
 	if m.Config.Binarize == "dynamic" && isTraining(x.Graph()) {
 		// A fresh Bernoulli sample of every pixel at every step (dynamic binarisation).
 		u := scope.RandomUniform(x.Graph(), x.Shape())
@@ -188,35 +172,6 @@ func (m *Model) lossFn(_ []*Node, predictions []*Node) *Node {
 	return predictions[2]
 }
 
-// getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.
-// It is created on first use: after a checkpoint is loaded, so that the learning rate
-// comes from the Config (the trainer resets it) and not from the checkpoint.
-func (m *Model) getTrainer() *train.Trainer {
-	if m.trainer != nil {
-		return m.trainer
-	}
-	term := func(fn func(recon, kl *Node) *Node) metric.BaseMetricGraph {
-		return func(_ *model.Scope, _, predictions []*Node) *Node {
-			return ReduceAllMean(fn(predictions[0], ReduceSum(predictions[1], -1)))
-		}
-	}
-	reconFn := term(func(recon, _ *Node) *Node { return recon })
-	klFn := term(func(_, kl *Node) *Node { return kl })
-	negELBOFn := term(func(recon, kl *Node) *Node { return Add(recon, kl) })
-	trainMetrics := []metric.Interface{
-		metric.NewExponentialMovingAverageMetric("Moving Average Reconstruction", "~recon", metric.LossMetricType, reconFn, nil, 0.01),
-		metric.NewExponentialMovingAverageMetric("Moving Average KL", "~kl", metric.LossMetricType, klFn, nil, 0.01),
-	}
-	evalMetrics := []metric.Interface{
-		metric.NewMeanMetric("Reconstruction", "#recon", metric.LossMetricType, reconFn, nil),
-		metric.NewMeanMetric("KL", "#kl", metric.LossMetricType, klFn, nil),
-		metric.NewMeanMetric("Negative ELBO", "#neg_elbo", metric.LossMetricType, negELBOFn, nil),
-	}
-	m.trainer = train.NewTrainer(m.backend, m.store, m.modelFn, m.lossFn,
-		flushSubnormals{m.newOptimizer()}, trainMetrics, evalMetrics)
-	return m.trainer
-}
-
 // GlobalStep is the number of training steps taken so far (restored with the model).
 func (m *Model) GlobalStep() int { return int(optimizer.GetGlobalStep(m.store)) }
 
@@ -229,142 +184,4 @@ func (m *Model) NumParameters() int {
 		}
 	}
 	return n
-}
-
-// Encode returns the posterior parameters q(z|x) = N(mean, diag(exp(logVar))) for each
-// image. For a plain autoencoder, logVar is nil and mean is the code.
-func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error) {
-	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
-		beginGraph(scope, x.Graph())
-		mean, logVar := Encoder(scope, &m.Config, x, m.Height, m.Width)
-		if logVar == nil {
-			return []*Node{mean}
-		}
-		return []*Node{mean, logVar}
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	outs, err := m.runBatched(exec, images, m.Pixels(), "images")
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(outs) == 2 {
-		return outs[0], outs[1], nil
-	}
-	return outs[0], nil, nil
-}
-
-// Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1].
-func (m *Model) Decode(z [][]float32) ([][]float32, error) {
-	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
-		beginGraph(scope, z.Graph())
-		return []*Node{Sigmoid(Decoder(scope, &m.Config, z, m.Height, m.Width))}
-	})
-	if err != nil {
-		return nil, err
-	}
-	outs, err := m.runBatched(exec, z, m.Config.LatentDim, "latent codes")
-	if err != nil {
-		return nil, err
-	}
-	return outs[0], nil
-}
-
-// Reconstruct encodes each image to its posterior mean and decodes it.
-func (m *Model) Reconstruct(images [][]float32) ([][]float32, error) {
-	mean, _, err := m.Encode(images)
-	if err != nil {
-		return nil, err
-	}
-	return m.Decode(mean)
-}
-
-// Sample draws n codes from the prior N(0, I) and decodes them. Samples are reproducible:
-// the host RNG is seeded from Config.Seed.
-func (m *Model) Sample(n int) ([][]float32, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("vaekit: Sample(%d): expected n >= 1", n)
-	}
-	z, err := m.PriorSamples(n)
-	if err != nil {
-		return nil, err
-	}
-	return m.Decode(z)
-}
-
-// PriorSamples draws n codes z ~ N(0, I) from the model's seeded host RNG.
-func (m *Model) PriorSamples(n int) ([][]float32, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("vaekit: PriorSamples(%d): expected n >= 1", n)
-	}
-	z := make([][]float32, n)
-	for i := range z {
-		z[i] = make([]float32, m.Config.LatentDim)
-		for j := range z[i] {
-			z[i][j] = float32(m.sampleRNG.NormFloat64())
-		}
-	}
-	return z, nil
-}
-
-// executor builds an inference executor once (the graph is compiled per input shape).
-func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node) (*model.Exec, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if *slot == nil {
-		exec, err := model.NewExec(m.backend, m.store, fn)
-		if err != nil {
-			return nil, fmt.Errorf("vaekit: building inference graph: %w", err)
-		}
-		*slot = exec
-	}
-	return *slot, nil
-}
-
-// runBatched feeds rows of width `width` through exec in chunks of EvalBatchSize. The last
-// chunk is padded to the full size, so one compiled graph serves every call.
-func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, what string) ([][][]float32, error) {
-	return m.runInChunks(exec, rows, width, m.Config.EvalBatchSize, what)
-}
-
-// runInChunks is runBatched with an explicit chunk size.
-func (m *Model) runInChunks(exec *model.Exec, rows [][]float32, width, chunk int, what string) ([][][]float32, error) {
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("vaekit: no %s given", what)
-	}
-	for i, r := range rows {
-		if len(r) != width {
-			return nil, fmt.Errorf("vaekit: %s[%d] has %d values, expected %d", what, i, len(r), width)
-		}
-	}
-	chunk = min(chunk, len(rows))
-	var results [][][]float32
-	flat := make([]float32, chunk*width)
-	for start := 0; start < len(rows); start += chunk {
-		n := min(chunk, len(rows)-start)
-		clear(flat)
-		for i := range n {
-			copy(flat[i*width:], rows[start+i])
-		}
-		outs, err := exec.Call(tensors.FromFlatDataAndDimensions(flat, chunk, width))
-		if err != nil {
-			return nil, fmt.Errorf("vaekit: running the model on %s: %w", what, err)
-		}
-		if results == nil {
-			results = make([][][]float32, len(outs))
-		}
-		for k, out := range outs {
-			cols := out.Shape().Dimensions[1]
-			values, err := tensors.CopyFlatData[float32](out)
-			_ = out.FinalizeAll()
-			if err != nil {
-				return nil, err
-			}
-			for i := range n {
-				results[k] = append(results[k], values[i*cols:(i+1)*cols:(i+1)*cols])
-			}
-		}
-	}
-	return results, nil
 }

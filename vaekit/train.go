@@ -10,11 +10,16 @@ import (
 	"slices"
 	"strings"
 
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
+
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/dataset"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ui/commandline"
 
+	"github.com/vaekit/vaekit/internal/workarounds"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -36,6 +41,31 @@ type TrainOptions struct {
 	// OnEval, when set, is called after each evaluation (e.g. to update a live plot).
 	// It runs inside GoMLX's training loop, between two steps.
 	OnEval func(Record)
+}
+
+// Terms are per-image averages, in nats, of the quantities a VAE trades off.
+type Terms struct {
+	Loss           float64 `json:"loss"`           // The training objective as configured (reconstruction term + beta * KL term).
+	Reconstruction float64 `json:"reconstruction"` // -E_q[log p(x|z)].
+	KL             float64 `json:"kl"`             // KL(q(z|x) || p(z)).
+	NegELBO        float64 `json:"neg_elbo"`       // Reconstruction + KL: the negative ELBO, an upper bound on -log p(x).
+}
+
+// Record is one point of a training curve.
+type Record struct {
+	Step  int   `json:"step"`
+	Train Terms `json:"train"` // Evaluated on a fixed subset of the training set.
+
+	// StepLoss is the training objective averaged over the steps since the previous record,
+	// each on its own batch with the weights of that moment (dropout and binarisation
+	// included): the per-epoch loss tutorials print, when a record is one epoch.
+	StepLoss float64 `json:"step_loss"`
+	HeldOut  Terms   `json:"held_out"` // Evaluated on the held-out (test) set.
+
+	// Code diagnostics on the held-out set: the posterior standard deviation averaged
+	// over images and dimensions (0 for an autoencoder), and the active units.
+	PosteriorStd float64 `json:"posterior_std"`
+	ActiveUnits  int     `json:"active_units"`
 }
 
 // ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf.
@@ -296,6 +326,20 @@ func (m *Model) evalImages(set *data.Set) *data.Set {
 	return set
 }
 
+// inMemory uploads the images to the backend as one [N, pixels] tensor, where GoMLX
+// gathers each batch.
+func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
+	images, err := workarounds.DeviceImages(m.backend, set.Images, set.N, m.Pixels())
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
+	}
+	ds, err := dataset.InMemoryFromData(m.backend, name, []any{images}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
+	}
+	return ds, nil
+}
+
 func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
 	ds, err := m.inMemory(m.evalImages(set), name)
 	if err != nil {
@@ -303,4 +347,33 @@ func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDatase
 	}
 	ds.BatchSize(m.Config.EvalBatchSize, false)
 	return ds, nil
+}
+
+// getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.
+// It is created on first use: after a checkpoint is loaded, so that the learning rate
+// comes from the Config (the trainer resets it) and not from the checkpoint.
+func (m *Model) getTrainer() *train.Trainer {
+	if m.trainer != nil {
+		return m.trainer
+	}
+	term := func(fn func(recon, kl *Node) *Node) metric.BaseMetricGraph {
+		return func(_ *model.Scope, _, predictions []*Node) *Node {
+			return ReduceAllMean(fn(predictions[0], ReduceSum(predictions[1], -1)))
+		}
+	}
+	reconFn := term(func(recon, _ *Node) *Node { return recon })
+	klFn := term(func(_, kl *Node) *Node { return kl })
+	negELBOFn := term(func(recon, kl *Node) *Node { return Add(recon, kl) })
+	trainMetrics := []metric.Interface{
+		metric.NewExponentialMovingAverageMetric("Moving Average Reconstruction", "~recon", metric.LossMetricType, reconFn, nil, 0.01),
+		metric.NewExponentialMovingAverageMetric("Moving Average KL", "~kl", metric.LossMetricType, klFn, nil, 0.01),
+	}
+	evalMetrics := []metric.Interface{
+		metric.NewMeanMetric("Reconstruction", "#recon", metric.LossMetricType, reconFn, nil),
+		metric.NewMeanMetric("KL", "#kl", metric.LossMetricType, klFn, nil),
+		metric.NewMeanMetric("Negative ELBO", "#neg_elbo", metric.LossMetricType, negELBOFn, nil),
+	}
+	m.trainer = train.NewTrainer(m.backend, m.store, m.modelFn, m.lossFn,
+		workarounds.FlushSubnormals{Interface: m.newOptimizer()}, trainMetrics, evalMetrics)
+	return m.trainer
 }

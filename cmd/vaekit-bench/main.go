@@ -18,7 +18,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/vaekit/vaekit/vaekit/bench"
+	"github.com/vaekit/vaekit/internal/bench"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-package vaekit
+package workarounds
 
 import (
 	"fmt"
@@ -9,24 +9,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/dataset"
-
-	"github.com/vaekit/vaekit/vaekit/data"
 )
-
-// inMemory uploads the images to the backend as one [N, pixels] tensor, where GoMLX
-// gathers each batch.
-func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
-	images, err := DeviceImages(m.backend, set.Images, set.N, m.Pixels())
-	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
-	}
-	ds, err := dataset.InMemoryFromData(m.backend, name, []any{images}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
-	}
-	return ds, nil
-}
 
 // DeviceImages returns the n images as an [n, pixels] tensor, written in place in the
 // backend's memory where the backend shares it with the host (the Go backend), so that

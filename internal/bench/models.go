@@ -54,13 +54,11 @@ func names(models []Model) []string {
 
 // FindModel returns the model with the given name.
 func FindModel(name string) (Model, error) {
-	all := append(slices.Clone(Models), LeverModels...)
-	i := slices.IndexFunc(all, func(m Model) bool { return m.Name == name })
+	i := slices.IndexFunc(Models, func(m Model) bool { return m.Name == name })
 	if i < 0 {
-		return Model{}, fmt.Errorf("bench: unknown model %q (known: %s; lever experiments: %s)",
-			name, strings.Join(ModelNames(), ", "), strings.Join(names(LeverModels), ", "))
+		return Model{}, fmt.Errorf("bench: unknown model %q (known: %s)", name, strings.Join(ModelNames(), ", "))
 	}
-	return all[i], nil
+	return Models[i], nil
 }
 
 // Result is what one child process reports: one model, one framework, one round.

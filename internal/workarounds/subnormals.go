@@ -1,4 +1,8 @@
-package vaekit
+// Package workarounds holds what vaekit does for GoMLX's pure Go backend that the model
+// itself does not need: flushing subnormal floats out of the optimizer's state (Go has no
+// flush-to-zero switch) and keeping byte images on the device as bytes. Neither changes
+// a result beyond float rounding; both are measured in internal/bench/NOTES.md.
+package workarounds
 
 import (
 	"github.com/gomlx/compute/dtypes"
@@ -18,7 +22,7 @@ import (
 // 1e-3·5e-26/1e-8 = 5e-21, and a second moment below 2^-84 adds under 3e-13 to ε = 1e-8.
 const subnormalFloor = 0x1p-60
 
-// flushSubnormals wraps an optimizer so that, after each update, its float32 state (Adam's
+// FlushSubnormals wraps an optimizer so that, after each update, its float32 state (Adam's
 // moments) holds no value smaller in magnitude than 2^-84: those become exactly 0.
 //
 // Why: a weight whose gradient is zero on most steps (MNIST's rarely lit edge pixels feed
@@ -29,19 +33,13 @@ const subnormalFloor = 0x1p-60
 // within one epoch, and 2-3x in longer runs. (x + floor) - floor rounds every |x| below
 // half an ulp of the floor (2^-84) to 0 and changes larger values by at most that much,
 // in two cheap element-wise passes and without a comparison.
-type flushSubnormals struct {
+type FlushSubnormals struct {
 	optimizer.Interface
 }
 
-// flushSubnormalsOn turns the flush off for benchmarks ($VAEKIT_FLUSH_SUBNORMALS=off).
-var flushSubnormalsOn = envOr("VAEKIT_FLUSH_SUBNORMALS", "on") != "off"
-
 // UpdateGraph runs the wrapped optimizer, then flushes the state variables it changed.
-func (o flushSubnormals) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
+func (o FlushSubnormals) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
 	o.Interface.UpdateGraph(scope, g, loss)
-	if !flushSubnormalsOn {
-		return
-	}
 	for v := range scope.Store().IterVariables() {
 		if v.Trainable || !v.ChangedInGraph(g) || v.Shape().DType != dtypes.Float32 || v.Shape().Size() < 2 {
 			continue

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of vaekit's benchmark (vaekit/bench): trains the same VAE on the same
+"""PyTorch peer of vaekit's benchmark (internal/bench): trains the same VAE on the same
 MNIST training images, read from the same IDX .gz files, and prints one line
 "RESULT {json}" with the fields of bench.Result.
 
@@ -69,7 +69,7 @@ class MLPVAE(nn.Module):
 
 
 class ConvBenchVAE(nn.Module):
-    """The conv VAE of vaekit/bench/convvae.go (there in NHWC, here in NCHW)."""
+    """The conv VAE of internal/bench/convvae.go (there in NHWC, here in NCHW)."""
 
     def __init__(self, latent):
         super().__init__()

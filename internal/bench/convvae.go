@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"os"
-
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
@@ -78,27 +76,11 @@ func upsample2x(x *Node) *Node {
 	return Reshape(x, b, 2*h, 2*w, c)
 }
 
-// UpsampleFormulation picks how the decoder computes conv3x3(upsample2x(h)):
-// "subpixel" (default; see subPixelUpsampleConv) or "naive" (vaekit.Conv2D on the
-// upsampled map, as PyTorch's peer does). Both compute the same function with the same
-// variables. Read from $VAEKIT_BENCH_UPSAMPLE when the graph is built.
-var UpsampleFormulation = func() string {
-	if v := os.Getenv("VAEKIT_BENCH_UPSAMPLE"); v != "" {
-		return v
-	}
-	return "subpixel"
-}()
-
-// SubPixelProduct is "" (plain product forward; kernel gradient from the transposed
-// product, input gradient from the scatter form), "dcols" (both gradients from the
-// transposed product) or "transposed" (the transposed product throughout);
-// $VAEKIT_BENCH_SUBPIXEL_PRODUCT.
-var SubPixelProduct = os.Getenv("VAEKIT_BENCH_SUBPIXEL_PRODUCT")
-
-// upsampleConv is vaekit.Conv2D(scope, upsample2x(x), filters, 3, 1), in the formulation
-// UpsampleFormulation picks.
+// upsampleConv is vaekit.Conv2D(scope, upsample2x(x), filters, 3, 1): on the Go backend
+// in sub-pixel form (subPixelUpsampleConv; same function, same variables), elsewhere as
+// written (PyTorch's peer computes it that way too).
 func upsampleConv(scope *model.Scope, x *Node, filters int) *Node {
-	if UpsampleFormulation == "naive" || x.Graph().Backend().String() != "go" {
+	if x.Graph().Backend().String() != "go" {
 		return vaekit.Conv2D(scope, upsample2x(x), filters, 3, 1)
 	}
 	in := x.Shape().Dimensions[3]
@@ -163,57 +145,43 @@ func subPixelUpsampleConv(x, kernel *Node) *Node {
 	columns := Reshape(patches, 4, n, 4*in)
 	// The four phases' products, [4, n, out]: computed plainly, differentiated with the
 	// gradient formulations of vaekit's im2col (see patchesTimesKernel and
-	// patchesTimesKernelScatterGradient in vaekit/conv.go).
-	var y *Node
-	switch SubPixelProduct {
-	case "transposed":
-		y = TransposeAllAxes(DotGeneral(phaseT, []int{2}, []int{0}, columns, []int{2}, []int{0}), 0, 2, 1)
-	case "dcols":
-		y, _ = InternalFusedOpCaller(
-			func() *Node {
-				return DotGeneral(columns, []int{2}, []int{0}, TransposeAllAxes(phaseT, 0, 2, 1), []int{1}, []int{0})
-			},
-			func() *Node {
-				return TransposeAllAxes(DotGeneral(phaseT, []int{2}, []int{0}, columns, []int{2}, []int{0}), 0, 2, 1)
-			}, true)
-	default:
-		fixed := IdentityWithCustomGradient(columns, func(_, _ *Node) *Node { return nil })
-		y, _ = InternalFusedOpCaller(
-			func() *Node {
-				return DotGeneral(fixed, []int{2}, []int{0}, TransposeAllAxes(phaseT, 0, 2, 1), []int{1}, []int{0})
-			},
-			func() *Node {
-				// Kernel gradient from the patches; x's from the scatter form: x[b, p, q]
-				// reaches phase (a, b') at (i, j) = (p+1-a-r, q+1-b'-s) through tap (r, s).
-				yW := swapLastAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}))
-				target := make([]int32, 0, n*16)
-				for bi := range batch {
-					for p := range h {
-						for q := range w {
-							for a := range 2 {
-								for b2 := range 2 {
-									for r := range 2 {
-										for s := range 2 {
-											position := 4 * n
-											if i, j := p+1-a-r, q+1-b2-s; i >= 0 && i < h && j >= 0 && j < w {
-												position = (a*2+b2)*n + (bi*h+i)*w + j
-											}
-											target = append(target, int32(position))
+	// patchesTimesKernelScatterGradient in internal/conv).
+	fixed := IdentityWithCustomGradient(columns, func(_, _ *Node) *Node { return nil })
+	y, _ := InternalFusedOpCaller(
+		func() *Node {
+			return DotGeneral(fixed, []int{2}, []int{0}, TransposeAllAxes(phaseT, 0, 2, 1), []int{1}, []int{0})
+		},
+		func() *Node {
+			// Kernel gradient from the patches; x's from the scatter form: x[b, p, q]
+			// reaches phase (a, b') at (i, j) = (p+1-a-r, q+1-b'-s) through tap (r, s).
+			yW := swapLastAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}))
+			target := make([]int32, 0, n*16)
+			for bi := range batch {
+				for p := range h {
+					for q := range w {
+						for a := range 2 {
+							for b2 := range 2 {
+								for r := range 2 {
+									for s := range 2 {
+										position := 4 * n
+										if i, j := p+1-a-r, q+1-b2-s; i >= 0 && i < h && j >= 0 && j < w {
+											position = (a*2+b2)*n + (bi*h+i)*w + j
 										}
+										target = append(target, int32(position))
 									}
 								}
 							}
 						}
 					}
 				}
-				// phaseR[c, (a, b, r, s, o)], with no gradient into the kernel.
-				phaseR := Reshape(TransposeAllAxes(phaseOf(StopGradient(kernel)), 5, 0, 1, 3, 4, 2), in, 16*out)
-				contributions := Reshape(DotGeneral(Reshape(x, n, in), []int{1}, nil, phaseR, []int{0}, nil), n*16, out)
-				scattered := ScatterSum(Zeros(g, shapes.Make(dtype, 4*n+1, out)),
-					Const(g, tensors.FromFlatDataAndDimensions(target, n*16, 1)), contributions, false, false)
-				return Add(yW, Reshape(Slice(scattered, AxisRange(0, 4*n)), 4, n, out))
-			}, true)
-	}
+			}
+			// phaseR[c, (a, b, r, s, o)], with no gradient into the kernel.
+			phaseR := Reshape(TransposeAllAxes(phaseOf(StopGradient(kernel)), 5, 0, 1, 3, 4, 2), in, 16*out)
+			contributions := Reshape(DotGeneral(Reshape(x, n, in), []int{1}, nil, phaseR, []int{0}, nil), n*16, out)
+			scattered := ScatterSum(Zeros(g, shapes.Make(dtype, 4*n+1, out)),
+				Const(g, tensors.FromFlatDataAndDimensions(target, n*16, 1)), contributions, false, false)
+			return Add(yW, Reshape(Slice(scattered, AxisRange(0, 4*n)), 4, n, out))
+		}, true)
 	// [a, b, batch, h, w, out] -> [batch, h, a, w, b, out].
 	y = TransposeAllAxes(Reshape(y, 2, 2, batch, h, w, out), 2, 3, 0, 4, 1, 5)
 	return Reshape(y, batch, 2*h, 2*w, out)

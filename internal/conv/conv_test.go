@@ -1,4 +1,4 @@
-package vaekit
+package conv
 
 import (
 	"fmt"
@@ -132,13 +132,11 @@ func flat32[T any](v T) []float32 {
 // Both formulations (native ConvGeneral and im2col) of Conv2D and ConvTranspose2D must
 // match the direct loops above, for odd and even kernels, strides 1 to 3, odd sizes.
 func TestConvolutionsMatchDirectLoops(t *testing.T) {
-	defer func(saved string) { ConvImplementation = saved }(ConvImplementation)
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := []struct{ h, w, in, out, kernel, stride int }{
 		{7, 7, 1, 3, 4, 2}, {28, 28, 1, 2, 4, 2}, {14, 14, 3, 2, 4, 1}, {5, 6, 2, 3, 3, 2}, {9, 8, 2, 2, 3, 3}, {6, 6, 2, 2, 1, 1}, {4, 5, 1, 2, 2, 2},
 	}
 	for _, impl := range []string{"im2col", "native"} {
-		ConvImplementation = impl
 		for _, tc := range cases {
 			x := randomImage(rng, tc.h, tc.w, tc.in)
 			k := randomKernel(rng, tc.kernel, tc.in, tc.out)
@@ -150,14 +148,10 @@ func TestConvolutionsMatchDirectLoops(t *testing.T) {
 				var got *tensors.Tensor
 				if transpose {
 					want = naiveConvTranspose(x, k, tc.stride)
-					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node { return convTranspose(x, k, tc.stride) }, xT, kT)
+					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node { return Transposed(x, k, nil, tc.stride, impl) }, xT, kT)
 				} else {
 					want = naiveConv(x, k, tc.stride)
-					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node {
-						pH0, pH1 := samePadding(tc.h, tc.kernel, tc.stride)
-						pW0, pW1 := samePadding(tc.w, tc.kernel, tc.stride)
-						return convolve(x, k, tc.stride, [2][2]int{{pH0, pH1}, {pW0, pW1}}, 1)
-					}, xT, kT)
+					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node { return Same(x, k, nil, tc.stride, impl) }, xT, kT)
 				}
 				wantDims := []int{1, len(want), len(want[0]), tc.out}
 				if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(wantDims) {
@@ -180,7 +174,6 @@ func TestConvolutionsMatchDirectLoops(t *testing.T) {
 // for odd kernels (for even kernels GoMLX v0.28.16's native input gradient is wrong,
 // which is why "auto" never picks native for them; this test would flag a fix).
 func TestConvGradients(t *testing.T) {
-	defer func(saved string) { ConvImplementation = saved }(ConvImplementation)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct{ size, kernel, stride int }{{7, 4, 2}, {6, 3, 2}, {5, 3, 1}, {7, 4, 1}} {
 		x := randomImage(rng, tc.size, tc.size, 2)
@@ -205,14 +198,12 @@ func TestConvGradients(t *testing.T) {
 			}
 			grads := map[string][]float32{}
 			for _, impl := range []string{"im2col", "native"} {
-				ConvImplementation = impl
 				out := MustExecOnce(testBackend(t), func(x, k *Node) *Node {
 					var y *Node
 					if transpose {
-						y = convTranspose(x, k, tc.stride)
+						y = Transposed(x, k, nil, tc.stride, impl)
 					} else {
-						p0, p1 := samePadding(tc.size, tc.kernel, tc.stride)
-						y = convolve(x, k, tc.stride, [2][2]int{{p0, p1}, {p0, p1}}, 1)
+						y = Same(x, k, nil, tc.stride, impl)
 					}
 					flatIndex := Iota(x.Graph(), shapes.Make(y.DType(), y.Shape().Size()), 0)
 					weights := Reshape(Sin(flatIndex), y.Shape().Dimensions...)

@@ -1,4 +1,4 @@
-package vaekit
+package workarounds
 
 import (
 	"math"
@@ -25,7 +25,7 @@ func TestFlushSubnormalsInOptimizerState(t *testing.T) {
 		return []*Node{ReduceAllSum(Mul(w, inputs[0]))} // Gradient: the input, [1, 0, 0, 0, 0].
 	}
 	lossFn := func(_, predictions []*Node) *Node { return predictions[0] }
-	trainer := train.NewTrainer(testBackend(t), store, modelFn, lossFn, flushSubnormals{optimizer.Adam().Done()}, nil, nil)
+	trainer := train.NewTrainer(testBackend(t), store, modelFn, lossFn, FlushSubnormals{optimizer.Adam().Done()}, nil, nil)
 	step := func() {
 		t.Helper()
 		input := tensors.FromValue([]float32{1, 0, 0, 0, 0})

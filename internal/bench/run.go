@@ -22,6 +22,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/vaekit/vaekit/internal/workarounds"
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
@@ -135,10 +136,6 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 		stamps, r.FinalLoss, r.Params, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
 			return convBenchForward(scope, x, m.Latent)
 		})
-	case "replica":
-		stamps, r.FinalLoss, r.Params, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
-			return replicaForward(scope, x, m.Hidden, m.Latent)
-		})
 	default:
 		err = fmt.Errorf("bench: model %s has unknown kind %q", m.Name, m.Kind)
 	}
@@ -150,7 +147,7 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 	return r, nil
 }
 
-// runOwnTrainer trains a network given by its per-example loss (convvae.go, levers.go)
+// runOwnTrainer trains a network given by its per-example loss (convvae.go)
 // with GoMLX's trainer and loop, the same way vaekit's Model does: data on the device,
 // Adam 1e-3, shuffled batches.
 func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), perExampleLoss func(*model.Scope, *Node) *Node) (stamps []stamp, loss float64, params int, err error) {
@@ -164,7 +161,7 @@ func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), 
 	}
 	store.SetParams(map[string]any{optimizer.ParamOptimizer: "adam", optimizer.ParamLearningRate: 1e-3})
 	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
-		x := vaekit.PixelsFromBytes(inputs[0]) // MNIST is kept as bytes on the device.
+		x := workarounds.PixelsFromBytes(inputs[0]) // MNIST is kept as bytes on the device.
 		if parts := splitBatch(m.Split); parts > 1 && x.Shape().Dimensions[0]%parts == 0 {
 			// The batch as independent sub-graphs (same variables), one per core: the Go
 			// backend runs independent ops concurrently, and most of a step's ops (gathers,
@@ -254,7 +251,7 @@ func deviceImages(backend compute.Backend, set *data.Set) (*tensors.Tensor, erro
 		err = tensors.MutableFlatData(t, func(flat []float32) { copy(flat, set.Images) })
 		return t, err
 	}
-	return vaekit.DeviceImages(backend, set.Images, set.N, pixels)
+	return workarounds.DeviceImages(backend, set.Images, set.N, pixels)
 }
 
 // cpuSeconds is the CPU time (user + system) this process has used so far.

@@ -1,0 +1,41 @@
+// Package vaekit trains and studies variational autoencoders (Kingma & Welling 2014,
+// "Auto-Encoding Variational Bayes") on GoMLX, for notebooks and scripts.
+//
+// One experiment is one Config, trained once and then measured and pictured:
+//
+//	train, test, err := data.LoadBoth(data.MNIST, data.Options{})
+//	cfg := vaekit.DefaultConfig() // pytorch/examples' VAE: 784-400-20, Adam 1e-3, batch 128
+//	err = cfg.Set("kl_weight=0.5;latent_dim=2")
+//	m, err := vaekit.TrainOrLoad(cfg, train, test, vaekit.TrainOptions{})
+//	samples, err := m.Sample(64)
+//
+// # Reading order
+//
+// The files follow the paper:
+//
+//   - config.go: every hyperparameter, its default, validation, and how it is set (-set
+//     strings, flags, JSON), and Config.Hash, which names a trained model.
+//   - model.go: the Model and its forward pass, encode -> reparameterize -> decode ->
+//     score, on one screen; the objective with the KL weight, warm-up and free bits.
+//   - encoder.go, decoder.go, layers.go, conv.go: q(z|x) and p(x|z) as dense or
+//     convolutional networks; initializers.go: each framework's initial weights.
+//   - loss.go: the ELBO's terms in nats (the reconstruction terms the tutorials train on,
+//     the closed-form KL of the paper's appendix B), KL warm-up and free bits.
+//   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
+//     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it.
+//   - infer.go: Encode, Decode, Reconstruct, Sample.
+//   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
+//     loaded the next time); checkpoint.go: Save and Load.
+//   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
+//     its terms, the IWAE bound, active units, KL per dimension, posterior spread).
+//   - latent.go: grids, manifolds, traversals and interpolation in the latent space.
+//   - backend.go: which GoMLX backend runs (XLA when installed, else pure Go).
+//
+// Subpackages: data (MNIST, Fashion-MNIST and their sources), plot (pictures, shown
+// inline under GoNB), nb (the few conveniences notebooks share). What vaekit does for the
+// Go backend's speed, and its benchmark, live in the module's internal packages.
+//
+// Graph-building functions (Encoder, Decoder, Conv2D, the loss terms) take GoMLX nodes and
+// panic with a clear message on misuse, as GoMLX's own do; every method a user calls on a
+// Model returns an error instead.
+package vaekit
