@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,69 +76,79 @@ func TestInferenceRejectsBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	image := make([]float32, 784)
+	nan := float32(math.NaN())
+	withNaN := syntheticSet(2, 1)
+	withNaN.Images[784+5] = nan
 	for _, tc := range []struct {
 		name string
 		call func() error
 		want []string
 	}{
-		{"Encode(nil)", func() error { _, _, err := m.Encode(nil); return err }, []string{"no images given"}},
-		{"Encode(empty)", func() error { _, _, err := m.Encode([][]float32{}); return err }, []string{"no images given"}},
-		{"Encode(nil image)", func() error { _, _, err := m.Encode([][]float32{image, nil}); return err }, []string{"images[1] has 0 values, expected 784"}},
-		{"Encode(ragged)", func() error { _, _, err := m.Encode([][]float32{image, make([]float32, 785)}); return err }, []string{"images[1] has 785 values, expected 784"}},
-		{"Reconstruct(nil)", func() error { _, err := m.Reconstruct(nil); return err }, []string{"no images given"}},
-		{"Reconstruct(a 32x32 image)", func() error { _, err := m.Reconstruct([][]float32{make([]float32, 32*32)}); return err }, []string{"images[0] has 1024 values, expected 784"}},
+		{"Encode(nil)", func() error { _, _, err := m.Encode(nil); return err }, []string{"no images given (nil)"}},
+		{"Embed(empty)", func() error { _, err := m.Embed(syntheticSet(4, 1).Head(0)); return err }, []string{"images is empty"}},
+		{"Reconstruct(32x32 images)", func() error {
+			s, _ := data.FromImages([][]float32{make([]float32, 32*32)}, 32, 32)
+			_, err := m.Reconstruct(s)
+			return err
+		}, []string{"32x32 images", "expects 28x28"}},
+		{"Encode(NaN pixel)", func() error { _, _, err := m.Encode(withNaN); return err }, []string{"non-finite pixel", "image 1, pixel 5"}},
 		{"Decode(nil)", func() error { _, err := m.Decode(nil); return err }, []string{"no latent codes given"}},
 		{"Decode(ragged)", func() error { _, err := m.Decode([][]float32{{1, 2, 3, 4}, {1, 2, 3}}); return err }, []string{"latent codes[1] has 3 values, expected 4"}},
-		{"Sample(0)", func() error { _, err := m.Sample(0); return err }, []string{"Sample(0)", "n >= 1"}},
-		{"Sample(-5)", func() error { _, err := m.Sample(-5); return err }, []string{"Sample(-5)", "n >= 1"}},
-		{"Evaluate(nil)", func() error { _, err := m.Evaluate(nil); return err }, []string{"no evaluation set"}},
-		{"Evaluate(empty)", func() error { _, err := m.Evaluate(syntheticSet(4, 1).Subset(0)); return err }, []string{"evaluation set is empty"}},
-		{"Evaluate(images missing)", func() error {
+		{"Sample(0)", func() error { _, err := m.Sample(0, 1); return err }, []string{"PriorCodes(0)", "n >= 1"}},
+		{"Sample(-5)", func() error { _, err := m.Sample(-5, 1); return err }, []string{"PriorCodes(-5)", "n >= 1"}},
+		{"Measure(nil)", func() error { _, err := m.Measure(nil, MeasureOptions{}); return err }, []string{"no evaluation set"}},
+		{"Measure(empty)", func() error { _, err := m.Measure(syntheticSet(4, 1).Head(0), MeasureOptions{}); return err }, []string{"evaluation set is empty"}},
+		{"Measure(images missing)", func() error {
 			s := syntheticSet(4, 1)
 			s.Images = s.Images[:3*784]
-			_, err := m.Evaluate(s)
+			_, err := m.Measure(s, MeasureOptions{})
 			return err
 		}, []string{"holds 2352 pixel values", "expected 4 images x 784"}},
-		{"Evaluate(fashion-mnist with an mnist model)", func() error {
+		{"Measure(fashion-mnist with an mnist model)", func() error {
 			s := syntheticSet(4, 1)
 			s.Name = data.FashionMNIST
-			_, err := m.Evaluate(s)
+			_, err := m.Measure(s, MeasureOptions{})
 			return err
 		}, []string{"is fashion-mnist", "dataset=mnist"}},
+		{"Measure(IWAE -1)", func() error { _, err := m.Measure(syntheticSet(4, 1), MeasureOptions{IWAESamples: -1}); return err }, []string{"IWAESamples=-1", ">= 0"}},
+		{"Interpolate(no path)", func() error { _, err := m.Interpolate(syntheticSet(2, 1), syntheticSet(2, 2), 5, nil); return err }, []string{"no path given"}},
+		{"Interpolate(2 to 3)", func() error { _, err := m.Interpolate(syntheticSet(2, 1), syntheticSet(3, 2), 5, Lerp); return err }, []string{"as many images"}},
+		{"TraversalCodes(dim 4 of 4)", func() error { _, err := TraversalCodes(make([]float32, 4), 4, []float32{1}); return err }, []string{"dimension 4", "0..3"}},
 	} {
 		err := noPanic(t, tc.name, tc.call)
 		wantError(t, tc.name, err, tc.want...)
 	}
 
-	// Non-finite input is not an error for inference, but must not crash either, and
-	// must not disturb the model: the next call gives the same answer as before.
+	// Non-finite codes are no error for Decode, but must not crash either, and must not
+	// disturb the model: the next call gives the same answer as before.
 	z := [][]float32{{0.5, -1, 0, 2}}
 	before, err := m.Decode(z)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nan := float32(math.NaN())
 	bad := []float32{nan, float32(math.Inf(1)), float32(math.Inf(-1)), 1e30}
 	if err := noPanic(t, "Decode(NaN, Inf)", func() error { _, err := m.Decode([][]float32{bad}); return err }); err != nil {
 		t.Errorf("Decode of non-finite codes: %v", err)
-	}
-	badImage := make([]float32, 784)
-	for i := range badImage {
-		badImage[i] = bad[i%len(bad)]
-	}
-	if err := noPanic(t, "Encode(NaN, Inf)", func() error { _, _, err := m.Encode([][]float32{badImage}); return err }); err != nil {
-		t.Errorf("Encode of non-finite pixels: %v", err)
 	}
 	after, err := m.Decode(z)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for j := range before[0] {
-		if before[0][j] != after[0][j] {
-			t.Fatal("decoding non-finite codes changed what the model decodes afterwards")
-		}
+	if !slices.Equal(before.Images, after.Images) {
+		t.Fatal("decoding non-finite codes changed what the model decodes afterwards")
 	}
+
+	// A plain autoencoder has codes but no posterior, and no likelihood bound.
+	ae := smallConfig()
+	ae.Model = "ae"
+	mae, err := NewModel(ae)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = mae.Encode(syntheticSet(2, 1))
+	wantError(t, "Encode on an autoencoder", err, "autoencoder", "use Embed")
+	_, err = mae.Measure(syntheticSet(2, 1), MeasureOptions{IWAESamples: 5})
+	wantError(t, "Measure(IWAE) on an autoencoder", err, "autoencoder", "no likelihood bound")
 }
 
 // Non-finite pixels are refused before training starts, naming the image and the pixel,

@@ -229,7 +229,11 @@ func (m *Model) Save(dir string) error {
 // initVariables makes sure every model weight exists (they are created lazily, when a
 // graph first uses them), so that a never-trained model saves its initial weights.
 func (m *Model) initVariables() error {
-	if _, err := m.Reconstruct([][]float32{make([]float32, m.Pixels())}); err != nil {
+	blank, err := m.imageSet([][]float32{make([]float32, m.Pixels())}, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Reconstruct(blank); err != nil {
 		return fmt.Errorf("vaekit: initialising the model's weights: %w", err)
 	}
 	return nil

@@ -28,6 +28,11 @@ import (
 // The defaults reproduce pytorch/examples vae/main.py: MNIST, 784-400-20 with ReLU,
 // Bernoulli likelihood, PyTorch's initial weights, Adam at 1e-3 (epsilon 1e-8), batch 128,
 // 10 epochs.
+//
+// Copy a Config with Clone: a plain assignment shares its slices (HiddenDims and the
+// strides), so editing an element of the copy's would edit the original's. Set, flags and
+// JSON always give a Config new slices. The methods that change a Config (Set,
+// RegisterFlags, UnmarshalJSON) take a pointer; every other method a value.
 type Config struct {
 	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
 	Dataset      string  // "mnist" or "fashion-mnist".
@@ -179,7 +184,7 @@ func ParamNames() []string {
 }
 
 // Params returns the hyperparameters as a name -> value map (values are copies).
-func (c *Config) Params() map[string]any {
+func (c Config) Params() map[string]any {
 	m := make(map[string]any)
 	for _, p := range c.params() {
 		v := reflect.ValueOf(p.ptr).Elem().Interface()
@@ -260,7 +265,7 @@ func (f *setFlag) Set(value string) error { return f.c.set(value, false) }
 
 // Validate reports every impossible setting at once, each naming the parameter and what
 // was expected.
-func (c *Config) Validate() error { return c.problems(true) }
+func (c Config) Validate() error { return c.problems(true) }
 
 // problems checks each setting alone, and with combinations also the settings that
 // constrain one another.
@@ -381,7 +386,7 @@ func (c *Config) validateConv(bad, combo func(string, ...any)) {
 }
 
 // StepsFor returns the number of training steps for a training set of n examples.
-func (c *Config) StepsFor(n int) int {
+func (c Config) StepsFor(n int) int {
 	if c.Steps > 0 {
 		return c.Steps
 	}

@@ -2,8 +2,11 @@ package vaekit
 
 import (
 	"math"
+	"slices"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -37,7 +40,7 @@ func TestEvaluateAveragesBatchesAndTracksTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	score := func(s *data.Set) float64 {
-		terms, err := m.Evaluate(s)
+		terms, err := m.evaluate(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,11 +61,48 @@ func TestEvaluateAveragesBatchesAndTracksTraining(t *testing.T) {
 	}
 	after := score(a)
 	loaded := savedCopy(t, m)
-	fresh, err := loaded.Evaluate(a)
+	fresh, err := loaded.evaluate(a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if after == sa || math.Abs(after-fresh.Reconstruction) > 1e-3*after {
 		t.Errorf("after 30 more steps Evaluate gives %.3f (before: %.3f), a fresh load of the weights %.3f", after, sa, fresh.Reconstruction)
+	}
+}
+
+// Measure's Monte Carlo terms come from its seed: the same seed gives the same numbers
+// whatever ran before, another seed other numbers, and the model's own random state (which
+// training goes on from) is left as it was.
+func TestMeasureIsSeeded(t *testing.T) {
+	m, err := Train(smallConfig(), syntheticSet(128, 1), syntheticSet(32, 2), TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(64, 3)
+	state := func() []uint64 {
+		v := m.store.GetVariable(model.JoinPath("/", model.RNGStateVariableName))
+		return tensors.MustCopyFlatData[uint64](v.MustValue())
+	}
+	before := state()
+	measure := func(seed uint64) *Metrics {
+		metrics, err := m.Measure(set, MeasureOptions{Seed: seed, IWAESamples: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return metrics
+	}
+	a := measure(1)
+	if _, err := m.Sample(3, 9); err != nil { // Something else in between.
+		t.Fatal(err)
+	}
+	b, c := measure(1), measure(2)
+	if a.NegELBO != b.NegELBO || a.IWAENLL != b.IWAENLL {
+		t.Errorf("seed 1 twice: negative ELBO %v and %v, IWAE %v and %v", a.NegELBO, b.NegELBO, a.IWAENLL, b.IWAENLL)
+	}
+	if a.NegELBO == c.NegELBO || a.IWAENLL == c.IWAENLL {
+		t.Errorf("seeds 1 and 2 gave the same numbers (%v, %v): the seed is not used", a.NegELBO, a.IWAENLL)
+	}
+	if after := state(); !slices.Equal(before, after) {
+		t.Error("Measure changed the model's random state")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/vaekit/vaekit/vaekit/data"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 )
@@ -72,7 +73,7 @@ func TestModelFamilyTrains(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start, err := untrained.Evaluate(heldOut)
+			start, err := untrained.evaluate(heldOut)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,20 +81,18 @@ func TestModelFamilyTrains(t *testing.T) {
 				t.Errorf("held-out negative ELBO %.2f (step %d) -> %.2f (step %d) from %.2f untrained: expected a fall",
 					first.NegELBO, m.History[0].Step, last.NegELBO, m.GlobalStep(), start.NegELBO)
 			}
-			images := heldOut.ImageSlices(3)
+			images := heldOut.Head(3)
 			recon, err := m.Reconstruct(images)
-			if err != nil || len(recon) != 3 || len(recon[0]) != 784 {
-				t.Fatalf("Reconstruct: %d images, err %v", len(recon), err)
+			if err != nil || recon.N != 3 || recon.Height*recon.Width != 784 || len(recon.Images) != 3*784 {
+				t.Fatalf("Reconstruct: %+v, err %v", recon, err)
 			}
 			// Inference is deterministic (no dropout, posterior mean) and survives Save/Load.
 			again, err := savedCopy(t, m).Reconstruct(images)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range recon {
-				if !slices.Equal(recon[i], again[i]) {
-					t.Fatalf("image %d: reconstruction differs after Save/Load (or inference is random)", i)
-				}
+			if !slices.Equal(recon.Images, again.Images) {
+				t.Fatal("the reconstruction differs after Save/Load (or inference is random)")
 			}
 		})
 	}
@@ -108,7 +107,7 @@ func TestConvParameterCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Evaluate(syntheticSet(8, 1)); err != nil {
+	if _, err := m.evaluate(syntheticSet(8, 1)); err != nil {
 		t.Fatal(err)
 	}
 	F, L := cfg.ConvFilters, cfg.LatentDim
@@ -165,7 +164,7 @@ func TestWarmupAppliesToTheLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	terms, err := m.Evaluate(syntheticSet(64, 6))
+	terms, err := m.evaluate(syntheticSet(64, 6))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,13 +204,14 @@ func TestActiveUnits(t *testing.T) {
 	}
 }
 
-// ActiveUnits, KLPerDim, ReconstructionMSE and PosteriorStdStats against hand values.
+// UnitActivity, klPerDim, ReconstructionMSE and PosteriorStdStats against hand values.
 func TestMetricHelpers(t *testing.T) {
 	means := [][]float32{{0, 1, 0.3}, {0.2, -1, 0.3}, {0.4, 0, 0.3}}
-	count, activity, err := ActiveUnits(means, ActivityThreshold)
+	activity, err := UnitActivity(means)
 	if err != nil {
 		t.Fatal(err)
 	}
+	count := countActive(activity)
 	// Variances (population): dim 0: mean 0.2, var 0.08/3; dim 1: 2/3; dim 2: 0.
 	want := []float64{0.08 / 3, 2.0 / 3, 0}
 	for j := range want {
@@ -223,7 +223,7 @@ func TestMetricHelpers(t *testing.T) {
 		t.Errorf("active units %d, want 2", count)
 	}
 	logVars := [][]float32{{0, float32(math.Log(0.25)), 0}, {0, 0, 0}, {0, 0, float32(math.Log(4))}}
-	kl, err := KLPerDim(means, logVars)
+	kl, err := klPerDim(means, logVars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,9 @@ func TestMetricHelpers(t *testing.T) {
 			t.Errorf("KLPerDim[%d] = %g, want %g", j, kl[j], wantKL[j])
 		}
 	}
-	if got, err := ReconstructionMSE([][]float32{{0, 1}, {0.5, 0.5}}, [][]float32{{0.5, 1}, {0.5, 0}}); err != nil || math.Abs(got-0.125) > 1e-9 {
+	images, _ := data.FromImages([][]float32{{0, 1}, {0.5, 0.5}}, 1, 2)
+	recons, _ := data.FromImages([][]float32{{0.5, 1}, {0.5, 0}}, 1, 2)
+	if got, err := ReconstructionMSE(images, recons); err != nil || math.Abs(got-0.125) > 1e-9 {
 		t.Errorf("ReconstructionMSE = %g, %v; want 0.125", got, err)
 	}
 	s, err := PosteriorStdStats(logVars)
@@ -288,12 +290,17 @@ func TestMetricHelpersRejectBadInput(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"CodeStats(nil)":          func() error { _, _, err := CodeStats(nil); return err },
 		"CodeStats(ragged)":       func() error { _, _, err := CodeStats(ragged); return err },
-		"ActiveUnits(ragged)":     func() error { _, _, err := ActiveUnits(ragged, 0.01); return err },
-		"KLPerDim(shapes differ)": func() error { _, err := KLPerDim([][]float32{{1, 2}}, [][]float32{{1}}); return err },
-		"KLPerDim(rows differ)":   func() error { _, err := KLPerDim([][]float32{{1}, {2}}, [][]float32{{1}}); return err },
-		"ReconstructionMSE":       func() error { _, err := ReconstructionMSE([][]float32{{1, 2}}, ragged); return err },
-		"PosteriorStdStats(nil)":  func() error { _, err := PosteriorStdStats(nil); return err },
-		"MeanPosteriorStd":        func() error { _, err := MeanPosteriorStd(ragged); return err },
+		"UnitActivity(ragged)":    func() error { _, err := UnitActivity(ragged); return err },
+		"klPerDim(shapes differ)": func() error { _, err := klPerDim([][]float32{{1, 2}}, [][]float32{{1}}); return err },
+		"klPerDim(rows differ)":   func() error { _, err := klPerDim([][]float32{{1}, {2}}, [][]float32{{1}}); return err },
+		"ReconstructionMSE": func() error {
+			a, _ := data.FromImages([][]float32{{1, 2}}, 1, 2)
+			b, _ := data.FromImages([][]float32{{1, 2, 3}}, 1, 3)
+			_, err := ReconstructionMSE(a, b)
+			return err
+		},
+		"PosteriorStdStats(nil)": func() error { _, err := PosteriorStdStats(nil); return err },
+		"MeanPosteriorStd":       func() error { _, err := MeanPosteriorStd(ragged); return err },
 	} {
 		if err := call(); err == nil || !strings.Contains(err.Error(), "vaekit: ") {
 			t.Errorf("%s: error %v, expected a vaekit error", name, err)

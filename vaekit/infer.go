@@ -2,15 +2,25 @@ package vaekit
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-// Encode returns the posterior parameters q(z|x) = N(mean, diag(exp(logVar))) for each
-// image. For a plain autoencoder, logVar is nil and mean is the code.
-func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error) {
+// Images go in and out of a Model as a *data.Set (its pixels with their size and, for
+// data, labels); latent codes are [][]float32, one row of LatentDim values per image.
+
+// encode returns the encoder's outputs for each image: the posterior mean and
+// log-variance, or the autoencoder's code alone (logVar nil).
+func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
+	if err := m.checkSet(images, "images"); err != nil {
+		return nil, nil, err
+	}
 	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
 		beginGraph(scope, x.Graph())
 		mean, logVar := Encoder(scope, &m.Config, x, m.Height, m.Width)
@@ -22,7 +32,7 @@ func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error)
 	if err != nil {
 		return nil, nil, err
 	}
-	outs, err := m.runBatched(exec, images, m.Pixels(), "images")
+	outs, err := m.runBatched(exec, imageRows(images), m.Pixels(), "images")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -32,8 +42,25 @@ func (m *Model) Encode(images [][]float32) (mean, logVar [][]float32, err error)
 	return outs[0], nil, nil
 }
 
+// Encode returns the parameters of each image's posterior q(z|x) = N(mean,
+// diag(exp(logVar))), the recognition model of Kingma & Welling (2014), section 3. A plain
+// autoencoder (model=ae) has no posterior: Embed gives its codes.
+func (m *Model) Encode(images *data.Set) (mean, logVar [][]float32, err error) {
+	if m.Config.Model == "ae" {
+		return nil, nil, fmt.Errorf("vaekit: Encode: a plain autoencoder (model=ae) has a code, not a posterior distribution: use Embed")
+	}
+	return m.encode(images)
+}
+
+// Embed returns one code per image: the posterior mean of a VAE, the code of an
+// autoencoder.
+func (m *Model) Embed(images *data.Set) ([][]float32, error) {
+	codes, _, err := m.encode(images)
+	return codes, err
+}
+
 // Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1].
-func (m *Model) Decode(z [][]float32) ([][]float32, error) {
+func (m *Model) Decode(z [][]float32) (*data.Set, error) {
 	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
 		beginGraph(scope, z.Graph())
 		return []*Node{Sigmoid(Decoder(scope, &m.Config, z, m.Height, m.Width))}
@@ -45,44 +72,68 @@ func (m *Model) Decode(z [][]float32) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return outs[0], nil
+	return m.imageSet(outs[0], nil)
 }
 
-// Reconstruct encodes each image to its posterior mean and decodes it.
-func (m *Model) Reconstruct(images [][]float32) ([][]float32, error) {
-	mean, _, err := m.Encode(images)
+// Reconstruct decodes each image's code (Embed): the images as the model sees them.
+// The reconstructions keep the images' labels.
+func (m *Model) Reconstruct(images *data.Set) (*data.Set, error) {
+	codes, err := m.Embed(images)
 	if err != nil {
 		return nil, err
 	}
-	return m.Decode(mean)
+	out, err := m.Decode(codes)
+	if err != nil {
+		return nil, err
+	}
+	out.Labels = slices.Clone(images.Labels)
+	return out, nil
 }
 
-// Sample draws n codes from the prior N(0, I) and decodes them. Samples are reproducible:
-// the host RNG is seeded from Config.Seed.
-func (m *Model) Sample(n int) ([][]float32, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("vaekit: Sample(%d): expected n >= 1", n)
-	}
-	z, err := m.PriorSamples(n)
+// Sample decodes n codes drawn from the prior N(0, I) with seed (PriorCodes): the same
+// seed gives the same samples.
+func (m *Model) Sample(n int, seed uint64) (*data.Set, error) {
+	z, err := m.PriorCodes(n, seed)
 	if err != nil {
 		return nil, err
 	}
 	return m.Decode(z)
 }
 
-// PriorSamples draws n codes z ~ N(0, I) from the model's seeded host RNG.
-func (m *Model) PriorSamples(n int) ([][]float32, error) {
+// PriorCodes draws n codes z ~ N(0, I), each of LatentDim values, from seed: the same seed
+// gives the same codes.
+func (m *Model) PriorCodes(n int, seed uint64) ([][]float32, error) {
 	if n < 1 {
-		return nil, fmt.Errorf("vaekit: PriorSamples(%d): expected n >= 1", n)
+		return nil, fmt.Errorf("vaekit: PriorCodes(%d): expected n >= 1", n)
 	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	z := make([][]float32, n)
 	for i := range z {
 		z[i] = make([]float32, m.Config.LatentDim)
 		for j := range z[i] {
-			z[i][j] = float32(m.sampleRNG.NormFloat64())
+			z[i][j] = float32(rng.NormFloat64())
 		}
 	}
 	return z, nil
+}
+
+// imageRows returns the images of set as one slice view each.
+func imageRows(set *data.Set) [][]float32 {
+	rows := make([][]float32, set.N)
+	for i := range rows {
+		rows[i] = set.Image(i)
+	}
+	return rows
+}
+
+// imageSet makes the Set of the model's data set and image size holding rows.
+func (m *Model) imageSet(rows [][]float32, labels []uint8) (*data.Set, error) {
+	set, err := data.FromImages(rows, m.Height, m.Width)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: %w", err)
+	}
+	set.Name, set.Labels, set.Source = data.Name(m.Config.Dataset), labels, "decoded by the model"
+	return set, nil
 }
 
 // executor builds an inference executor once (the graph is compiled per input shape).

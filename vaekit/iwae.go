@@ -14,7 +14,7 @@ import (
 // iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory.
 const iwaeRows = 4096
 
-// IWAE estimates the negative log-likelihood -log p(x), in nats per image, with the
+// iwae estimates the negative log-likelihood -log p(x), in nats per image, with the
 // importance-weighted bound of Burda, Grosse & Salakhutdinov (2016), eq. 8:
 //
 //	log p(x) >= E[ log 1/k sum_i p(x, z_i) / q(z_i|x) ],  z_i ~ q(z|x),
@@ -22,10 +22,7 @@ const iwaeRows = 4096
 // with k samples per image. k = 1 is the ELBO; the bound tightens as k grows, so the
 // returned NLL estimate falls towards -log p(x) (the papers report k = 5000; k = 100 is
 // within a fraction of a nat for MNIST-sized models).
-func (m *Model) IWAE(set *data.Set, k int) (float64, error) {
-	if m.Config.Model == "ae" {
-		return 0, fmt.Errorf("vaekit: IWAE: a plain autoencoder (model=ae) has no posterior or prior, so no likelihood bound")
-	}
+func (m *Model) iwae(set *data.Set, k int) (float64, error) {
 	if k < 1 {
 		return 0, fmt.Errorf("vaekit: IWAE: k=%d samples, expected >= 1", k)
 	}
@@ -40,7 +37,7 @@ func (m *Model) IWAE(set *data.Set, k int) (float64, error) {
 		return 0, fmt.Errorf("vaekit: building the IWAE graph: %w", err)
 	}
 	defer exec.Finalize()
-	images := m.evalImages(set).ImageSlices(0)
+	images := imageRows(m.evalImages(set))
 	outs, err := m.runInChunks(exec, images, m.Pixels(), max(1, iwaeRows/k), "IWAE images")
 	if err != nil {
 		return 0, err

@@ -4,13 +4,24 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // LinearGrid returns n evenly spaced values from lo to hi, both included: the axis of the
 // classic manifold picture over [-3, 3].
-func LinearGrid(n int, lo, hi float64) ([]float64, error) {
+// Values are float32, like the codes they go into.
+func LinearGrid(n int, lo, hi float64) ([]float32, error) {
+	values, err := linearGrid(n, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: LinearGrid(%d, %g, %g): %w", n, lo, hi, err)
+	}
+	return toFloat32(values), nil
+}
+
+func linearGrid(n int, lo, hi float64) ([]float64, error) {
 	if n < 2 || !(hi > lo) {
-		return nil, fmt.Errorf("vaekit: LinearGrid(%d, %g, %g): expected n >= 2 and lo < hi", n, lo, hi)
+		return nil, fmt.Errorf("expected n >= 2 and lo < hi")
 	}
 	values := make([]float64, n)
 	for i := range values {
@@ -19,21 +30,29 @@ func LinearGrid(n int, lo, hi float64) ([]float64, error) {
 	return values, nil
 }
 
+func toFloat32(values []float64) []float32 {
+	out := make([]float32, len(values))
+	for i, v := range values {
+		out[i] = float32(v)
+	}
+	return out
+}
+
 // QuantileGrid returns the standard normal quantiles of n evenly spaced probabilities from
 // pLo to pHi (the Keras tutorial uses 0.05..0.95): equal steps in probability, so the
 // grid covers the prior's mass evenly instead of over-sampling its tails.
-func QuantileGrid(n int, pLo, pHi float64) ([]float64, error) {
+func QuantileGrid(n int, pLo, pHi float64) ([]float32, error) {
 	if n < 2 || !(0 < pLo && pLo < pHi && pHi < 1) {
 		return nil, fmt.Errorf("vaekit: QuantileGrid(%d, %g, %g): expected n >= 2 and 0 < pLo < pHi < 1", n, pLo, pHi)
 	}
-	probs, err := LinearGrid(n, pLo, pHi)
+	probs, err := linearGrid(n, pLo, pHi)
 	if err != nil {
 		return nil, err
 	}
 	for i, p := range probs {
 		probs[i] = NormalQuantile(p)
 	}
-	return probs, nil
+	return toFloat32(probs), nil
 }
 
 // NormalQuantile is the inverse of the standard normal CDF: sqrt(2) * erfinv(2p - 1).
@@ -42,16 +61,15 @@ func NormalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) 
 // Manifold is a picture of what the decoder does over a plane of latent space: images
 // decoded on a grid of two latent dimensions, the others held at a base code.
 type Manifold struct {
-	DimX, DimY       int         // The latent dimensions varied along x (columns) and y (rows).
-	XValues, YValues []float64   // Grid values, increasing: x left to right, y bottom to top.
-	Images           [][]float32 // Images[r*len(XValues)+c] is decoded at (XValues[c], YValues[r]): plot.Manifold's order.
-	Height, Width    int         // Size of each image.
+	DimX, DimY       int       // The latent dimensions varied along x (columns) and y (rows).
+	XValues, YValues []float32 // Grid values, increasing.
+	Images           *data.Set // Image r*len(XValues)+c is decoded at (XValues[c], YValues[r]).
 }
 
-// Manifold decodes the grid xValues x yValues over latent dimensions dims[0] (x) and
-// dims[1] (y). The other dimensions are held at base (nil: the prior's mean, 0). For a
-// 2-D latent, dims is {0, 1}.
-func (m *Model) Manifold(xValues, yValues []float64, dims [2]int, base []float32) (*Manifold, error) {
+// Manifold decodes the grid xValues x yValues over the latent dimensions dims[0] (x) and
+// dims[1] (y), the other dimensions held at base (nil: the prior's mean, 0). For a 2-D
+// latent, dims is {0, 1}.
+func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32) (*Manifold, error) {
 	if len(xValues) == 0 || len(yValues) == 0 {
 		return nil, fmt.Errorf("vaekit: Manifold: expected grid values on both axes, got %d and %d", len(xValues), len(yValues))
 	}
@@ -69,7 +87,7 @@ func (m *Model) Manifold(xValues, yValues []float64, dims [2]int, base []float32
 	for _, y := range yValues {
 		for _, x := range xValues {
 			z := slices.Clone(start)
-			z[dims[0]], z[dims[1]] = float32(x), float32(y)
+			z[dims[0]], z[dims[1]] = x, y
 			codes = append(codes, z)
 		}
 	}
@@ -77,23 +95,28 @@ func (m *Model) Manifold(xValues, yValues []float64, dims [2]int, base []float32
 	if err != nil {
 		return nil, err
 	}
-	return &Manifold{DimX: dims[0], DimY: dims[1], XValues: slices.Clone(xValues), YValues: slices.Clone(yValues),
-		Images: images, Height: m.Height, Width: m.Width}, nil
+	return &Manifold{DimX: dims[0], DimY: dims[1], XValues: slices.Clone(xValues), YValues: slices.Clone(yValues), Images: images}, nil
 }
 
 // TraversalCodes returns one code per value: base with dimension dim set to that value.
-func TraversalCodes(base []float32, dim int, values []float64) [][]float32 {
+func TraversalCodes(base []float32, dim int, values []float32) ([][]float32, error) {
+	if dim < 0 || dim >= len(base) {
+		return nil, fmt.Errorf("vaekit: TraversalCodes: dimension %d of a %d-value code: expected 0..%d", dim, len(base), len(base)-1)
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("vaekit: TraversalCodes: expected at least one value")
+	}
 	codes := make([][]float32, len(values))
 	for i, v := range values {
 		codes[i] = slices.Clone(base)
-		codes[i][dim] = float32(v)
+		codes[i][dim] = v
 	}
-	return codes
+	return codes, nil
 }
 
-// Traverse decodes base with latent dimension dim swept over values, the others fixed:
-// what one coordinate of z controls.
-func (m *Model) Traverse(base []float32, dim int, values []float64) ([][]float32, error) {
+// Traverse decodes base with latent dimension dim swept over values, the others fixed
+// (nil base: the prior's mean, 0): what one coordinate of z controls.
+func (m *Model) Traverse(base []float32, dim int, values []float32) (*data.Set, error) {
 	if err := m.checkDims("Traverse", dim); err != nil {
 		return nil, err
 	}
@@ -101,11 +124,16 @@ func (m *Model) Traverse(base []float32, dim int, values []float64) ([][]float32
 	if err != nil {
 		return nil, err
 	}
-	if len(values) == 0 {
-		return nil, fmt.Errorf("vaekit: Traverse: expected at least one value")
+	codes, err := TraversalCodes(start, dim, values)
+	if err != nil {
+		return nil, err
 	}
-	return m.Decode(TraversalCodes(start, dim, values))
+	return m.Decode(codes)
 }
+
+// Path is a way through latent space: steps codes from a to b, both ends included. Lerp
+// and Slerp are paths.
+type Path func(a, b []float32, steps int) ([][]float32, error)
 
 // Lerp returns steps codes on the straight line from a to b, both ends included.
 func Lerp(a, b []float32, steps int) ([][]float32, error) {
@@ -157,22 +185,32 @@ func interpolate(a, b []float32, steps int, weights func(t float64) (wa, wb floa
 	return codes, nil
 }
 
-// Interpolate encodes two images to their posterior means, interpolates between the
-// codes (spherically if spherical, else linearly) in steps, and decodes every code. The
-// first and last images are the two reconstructions.
-func (m *Model) Interpolate(imageA, imageB []float32, steps int, spherical bool) ([][]float32, error) {
-	means, _, err := m.Encode([][]float32{imageA, imageB})
+// Interpolate walks from each image of from to the image of to at the same index along
+// path (Lerp or Slerp) between their codes (Embed), in steps, and decodes every code:
+// steps images per pair, pair after pair; the first and last of each are the two
+// reconstructions.
+func (m *Model) Interpolate(from, to *data.Set, steps int, path Path) (*data.Set, error) {
+	if path == nil {
+		return nil, fmt.Errorf("vaekit: Interpolate: no path given: expected vaekit.Lerp or vaekit.Slerp")
+	}
+	if from == nil || to == nil || from.N != to.N {
+		return nil, fmt.Errorf("vaekit: Interpolate: expected as many images to walk to as from")
+	}
+	a, err := m.Embed(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := m.Embed(to)
 	if err != nil {
 		return nil, err
 	}
 	var codes [][]float32
-	if spherical {
-		codes, err = Slerp(means[0], means[1], steps)
-	} else {
-		codes, err = Lerp(means[0], means[1], steps)
-	}
-	if err != nil {
-		return nil, err
+	for i := range a {
+		walk, err := path(a[i], b[i], steps)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, walk...)
 	}
 	return m.Decode(codes)
 }

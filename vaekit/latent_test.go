@@ -7,16 +7,17 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 func TestGrids(t *testing.T) {
 	lin, err := LinearGrid(5, -3, 3)
-	if err != nil || !slices.Equal(lin, []float64{-3, -1.5, 0, 1.5, 3}) {
+	if err != nil || !slices.Equal(lin, []float32{-3, -1.5, 0, 1.5, 3}) {
 		t.Errorf("LinearGrid(5, -3, 3) = %v, %v", lin, err)
 	}
 	// Standard normal quantiles: Phi^-1(0.05) = -1.6448536, Phi^-1(0.5) = 0.
 	q, err := QuantileGrid(3, 0.05, 0.95)
-	if err != nil || math.Abs(q[0]+1.6448536) > 1e-6 || math.Abs(q[1]) > 1e-12 || math.Abs(q[2]-1.6448536) > 1e-6 {
+	if err != nil || math.Abs(float64(q[0])+1.6448536) > 1e-6 || math.Abs(float64(q[1])) > 1e-12 || math.Abs(float64(q[2])-1.6448536) > 1e-6 {
 		t.Errorf("QuantileGrid(3, 0.05, 0.95) = %v, %v", q, err)
 	}
 	// NormalQuantile inverts the CDF 1/2 (1 + erf(x / sqrt 2)).
@@ -70,7 +71,8 @@ func TestInterpolation(t *testing.T) {
 }
 
 // Manifold, Traverse and Interpolate decode exactly the codes they describe, in the
-// documented order (manifold: row r is y[r], as plot.Manifold expects).
+// documented order (manifold: row r is y[r], as plot.Manifold expects; interpolation: the
+// path's codes, pair after pair).
 func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 	cfg := smallConfig()
 	m, err := Train(cfg, syntheticSet(128, 1), syntheticSet(32, 2), TrainOptions{Quiet: true})
@@ -78,8 +80,8 @@ func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := []float32{0.1, 0.2, 0.3, 0.4}
-	xs, ys := []float64{-1, 0, 1}, []float64{-2, 2}
-	man, err := m.Manifold(xs, ys, [2]int{3, 1}, base)
+	xs, ys := []float32{-1, 0, 1}, []float32{-2, 2}
+	man, err := m.Manifold(base, [2]int{3, 1}, xs, ys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,42 +93,64 @@ func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(man.Images) != 6 || man.Height != 28 || man.DimX != 3 || man.DimY != 1 {
-		t.Fatalf("manifold: %d images %dx%d dims (%d, %d)", len(man.Images), man.Height, man.Width, man.DimX, man.DimY)
+	if man.Images.N != 6 || man.Images.Height != 28 || man.DimX != 3 || man.DimY != 1 {
+		t.Fatalf("manifold: %d images %dx%d dims (%d, %d)", man.Images.N, man.Images.Height, man.Images.Width, man.DimX, man.DimY)
 	}
-	for i := range want {
-		if !slices.Equal(man.Images[i], want[i]) {
-			t.Errorf("manifold image %d is not the decoded code %v", i, codes[i])
-		}
+	if !slices.Equal(man.Images.Images, want.Images) {
+		t.Error("the manifold's images are not the decoded codes, row by row")
 	}
-	trav, err := m.Traverse(base, 2, []float64{-3, 3})
+	trav, err := m.Traverse(base, 2, []float32{-3, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantTrav, _ := m.Decode([][]float32{{0.1, 0.2, -3, 0.4}, {0.1, 0.2, 3, 0.4}})
-	if !slices.Equal(trav[0], wantTrav[0]) || !slices.Equal(trav[1], wantTrav[1]) {
+	if !slices.Equal(trav.Images, wantTrav.Images) {
 		t.Error("Traverse does not decode base with the one dimension swept")
 	}
-	images := syntheticSet(2, 9).ImageSlices(0)
-	path, err := m.Interpolate(images[0], images[1], 4, true)
-	if err != nil || len(path) != 4 {
-		t.Fatalf("Interpolate: %d images, %v", len(path), err)
+
+	// Interpolate: two pairs, 5 frames each; every frame is the decoded code of the path
+	// between the pair's codes (Embed), and a spherical path differs from a straight one in
+	// the middle frames (its ends are the same).
+	from, to := syntheticSet(2, 9), syntheticSet(2, 10)
+	a, _ := m.Embed(from)
+	b, _ := m.Embed(to)
+	frames := map[string]*data.Set{}
+	for name, path := range map[string]Path{"lerp": Lerp, "slerp": Slerp} {
+		got, err := m.Interpolate(from, to, 5, path)
+		if err != nil || got.N != 10 {
+			t.Fatalf("Interpolate(%s): %v, %v", name, got, err)
+		}
+		var codes [][]float32
+		for i := range a {
+			walk, _ := path(a[i], b[i], 5)
+			codes = append(codes, walk...)
+		}
+		want, _ := m.Decode(codes)
+		for j, v := range got.Images {
+			// Batches of different sizes may round differently in the matmul.
+			if math.Abs(float64(v-want.Images[j])) > 1e-5 {
+				t.Fatalf("Interpolate(%s): pixel %d of frame %d is %g, the decoded path %g", name, j%784, j/784, v, want.Images[j])
+			}
+		}
+		frames[name] = got
 	}
-	recon, _ := m.Reconstruct(images)
-	// Batches of 4 and 2 codes may round differently in the matmul: compare to 1e-5.
-	for j := range recon[0] {
-		if math.Abs(float64(path[0][j]-recon[0][j])) > 1e-5 || math.Abs(float64(path[3][j]-recon[1][j])) > 1e-5 {
-			t.Fatalf("pixel %d: Interpolate's ends (%g, %g) are not the reconstructions (%g, %g)", j, path[0][j], path[3][j], recon[0][j], recon[1][j])
+	for frame := range 10 {
+		lerp, _ := frames["lerp"].Select(frame)
+		slerp, _ := frames["slerp"].Select(frame)
+		mse, _ := ReconstructionMSE(lerp, slerp)
+		if end := frame%5 == 0 || frame%5 == 4; end != (mse < 1e-10) {
+			t.Errorf("frame %d: lerp and slerp differ by %.3g (an end: %v): expected equal ends and different middles", frame, mse, end)
 		}
 	}
+
 	for _, bad := range []func() error{
-		func() error { _, err := m.Manifold(xs, ys, [2]int{0, 4}, nil); return err },
-		func() error { _, err := m.Manifold(xs, ys, [2]int{1, 1}, nil); return err },
-		func() error { _, err := m.Manifold(nil, ys, [2]int{0, 1}, nil); return err },
-		func() error { _, err := m.Manifold(xs, ys, [2]int{0, 1}, []float32{1}); return err },
+		func() error { _, err := m.Manifold(nil, [2]int{0, 4}, xs, ys); return err },
+		func() error { _, err := m.Manifold(nil, [2]int{1, 1}, xs, ys); return err },
+		func() error { _, err := m.Manifold(nil, [2]int{0, 1}, nil, ys); return err },
+		func() error { _, err := m.Manifold([]float32{1}, [2]int{0, 1}, xs, ys); return err },
 		func() error { _, err := m.Traverse(base, -1, xs); return err },
 		func() error { _, err := m.Traverse(base, 0, nil); return err },
-		func() error { _, err := m.Interpolate(images[0], []float32{1}, 4, false); return err },
+		func() error { _, err := m.Interpolate(from, to, 1, Lerp); return err },
 	} {
 		if bad() == nil {
 			t.Error("expected an error for bad latent-picture arguments")

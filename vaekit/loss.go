@@ -14,11 +14,11 @@ import (
 //
 // mean and logVar: [batch, latent]; result: [batch].
 func KLDivergence(mean, logVar *Node) *Node {
-	return ReduceSum(KLPerDimension(mean, logVar), -1)
+	return ReduceSum(klPerDimension(mean, logVar), -1)
 }
 
-// KLPerDimension is the same KL, not summed over the latent dimensions: [batch, latent].
-func KLPerDimension(mean, logVar *Node) *Node {
+// klPerDimension is the same KL, not summed over the latent dimensions: [batch, latent].
+func klPerDimension(mean, logVar *Node) *Node {
 	perDim := Sub(OnePlus(logVar), Add(Square(mean), Exp(logVar)))
 	return MulScalar(perDim, -0.5)
 }

@@ -181,7 +181,7 @@ func TestKLObjectiveAndFreeBits(t *testing.T) {
 		{"sum", floor, floor + perDim[1] + perDim[2]},
 	} {
 		outs := MustExecOnceN(testBackend(t), func(mean, logVar *Node) []*Node {
-			kl := KLObjective(KLPerDimension(mean, logVar), tc.reduction, tc.freeBits)
+			kl := KLObjective(klPerDimension(mean, logVar), tc.reduction, tc.freeBits)
 			grads := Gradient(kl, mean, logVar)
 			return []*Node{kl, grads[0], grads[1]}
 		}, means, logVars)

@@ -3,6 +3,9 @@ package vaekit
 import (
 	"fmt"
 
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -25,31 +28,56 @@ type Metrics struct {
 	PosteriorStd      *StdStats `json:"posterior_std,omitempty"` // Posterior sigma statistics (VAE only).
 }
 
-// MeasureOptions choose the costlier metrics.
+// MeasureOptions choose the costlier metrics, and seed the random ones.
 type MeasureOptions struct {
-	IWAESamples int // k for the IWAE bound; 0 skips it (it decodes k times per image).
+	// IWAESamples is k for the IWAE bound (it decodes k times per image); 0 skips it. A
+	// plain autoencoder has no likelihood bound: asking for one is an error.
+	IWAESamples int
+
+	// Seed seeds the Monte Carlo draws (one z per image for the ELBO's terms, k for the
+	// IWAE bound): the same model, data and seed give the same numbers, whatever ran
+	// before. The model's own random state (for training) is left as it was.
+	Seed uint64
 }
 
-// Measure computes Metrics on set: the ELBO and its terms, IWAE (if asked), active units,
-// KL per dimension, reconstruction MSE and posterior standard deviations.
+// Measure is the one way to score a model on a data set: the ELBO and its terms, the
+// IWAE bound (if asked), active units, KL per dimension, the reconstruction's pixel MSE
+// and the posterior's standard deviations.
 func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 	if opts.IWAESamples < 0 {
-		return nil, fmt.Errorf("vaekit: Measure: iwae samples %d, expected >= 0", opts.IWAESamples)
+		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, expected >= 0", opts.IWAESamples)
 	}
-	terms, err := m.Evaluate(set)
+	if opts.IWAESamples > 0 && m.Config.Model == "ae" {
+		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, but a plain autoencoder (model=ae) has no posterior or prior, so no likelihood bound", opts.IWAESamples)
+	}
+	if err := m.checkSet(set, "evaluation set"); err != nil {
+		return nil, err
+	}
+	metrics := &Metrics{Dataset: string(set.Name), Split: string(set.Split), Images: set.N, Step: m.GlobalStep()}
+	err := m.withSeed(opts.Seed, func() error {
+		terms, err := m.evaluate(set)
+		if err != nil {
+			return err
+		}
+		metrics.Terms, metrics.ELBO = terms, -terms.NegELBO
+		if opts.IWAESamples > 0 {
+			metrics.IWAESamples = opts.IWAESamples
+			metrics.IWAENLL, err = m.iwae(set, opts.IWAESamples)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	metrics := &Metrics{Dataset: string(set.Name), Split: string(set.Split), Images: set.N, Step: m.GlobalStep(),
-		Terms: terms, ELBO: -terms.NegELBO}
-	images := m.evalImages(set).ImageSlices(0)
-	means, logVars, err := m.Encode(images)
+	images := m.evalImages(set)
+	means, logVars, err := m.encode(images)
 	if err != nil {
 		return nil, err
 	}
-	if metrics.ActiveUnits, metrics.Activity, err = ActiveUnits(means, ActivityThreshold); err != nil {
+	if metrics.Activity, err = UnitActivity(means); err != nil {
 		return nil, err
 	}
+	metrics.ActiveUnits = countActive(metrics.Activity)
 	reconstructions, err := m.Decode(means)
 	if err != nil {
 		return nil, err
@@ -58,7 +86,7 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 		return nil, err
 	}
 	if logVars != nil {
-		if metrics.KLPerDim, err = KLPerDim(means, logVars); err != nil {
+		if metrics.KLPerDim, err = klPerDim(means, logVars); err != nil {
 			return nil, err
 		}
 		stats, err := PosteriorStdStats(logVars)
@@ -67,11 +95,34 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 		}
 		metrics.PosteriorStd = &stats
 	}
-	if opts.IWAESamples > 0 && m.Config.Model != "ae" {
-		if metrics.IWAENLL, err = m.IWAE(set, opts.IWAESamples); err != nil {
-			return nil, err
-		}
-		metrics.IWAESamples = opts.IWAESamples
-	}
 	return metrics, nil
+}
+
+// withSeed runs fn with the model's random state seeded from seed, and restores the state
+// afterwards.
+func (m *Model) withSeed(seed uint64, fn func() error) error {
+	if err := m.initVariables(); err != nil { // The state exists once a graph has run.
+		return err
+	}
+	state := m.store.GetVariable(model.JoinPath("/", model.RNGStateVariableName))
+	var saved *tensors.Tensor
+	if state != nil && state.HasValue() {
+		value, err := state.Value()
+		if err != nil {
+			return err
+		}
+		if saved, err = value.LocalClone(); err != nil {
+			return err
+		}
+	}
+	if err := m.store.SetRNGStateFromSeed(int64(seed)); err != nil {
+		return fmt.Errorf("vaekit: seeding the measurement: %w", err)
+	}
+	err := fn()
+	if saved != nil {
+		if restoreErr := state.SetValue(saved); restoreErr != nil && err == nil {
+			err = fmt.Errorf("vaekit: restoring the model's random state: %w", restoreErr)
+		}
+	}
+	return err
 }

@@ -3,6 +3,8 @@ package vaekit
 import (
 	"fmt"
 	"math"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // checkRows checks that rows is a non-empty matrix: every row of the same, non-zero length.
@@ -73,28 +75,37 @@ func MeanPosteriorStd(logVars [][]float32) (float64, error) {
 // variance over the data of its posterior mean exceeds 0.01.
 const ActivityThreshold = 0.01
 
-// ActiveUnits counts the latent units whose activity A_u = Var_x(E_q[z_u|x]) exceeds
-// threshold (Burda, Grosse & Salakhutdinov 2016, section 5.2), from the posterior means of
-// a data set (Encode). It also returns every unit's activity. An inactive unit carries no
-// information about x: the posterior has collapsed onto the prior there.
-func ActiveUnits(means [][]float32, threshold float64) (count int, activity []float64, err error) {
-	_, std, err := CodeStats(means)
+// UnitActivity is each latent unit's activity A_u = Var_x(E_q[z_u|x]) (Burda, Grosse &
+// Salakhutdinov 2016, section 5.2), from the codes of a data set (Embed: posterior means).
+// A unit is active when A_u > ActivityThreshold; an inactive unit carries no information
+// about x, the posterior has collapsed onto the prior there. Metrics.ActiveUnits counts
+// the active ones.
+func UnitActivity(codes [][]float32) ([]float64, error) {
+	_, std, err := CodeStats(codes)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	activity = make([]float64, len(std))
+	activity := make([]float64, len(std))
 	for u, s := range std {
 		activity[u] = s * s
-		if activity[u] > threshold {
+	}
+	return activity, nil
+}
+
+// countActive counts the units whose activity exceeds ActivityThreshold.
+func countActive(activity []float64) int {
+	count := 0
+	for _, a := range activity {
+		if a > ActivityThreshold {
 			count++
 		}
 	}
-	return count, activity, nil
+	return count
 }
 
-// KLPerDim averages over images the closed-form KL(q(z_j|x) || N(0, 1)) of each latent
+// klPerDim averages over images the closed-form KL(q(z_j|x) || N(0, 1)) of each latent
 // dimension j, in nats: which dimensions the model pays for. It sums to the KL term.
-func KLPerDim(means, logVars [][]float32) ([]float64, error) {
+func klPerDim(means, logVars [][]float32) ([]float64, error) {
 	if err := checkSameShape("means", means, "log-variances", logVars); err != nil {
 		return nil, err
 	}
@@ -112,18 +123,20 @@ func KLPerDim(means, logVars [][]float32) ([]float64, error) {
 }
 
 // ReconstructionMSE is the mean over images and pixels of (x - reconstruction)^2.
-func ReconstructionMSE(images, reconstructions [][]float32) (float64, error) {
-	if err := checkSameShape("images", images, "reconstructions", reconstructions); err != nil {
-		return 0, err
+func ReconstructionMSE(images, reconstructions *data.Set) (float64, error) {
+	switch {
+	case images == nil || reconstructions == nil || images.N == 0:
+		return 0, fmt.Errorf("vaekit: ReconstructionMSE: no images given")
+	case images.N != reconstructions.N || images.Height != reconstructions.Height || images.Width != reconstructions.Width:
+		return 0, fmt.Errorf("vaekit: ReconstructionMSE: %d images of %dx%d against %d reconstructions of %dx%d, expected the same",
+			images.N, images.Height, images.Width, reconstructions.N, reconstructions.Height, reconstructions.Width)
 	}
 	var sum float64
-	for i := range images {
-		for j, v := range images[i] {
-			d := float64(v) - float64(reconstructions[i][j])
-			sum += d * d
-		}
+	for i, v := range images.Images {
+		d := float64(v) - float64(reconstructions.Images[i])
+		sum += d * d
 	}
-	return sum / float64(len(images)*len(images[0])), nil
+	return sum / float64(len(images.Images)), nil
 }
 
 // StdStats summarises the posterior standard deviations sigma = exp(logVar/2): the

@@ -2,7 +2,6 @@ package vaekit
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -16,8 +15,8 @@ import (
 )
 
 // Model is a VAE (or plain autoencoder) with its Config, weights and training history.
-// Every method that takes or returns images uses flat float32 pixel slices in [0,1],
-// one slice of Height*Width values per image; latent codes are slices of LatentDim values.
+// Every method that takes or returns images uses a *data.Set (pixels in [0,1] with their
+// size); latent codes are [][]float32, one row of LatentDim values per image.
 type Model struct {
 	Config  Config
 	History []Record // One record per held-out evaluation during training, in step order.
@@ -32,7 +31,6 @@ type Model struct {
 	encodeExec *model.Exec
 	decodeExec *model.Exec
 
-	sampleRNG       *rand.Rand   // Host RNG for prior samples: seeded, reproducible.
 	saver           *atomicSaver // Lazily created on the first Save.
 	keepCheckpoints int          // How many checkpoints Save keeps in a directory.
 }
@@ -58,7 +56,6 @@ func NewModel(cfg Config) (*Model, error) {
 	if err := m.store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
-	m.sampleRNG = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
 	m.store.SetParam(paramConvAlgorithm, cfg.ConvAlgorithm)
 	m.keepCheckpoints = 3
 	return m, nil
@@ -103,7 +100,7 @@ func (m *Model) forward(scope *model.Scope, x *Node) (reconObjective, reconNLL, 
 	z := mean
 	if logVar != nil {
 		z = Reparameterize(scope, mean, logVar)
-		klPerDim = KLPerDimension(mean, logVar)
+		klPerDim = klPerDimension(mean, logVar)
 	} else {
 		klPerDim = ZerosLike(mean) // Plain autoencoder: no prior, no KL.
 	}

@@ -76,8 +76,7 @@ func TestEncodeDecodeShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := syntheticSet(70, 1) // Not a multiple of EvalBatchSize: exercises padding.
-	images := set.ImageSlices(0)
+	images := syntheticSet(70, 1) // Not a multiple of EvalBatchSize: exercises padding.
 	mean, logVar, err := m.Encode(images)
 	if err != nil {
 		t.Fatal(err)
@@ -89,24 +88,41 @@ func TestEncodeDecodeShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples, err := m.Sample(5)
+	samples, err := m.Sample(5, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, batch := range [][][]float32{recon, samples} {
-		for _, img := range batch {
-			if len(img) != 784 {
-				t.Fatalf("decoded image has %d pixels", len(img))
-			}
-			for _, p := range img {
-				if !(p >= 0 && p <= 1) {
-					t.Fatalf("decoded pixel %g outside [0,1]", p)
-				}
+	for _, set := range []*data.Set{recon, samples} {
+		if set.Height != 28 || set.Width != 28 || len(set.Images) != set.N*784 {
+			t.Fatalf("decoded %d images of %dx%d, %d pixel values", set.N, set.Height, set.Width, len(set.Images))
+		}
+		for _, p := range set.Images {
+			if !(p >= 0 && p <= 1) {
+				t.Fatalf("decoded pixel %g outside [0,1]", p)
 			}
 		}
 	}
+	if recon.N != 70 || samples.N != 5 || !slices.Equal(recon.Labels, images.Labels) {
+		t.Fatalf("%d reconstructions (labels kept: %v), %d samples", recon.N, slices.Equal(recon.Labels, images.Labels), samples.N)
+	}
+	// The same seed gives the same samples, another seed others, whatever ran before.
+	again, err := m.Sample(5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := m.Sample(5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Images, samples.Images) || slices.Equal(other.Images, samples.Images) {
+		t.Error("Sample(5, 1) twice gave different images, or Sample(5, 2) the same")
+	}
 	// Encoding one image alone gives the same code as in a batch (padding is invisible).
-	one, _, err := m.Encode(images[69:70])
+	last, err := images.Select(69)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _, err := m.Encode(last)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,13 +131,14 @@ func TestEncodeDecodeShapes(t *testing.T) {
 			t.Fatalf("code of image 69 depends on its batch: %v vs %v", one[0], mean[69])
 		}
 	}
-	if _, _, err := m.Encode([][]float32{make([]float32, 10)}); err == nil || !strings.Contains(err.Error(), "expected 784") {
+	small, _ := data.FromImages([][]float32{make([]float32, 10)}, 2, 5)
+	if _, _, err := m.Encode(small); err == nil || !strings.Contains(err.Error(), "expects 28x28") {
 		t.Errorf("wrong image size: error %v", err)
 	}
 	if _, err := m.Decode([][]float32{{1, 2}}); err == nil || !strings.Contains(err.Error(), "expected 4") {
 		t.Errorf("wrong code size: error %v", err)
 	}
-	if _, err := m.Sample(0); err == nil {
+	if _, err := m.Sample(0, 1); err == nil {
 		t.Error("Sample(0) should be an error")
 	}
 }
@@ -169,7 +186,7 @@ func TestHeadsOnTheCodeLayer(t *testing.T) {
 		}
 		// The autoencoder's code is the code layer's output after the activation (ReLU).
 		if tc.model == "ae" {
-			codes, _, err := m.Encode(syntheticSet(16, 3).ImageSlices(0))
+			codes, err := m.Embed(syntheticSet(16, 3))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,9 +212,12 @@ func TestAutoencoderModeHasNoKL(t *testing.T) {
 	if last.KL != 0 || last.NegELBO != last.Reconstruction {
 		t.Errorf("autoencoder terms %+v: expected KL 0", last)
 	}
-	_, logVar, err := m.Encode([][]float32{make([]float32, 784)})
-	if err != nil || logVar != nil {
-		t.Errorf("autoencoder Encode: logVar %v, err %v; expected nil, nil", logVar, err)
+	if _, _, err := m.Encode(syntheticSet(1, 3)); err == nil {
+		t.Error("autoencoder Encode: no error; expected one (no posterior: use Embed)")
+	}
+	codes, err := m.Embed(syntheticSet(1, 3))
+	if err != nil || len(codes) != 1 || len(codes[0]) != cfg.LatentDim {
+		t.Errorf("autoencoder Embed: %v, err %v", codes, err)
 	}
 }
 
@@ -249,7 +269,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got[0], want[0]) {
+	if !slices.Equal(got.Images, want.Images) {
 		t.Error("the loaded model decodes differently from the original")
 	}
 	// Only the newest checkpoints are kept, and the staging area is empty.
@@ -269,7 +289,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	z := [][]float32{{0.5, -1, 0, 2}}
-	var during [][]float32
+	var during *data.Set
 	err = m.Fit(syntheticSet(256, 13), syntheticSet(64, 14), TrainOptions{Quiet: true, OnEval: func(r Record) {
 		if r.Step == 10 {
 			during, err = m.Decode(z)
@@ -282,7 +302,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.Equal(after[0], during[0]) {
+	if slices.Equal(after.Images, during.Images) {
 		t.Error("after 30 steps the model still decodes exactly as at step 10")
 	}
 	// And it matches a fresh load of the same weights.
@@ -291,7 +311,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(fresh[0], after[0]) {
+	if !slices.Equal(fresh.Images, after.Images) {
 		t.Error("the trained model and its saved copy decode differently")
 	}
 }
@@ -308,14 +328,14 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	z := [][]float32{{0.5, -1, 0, 2}}
-	var decoded [][][]float32
+	var decoded []*data.Set
 	var weights []float32
 	for _, steps := range []int{10, 20, 30} {
 		m.Config.Steps = steps
 		if err := m.Fit(trainSet, heldOut, TrainOptions{Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Evaluate(heldOut); err != nil {
+		if _, err := m.evaluate(heldOut); err != nil {
 			t.Fatal(err)
 		}
 		out, err := m.Decode(z)
@@ -332,7 +352,7 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 		}
 		weights = w
 	}
-	if slices.Equal(decoded[1][0], decoded[2][0]) {
+	if slices.Equal(decoded[1].Images, decoded[2].Images) {
 		t.Error("Decode returns the same image after 10 more training steps")
 	}
 	loaded := savedCopy(t, m)
@@ -340,7 +360,7 @@ func TestInterleavedInferenceAndTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(fresh[0], decoded[2][0]) {
+	if !slices.Equal(fresh.Images, decoded[2].Images) {
 		t.Error("Decode after training differs from a fresh load of the same weights")
 	}
 }
@@ -416,15 +436,13 @@ func TestNaNKeepsLastGoodCheckpoint(t *testing.T) {
 	if m.GlobalStep() < 20 || m.GlobalStep() >= 40 {
 		t.Errorf("kept checkpoint is from step %d, expected a step in [20, 40)", m.GlobalStep())
 	}
-	images, err := m.Sample(4)
+	images, err := m.Sample(4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, img := range images {
-		for _, p := range img {
-			if p != p {
-				t.Fatal("the kept checkpoint decodes to NaN")
-			}
+	for _, p := range images.Images {
+		if p != p {
+			t.Fatal("the kept checkpoint decodes to NaN")
 		}
 	}
 }
@@ -445,7 +463,7 @@ func TestFitRejectsBadData(t *testing.T) {
 	}{
 		{nil, good, "no training set"},
 		{good, &bad, "held-out set has 32x32 images"},
-		{good.Subset(8), good, "fewer than batch_size=32"},
+		{good.Head(8), good, "fewer than batch_size=32"},
 		{fashion, good, "training set is fashion-mnist, but the config says dataset=mnist"},
 	} {
 		if err := m.Fit(tc.train, tc.test, TrainOptions{Quiet: true}); err == nil || !strings.Contains(err.Error(), tc.want) {

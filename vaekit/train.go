@@ -155,7 +155,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	if evalSize <= 0 {
 		evalSize = 10_000
 	}
-	trainEvalDS, err := m.evalDataset(trainSet.Subset(min(evalSize, trainSet.N)), "train-eval")
+	trainEvalDS, err := m.evalDataset(trainSet.Head(min(evalSize, trainSet.N)), "train-eval")
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		}
 	}()
 
-	heldOutImages := m.evalImages(heldOut).ImageSlices(0)
+	heldOutImages := m.evalImages(heldOut)
 	var lossSum float64 // Training losses since the last record.
 	var lossSteps int
 	evaluate := func(step int) error {
@@ -239,23 +239,25 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 
 // recordCodes adds the code diagnostics of the held-out images to record: active units
 // and, for a VAE, the mean posterior standard deviation (the collapse diagnostic).
-func (m *Model) recordCodes(record *Record, images [][]float32) error {
-	means, logVars, err := m.Encode(images)
+func (m *Model) recordCodes(record *Record, images *data.Set) error {
+	means, logVars, err := m.encode(images)
 	if err != nil {
 		return err
 	}
-	if record.ActiveUnits, _, err = ActiveUnits(means, ActivityThreshold); err != nil {
+	activity, err := UnitActivity(means)
+	if err != nil {
 		return err
 	}
+	record.ActiveUnits = countActive(activity)
 	if logVars != nil {
 		record.PosteriorStd, err = MeanPosteriorStd(logVars)
 	}
 	return err
 }
 
-// Evaluate scores a data set with the model: per-image averages in nats. The
+// evaluate scores a data set with the model: per-image averages in nats. The
 // reconstruction and KL terms are single-sample Monte Carlo estimates (one z per image).
-func (m *Model) Evaluate(set *data.Set) (Terms, error) {
+func (m *Model) evaluate(set *data.Set) (Terms, error) {
 	if err := m.checkSet(set, "evaluation set"); err != nil {
 		return Terms{}, err
 	}

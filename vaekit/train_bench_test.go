@@ -38,13 +38,13 @@ func benchmarkTrainSteps(b *testing.B, cfg Config) {
 	opts := TrainOptions{Quiet: true, TrainEvalSize: 1000}
 	warmup := 20
 	m.Config.Steps = warmup
-	if err := m.Fit(trainSet, testSet.Subset(1000), opts); err != nil {
+	if err := m.Fit(trainSet, testSet.Head(1000), opts); err != nil {
 		b.Fatal(err)
 	}
 	m.Config.Steps = warmup + b.N
 	start := time.Now()
 	b.ResetTimer()
-	if err := m.Fit(trainSet, testSet.Subset(1000), opts); err != nil {
+	if err := m.Fit(trainSet, testSet.Head(1000), opts); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()

@@ -44,7 +44,7 @@ func TestShortTrainingRunOnMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := m.Evaluate(testSet)
+	before, err := m.evaluate(testSet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,22 +75,21 @@ func TestShortTrainingRunOnMNIST(t *testing.T) {
 		t.Errorf("KL %.2f nats: the posterior collapsed onto the prior, expected an informative code", after.HeldOut.KL)
 	}
 
-	checkIWAEBound(t, m, testSet.Subset(1000))
+	checkIWAEBound(t, m, testSet.Head(1000))
 }
 
 // checkIWAEBound: on a trained model the importance-weighted NLL estimate is at most the
 // negative ELBO, agrees with it at k = 1 (IWAE_1 is the ELBO), and does not increase with
 // k (Burda et al. 2016, theorem 1), up to Monte Carlo error.
 func checkIWAEBound(t *testing.T, m *Model, set *data.Set) {
-	terms, err := m.Evaluate(set)
-	if err != nil {
-		t.Fatal(err)
-	}
 	nll := map[int]float64{}
+	var terms Terms
 	for _, k := range []int{1, 10, 100} {
-		if nll[k], err = m.IWAE(set, k); err != nil {
+		metrics, err := m.Measure(set, MeasureOptions{IWAESamples: k, Seed: uint64(k)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		nll[k], terms = metrics.IWAENLL, metrics.Terms
 	}
 	t.Logf("negative ELBO %.2f; IWAE NLL k=1 %.2f, k=10 %.2f, k=100 %.2f nats", terms.NegELBO, nll[1], nll[10], nll[100])
 	// One z per image over 1,000 images: the two single-sample estimates differ by noise
@@ -117,7 +116,7 @@ func TestStepLossAveragesTheTrainingSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := untrained.Evaluate(set)
+	start, err := untrained.evaluate(set)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,9 +262,9 @@ func TestManifold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkTile(t, "top-left tile, z=(-3, 3)", img, 0, 0, corners[0])
-	checkTile(t, "bottom-left tile, z=(-3, -3)", img, 0, 4*28, corners[1])
-	checkTile(t, "bottom-right tile, z=(3, -3)", img, 4*28, 4*28, corners[2])
+	checkTile(t, "top-left tile, z=(-3, 3)", img, 0, 0, corners.Image(0))
+	checkTile(t, "bottom-left tile, z=(-3, -3)", img, 0, 4*28, corners.Image(1))
+	checkTile(t, "bottom-right tile, z=(3, -3)", img, 4*28, 4*28, corners.Image(2))
 
 	quantile := filepath.Join(tmp, "quantile.png")
 	r = mustRun(t, "manifold", "-dir", model, "-n", "4", "-grid", "quantile", "-axes=false", "-scale", "2", "-dims", "1,0", "-out", quantile)
@@ -297,12 +297,16 @@ func TestReconstruct(t *testing.T) {
 	img := readPNG(t, out)
 	// One band of 4 pairs: originals above reconstructions, 2 pixels of padding around each.
 	checkSize(t, out, img, 2+4*(28+2), 2+28+2+28+2)
-	recon, err := m.Reconstruct([][]float32{test.Image(3)})
+	third, err := test.Select(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recon, err := m.Reconstruct(third)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkTile(t, "first original (test image 3)", img, 2, 2, test.Image(3))
-	checkTile(t, "first reconstruction", img, 2, 2+28+2, recon[0])
+	checkTile(t, "first reconstruction", img, 2, 2+28+2, recon.Image(0))
 
 	// Row names make the picture wider, not taller.
 	named := filepath.Join(t.TempDir(), "named.png")

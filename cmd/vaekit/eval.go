@@ -48,7 +48,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 				return err
 			}
 			if *n > 0 {
-				set = set.Subset(*n)
+				set = set.Head(*n)
 			}
 			metrics, err := m.Measure(set, vaekit.MeasureOptions{IWAESamples: *iwae})
 			if err != nil {

@@ -39,7 +39,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 			if *scale < 1 || *scale > 16 {
 				return usagef("-scale=%d: expected 1 to 16", *scale)
 			}
-			var values []float64
+			var values []float32
 			var err error
 			switch *grid {
 			case "linear":
@@ -75,12 +75,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 					return usagef("-dims=%s: latent dimension %d does not exist, expected 0 to %d (latent_dim=%d)", dims, d, latent-1, latent)
 				}
 			}
-			// The plot package's order: code r*n+c is at (values[c], values[r]), rows from the bottom.
-			codes, err := plot.ManifoldPointsAt(make([]float32, latent), dims[0], dims[1], values, values)
-			if err != nil {
-				return err
-			}
-			images, err := m.Decode(codes)
+			man, err := m.Manifold(nil, *dims, values, values)
 			if err != nil {
 				return err
 			}
@@ -90,9 +85,9 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 				if latent > 2 {
 					opts.Title = fmt.Sprintf("other %d latent dimensions at 0", latent-2)
 				}
-				figure, err = plot.Manifold(images, m.Height, m.Width, values, values, opts)
+				figure, err = plot.Manifold(man, opts)
 			} else {
-				figure, err = plot.ManifoldCanvas(images, m.Height, m.Width, *n, *n, *scale)
+				figure, err = plot.ManifoldTiles(man, *scale, plot.ManifoldOptions{})
 			}
 			if err != nil {
 				return err

@@ -54,12 +54,19 @@ It also prints the reconstructions' mean squared pixel error.`,
 			if *first+*n > set.N {
 				return usagef("-first=%d -n=%d: the %s split has %d images", *first, *n, *split, set.N)
 			}
-			originals := set.ImageSlices(*first + *n)[*first:]
+			indices := make([]int, *n)
+			for i := range indices {
+				indices[i] = *first + i
+			}
+			originals, err := set.Select(indices...)
+			if err != nil {
+				return err
+			}
 			recons, err := m.Reconstruct(originals)
 			if err != nil {
 				return err
 			}
-			picture, err := plot.Pairs(originals, recons, m.Height, m.Width, plot.PairsOptions{
+			picture, err := plot.Pairs(originals, recons, plot.PairsOptions{
 				Cols: grid.cols, Padding: grid.padding, Scale: grid.scale, NoRowNames: !*names,
 			})
 			if err != nil {

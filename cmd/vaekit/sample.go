@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/vaekit/vaekit/vaekit/plot"
@@ -18,15 +17,14 @@ var sampleCmd = &command{
 	usage:   "-dir DIR [-n 64] [-cols 8] [-seed S] [-out FILE.png]",
 	doc: `
 Draws N codes z ~ N(0, I), decodes them with the model in DIR and writes the images
-as a grid (ink black on white). Without -seed the codes come from the model's own
-sampling generator (seeded by its seed hyperparameter), as vaekit.Model.Sample in the
-notebooks: the same model always gives the same picture.`,
+as a grid (ink black on white). The codes come from a generator seeded by -seed, or by
+the model's seed hyperparameter: the same model and seed always give the same picture.`,
 	flags: func(fs *flag.FlagSet) func(e *env) error {
 		dir := dirFlag(fs, "the model to sample from")
 		n := fs.Int("n", 64, "number of samples")
 		seed := &optionalSeed{}
 		fs.Var(seed, "seed", "draw the codes from a generator seeded by this `int` (default: the\n"+
-			"model's own generator, seeded by its seed hyperparameter)")
+			"model's seed hyperparameter)")
 		grid := gridFlags(fs, 8)
 		out := outFlag(fs, "samples.png")
 		return func(e *env) error {
@@ -44,16 +42,15 @@ notebooks: the same model always gives the same picture.`,
 			if err != nil {
 				return err
 			}
-			var images [][]float32
+			codeSeed := uint64(m.Config.Seed)
 			if seed.set {
-				images, err = m.Decode(priorCodes(*n, m.Config.LatentDim, seed.value))
-			} else {
-				images, err = m.Sample(*n)
+				codeSeed = seed.value
 			}
+			images, err := m.Sample(*n, codeSeed)
 			if err != nil {
 				return err
 			}
-			picture, err := plot.Grid(images, m.Height, m.Width, grid.options())
+			picture, err := plot.Grid(images, grid.options())
 			if err != nil {
 				return err
 			}
@@ -66,7 +63,7 @@ notebooks: the same model always gives the same picture.`,
 	},
 }
 
-// optionalSeed is -seed: a seed, or unset for the model's own generator.
+// optionalSeed is -seed: a seed, or unset for the model's seed hyperparameter.
 type optionalSeed struct {
 	value uint64
 	set   bool
@@ -86,19 +83,6 @@ func (s *optionalSeed) Set(text string) error {
 	}
 	s.value, s.set = v, true
 	return nil
-}
-
-// priorCodes draws n codes of dim values from N(0, I) with a generator seeded by seed.
-func priorCodes(n, dim int, seed uint64) [][]float32 {
-	rng := rand.New(rand.NewPCG(seed, 0x5a3b1e))
-	codes := make([][]float32, n)
-	for i := range codes {
-		codes[i] = make([]float32, dim)
-		for j := range codes[i] {
-			codes[i][j] = float32(rng.NormFloat64())
-		}
-	}
-	return codes
 }
 
 // gridLayout holds the flags that lay out an image grid.

@@ -104,9 +104,9 @@ func (o *trainOptions) run(e *env) error {
 	}
 	switch {
 	case o.evalN > 0:
-		testSet = testSet.Subset(o.evalN)
+		testSet = testSet.Head(o.evalN)
 	case o.quick:
-		testSet = testSet.Subset(1000)
+		testSet = testSet.Head(1000)
 	}
 	if o.quick {
 		cfg.Steps, cfg.EvalEvery = min(cfg.StepsFor(trainSet.N), quickSteps), 0

@@ -55,7 +55,7 @@ func run(wantBackend string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	m, err := vaekit.Train(cfg, mnistTrain.Subset(2000), mnistTest.Subset(500), vaekit.TrainOptions{Quiet: true, Dir: dir})
+	m, err := vaekit.Train(cfg, mnistTrain.Head(2000), mnistTest.Head(500), vaekit.TrainOptions{Quiet: true, Dir: dir})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func run(wantBackend string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := loaded.Sample(4); err != nil {
+	if _, err := loaded.Sample(4, 1); err != nil {
 		return err
 	}
 	if loaded.GlobalStep() != m.GlobalStep() {

@@ -116,7 +116,7 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			return r, err
 		}
 		start := time.Now()
-		err = model.Fit(trainSet, testSet.Subset(evalN), vaekit.TrainOptions{
+		err = model.Fit(trainSet, testSet.Head(evalN), vaekit.TrainOptions{
 			Quiet: true, TrainEvalSize: evalN,
 			OnEval: func(rec vaekit.Record) {
 				stamps = append(stamps, stamp{rec.Step, time.Since(start).Seconds(), cpuSeconds()})

@@ -98,29 +98,57 @@ func (s *Set) Image(i int) []float32 {
 	return s.Images[i*size : (i+1)*size : (i+1)*size]
 }
 
-// ImageSlices returns the first n images (all when n <= 0 or n > N) as slice views, the
-// form vaekit.Model's methods take.
-func (s *Set) ImageSlices(n int) [][]float32 {
-	if n <= 0 || n > s.N {
-		n = s.N
-	}
-	out := make([][]float32, n)
-	for i := range out {
-		out[i] = s.Image(i)
-	}
-	return out
-}
-
-// Subset returns the first n examples, sharing memory with s; n is clamped
-// to [0, N] so quick modes can ask for "at most n".
-func (s *Set) Subset(n int) *Set {
+// Head returns the first n images (all of them when n > N, none when n <= 0), sharing
+// memory with s.
+func (s *Set) Head(n int) *Set {
 	n = max(0, min(n, s.N))
 	size := s.Height * s.Width
 	sub := *s
 	sub.N = n
 	sub.Images = s.Images[: n*size : n*size]
-	sub.Labels = s.Labels[:n:n]
+	if s.Labels != nil {
+		sub.Labels = s.Labels[:n:n]
+	}
 	return &sub
+}
+
+// Select returns the images at the given indices, in that order (a copy).
+func (s *Set) Select(indices ...int) (*Set, error) {
+	size := s.Height * s.Width
+	sub := *s
+	sub.N = len(indices)
+	sub.Images = make([]float32, 0, len(indices)*size)
+	sub.Labels = nil
+	if s.Labels != nil {
+		sub.Labels = make([]uint8, 0, len(indices))
+	}
+	for _, i := range indices {
+		if i < 0 || i >= s.N {
+			return nil, fmt.Errorf("data: Select: index %d out of range: the set has %d images", i, s.N)
+		}
+		sub.Images = append(sub.Images, s.Image(i)...)
+		if s.Labels != nil {
+			sub.Labels = append(sub.Labels, s.Labels[i])
+		}
+	}
+	return &sub, nil
+}
+
+// FromImages makes a Set of height x width images from one slice of pixels per image
+// (values in [0,1]); it has no labels and no data set name.
+func FromImages(images [][]float32, height, width int) (*Set, error) {
+	if height < 1 || width < 1 {
+		return nil, fmt.Errorf("data: FromImages: image size %dx%d, expected both >= 1", height, width)
+	}
+	size := height * width
+	set := &Set{N: len(images), Height: height, Width: width, Images: make([]float32, 0, len(images)*size)}
+	for i, image := range images {
+		if len(image) != size {
+			return nil, fmt.Errorf("data: FromImages: image %d has %d values, expected %dx%d = %d", i, len(image), height, width, size)
+		}
+		set.Images = append(set.Images, image...)
+	}
+	return set, nil
 }
 
 // ClassNames returns the human-readable name of each label value.

@@ -2,6 +2,8 @@ package data
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,22 +52,30 @@ func TestImageSubsetClassNames(t *testing.T) {
 		t.Errorf("Image(2)[0] = %v, want %v", img[0], want)
 	}
 
-	if list := s.ImageSlices(2); len(list) != 2 || &list[1][0] != &s.Images[784] || len(list[1]) != 784 {
-		t.Errorf("ImageSlices(2): %d images, not views of the set", len(list))
+	sub := s.Head(3)
+	if sub.N != 3 || len(sub.Images) != 3*784 || len(sub.Labels) != 3 || sub.Source != s.Source || &sub.Images[0] != &s.Images[0] {
+		t.Errorf("Head(3): N=%d, %d pixels, %d labels (a view: %v)", sub.N, len(sub.Images), len(sub.Labels), &sub.Images[0] == &s.Images[0])
 	}
-	if all := s.ImageSlices(0); len(all) != 5 || &all[4][783] != &s.Images[5*784-1] {
-		t.Errorf("ImageSlices(0) should return all 5 images, got %d", len(all))
+	if got := s.Head(100); got.N != 5 {
+		t.Errorf("Head(100).N = %d, want 5 (all)", got.N)
 	}
-
-	sub := s.Subset(3)
-	if sub.N != 3 || len(sub.Images) != 3*784 || len(sub.Labels) != 3 || sub.Source != s.Source {
-		t.Errorf("Subset(3): N=%d, %d pixels, %d labels", sub.N, len(sub.Images), len(sub.Labels))
+	if got := s.Head(-1); got.N != 0 || len(got.Images) != 0 {
+		t.Errorf("Head(-1).N = %d, want 0", got.N)
 	}
-	if got := s.Subset(100); got.N != 5 {
-		t.Errorf("Subset(100).N = %d, want 5 (clamped)", got.N)
+	picked, err := s.Select(4, 1)
+	if err != nil || picked.N != 2 || !slices.Equal(picked.Image(0), s.Image(4)) || !slices.Equal(picked.Image(1), s.Image(1)) ||
+		!slices.Equal(picked.Labels, []uint8{s.Labels[4], s.Labels[1]}) {
+		t.Errorf("Select(4, 1): %+v, %v", picked, err)
 	}
-	if got := s.Subset(-1); got.N != 0 || len(got.Images) != 0 {
-		t.Errorf("Subset(-1).N = %d, want 0", got.N)
+	if _, err := s.Select(5); err == nil || !strings.Contains(err.Error(), "index 5 out of range") {
+		t.Errorf("Select(5) of 5 images: %v", err)
+	}
+	made, err := FromImages([][]float32{s.Image(0), s.Image(3)}, 28, 28)
+	if err != nil || made.N != 2 || !slices.Equal(made.Image(1), s.Image(3)) || made.Labels != nil {
+		t.Errorf("FromImages: %+v, %v", made, err)
+	}
+	if _, err := FromImages([][]float32{make([]float32, 10)}, 28, 28); err == nil || !strings.Contains(err.Error(), "image 0 has 10 values, expected 28x28") {
+		t.Errorf("FromImages of a 10-value image: %v", err)
 	}
 
 	if names := s.ClassNames(); len(names) != 10 || names[3] != "3" {

@@ -56,7 +56,7 @@ func Data(dataset string) (train, test *data.Set) {
 	name := Must(data.ParseName(dataset))
 	train, test = Must2(data.LoadBoth(name, data.Options{}))
 	if vaekit.QuickMode() {
-		test = test.Subset(QuickHeldOut)
+		test = test.Head(QuickHeldOut)
 	}
 	return train, test
 }

@@ -23,10 +23,10 @@ type KLBarsOptions struct {
 	ActiveThreshold float64
 }
 
-// KLPerDim draws one bar per latent dimension: its KL(q(z_i|x) || p(z_i)) in nats,
+// KLBars draws one bar per latent dimension: its KL(q(z_i|x) || p(z_i)) in nats,
 // averaged over encoded images. Dimensions with KL near zero are unused by the encoder.
-func KLPerDim(kl []float64, opts KLBarsOptions) (*Chart, error) {
-	const fn = "plot.KLPerDim"
+func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
+	const fn = "plot.KLBars"
 	if len(kl) == 0 {
 		return nil, fmt.Errorf("%s: kl is empty, expected one value per latent dimension", fn)
 	}

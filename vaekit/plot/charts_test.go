@@ -112,10 +112,10 @@ func TestTrainingCurves(t *testing.T) {
 	wantError(t, "no history", err, "history is empty")
 }
 
-func TestKLPerDim(t *testing.T) {
+func TestKLBars(t *testing.T) {
 	kl := []float64{2, 0.001, 0.5, 0}
 	for _, sorted := range []bool{false, true} {
-		chart, err := KLPerDim(kl, KLBarsOptions{Sorted: sorted, ActiveThreshold: 0.01})
+		chart, err := KLBars(kl, KLBarsOptions{Sorted: sorted, ActiveThreshold: 0.01})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,12 +129,12 @@ func TestKLPerDim(t *testing.T) {
 		}
 	}
 	// 60 dimensions: the names are thinned out, the chart still renders.
-	if _, err := KLPerDim(make([]float64, 60), KLBarsOptions{}); err != nil {
+	if _, err := KLBars(make([]float64, 60), KLBarsOptions{}); err != nil {
 		t.Error(err)
 	}
-	_, err := KLPerDim(nil, KLBarsOptions{})
+	_, err := KLBars(nil, KLBarsOptions{})
 	wantError(t, "no values", err, "kl is empty")
-	_, err = KLPerDim([]float64{1, math.NaN()}, KLBarsOptions{})
+	_, err = KLBars([]float64{1, math.NaN()}, KLBarsOptions{})
 	wantError(t, "NaN", err, "kl[1] is NaN")
 }
 

@@ -5,7 +5,7 @@ import "testing"
 // Outside GoNB every Display returns nil and shows nothing; under GoNB the notebook
 // tests exercise them.
 func TestDisplayOutsideGoNB(t *testing.T) {
-	pic, err := Grid([][]float32{{0, 1, 0, 1}}, 2, 2, GridOptions{})
+	pic, err := Grid(imageSet(2, 2, []float32{0, 1, 0, 1}), GridOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

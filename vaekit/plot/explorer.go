@@ -12,17 +12,16 @@ import (
 	"github.com/janpfeifer/gonb/gonbui/comms"
 	"github.com/janpfeifer/gonb/gonbui/dom"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-// Decoder maps latent codes to images of height x width pixels in [0,1]; the method
-// value (*vaekit.Model).Decode is one. Taking a function keeps this package free of
-// the model type.
-type Decoder func(z [][]float32) ([][]float32, error)
+// Decoder maps latent codes to images, one per code; the method value
+// (*vaekit.Model).Decode is one.
+type Decoder func(z [][]float32) (*data.Set, error)
 
 // ExplorerOptions configure Explore.
 type ExplorerOptions struct {
-	Height, Width int // Size of the decoded images, e.g. 28 x 28 (required).
-
 	// Start is the first code shown, and holds the coordinates without a slider; nil
 	// means the origin, the prior's mean.
 	Start []float32
@@ -97,14 +96,13 @@ func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, err
 
 // explorer holds the state of one Explore call.
 type explorer struct {
-	decode        Decoder
-	height, width int
-	scale         int
-	dims          []int
-	lo, hi        float64
-	steps         int
-	liveFor       time.Duration
-	z             []float32 // The code on show.
+	decode  Decoder
+	scale   int
+	dims    []int
+	lo, hi  float64
+	steps   int
+	liveFor time.Duration
+	z       []float32 // The code on show.
 }
 
 // newExplorer checks the options and fills in their defaults.
@@ -116,10 +114,7 @@ func newExplorer(decode Decoder, latentDim int, opts ExplorerOptions) (*explorer
 	if latentDim < 1 {
 		return nil, fmt.Errorf("%s: latentDim is %d, expected >= 1", fn, latentDim)
 	}
-	if opts.Height < 1 || opts.Width < 1 {
-		return nil, fmt.Errorf("%s: image size %dx%d (opts.Height x opts.Width), expected positive", fn, opts.Height, opts.Width)
-	}
-	e := &explorer{decode: decode, height: opts.Height, width: opts.Width, liveFor: opts.LiveFor,
+	e := &explorer{decode: decode, liveFor: opts.LiveFor,
 		scale: opts.Scale, steps: opts.Steps, lo: opts.Min, hi: opts.Max, dims: opts.Dims}
 	if e.scale <= 0 {
 		e.scale = 8
@@ -179,13 +174,14 @@ func (e *explorer) frame() (*Picture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plot.Explore: decoding %v: %w", e.z, err)
 	}
-	if len(images) != 1 {
-		return nil, fmt.Errorf("plot.Explore: decode returned %d images for 1 code, expected 1", len(images))
+	if images == nil || images.N != 1 {
+		n := 0
+		if images != nil {
+			n = images.N
+		}
+		return nil, fmt.Errorf("plot.Explore: decode returned %d images for 1 code, expected 1", n)
 	}
-	if err := checkImages("plot.Explore", "decoded image", images, e.height, e.width); err != nil {
-		return nil, err
-	}
-	return Grid(images, e.height, e.width, GridOptions{Cols: 1, Scale: e.scale})
+	return Grid(images, GridOptions{Cols: 1, Scale: e.scale})
 }
 
 // frameHTML shows a frame with the code it was decoded from and an optional note.

@@ -6,19 +6,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // fakeDecoder returns, for each code, a 2x2 image whose pixels are the code's first
 // value clipped to [0,1], and records the codes it saw.
 type fakeDecoder struct{ seen [][]float32 }
 
-func (d *fakeDecoder) decode(z [][]float32) ([][]float32, error) {
+func (d *fakeDecoder) decode(z [][]float32) (*data.Set, error) {
 	var out [][]float32
 	for _, code := range z {
 		d.seen = append(d.seen, slices.Clone(code))
 		out = append(out, flat(4, code[0]))
 	}
-	return out, nil
+	return imageSet(2, 2, out...), nil
 }
 
 func TestExploreOutsideGoNB(t *testing.T) {
@@ -27,7 +29,7 @@ func TestExploreOutsideGoNB(t *testing.T) {
 	var err error
 	start := time.Now()
 	out := captureStdout(t, func() {
-		frame, err = Explore(dec.decode, 3, ExplorerOptions{Height: 2, Width: 2, Start: []float32{1, 0.5, -1}, Scale: 4})
+		frame, err = Explore(dec.decode, 3, ExplorerOptions{Start: []float32{1, 0.5, -1}, Scale: 4})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -44,19 +46,19 @@ func TestExploreOutsideGoNB(t *testing.T) {
 	}
 	// Without a start code, the origin.
 	dec.seen = nil
-	if _, err := Explore(dec.decode, 2, ExplorerOptions{Height: 2, Width: 2}); err != nil || !slices.Equal(dec.seen[0], []float32{0, 0}) {
+	if _, err := Explore(dec.decode, 2, ExplorerOptions{}); err != nil || !slices.Equal(dec.seen[0], []float32{0, 0}) {
 		t.Errorf("default start: decoder saw %v, err %v; expected the origin", dec.seen, err)
 	}
 }
 
 func TestExplorerDefaults(t *testing.T) {
 	dec := &fakeDecoder{}
-	small, err := newExplorer(dec.decode, 3, ExplorerOptions{Height: 2, Width: 2})
+	small, err := newExplorer(dec.decode, 3, ExplorerOptions{})
 	if err != nil || !slices.Equal(small.dims, []int{0, 1, 2}) || small.lo != -3 || small.hi != 3 || small.steps != 60 {
 		t.Errorf("3-D latent: dims %v, range [%v,%v], %d steps, err %v; expected all dims, [-3,3], 60",
 			small.dims, small.lo, small.hi, small.steps, err)
 	}
-	large, err := newExplorer(dec.decode, MaxExplorerSliders+1, ExplorerOptions{Height: 2, Width: 2})
+	large, err := newExplorer(dec.decode, MaxExplorerSliders+1, ExplorerOptions{})
 	if err != nil || !slices.Equal(large.dims, []int{0, 1}) {
 		t.Errorf("large latent: dims %v, err %v; expected the first two", large.dims, err)
 	}
@@ -71,7 +73,7 @@ func TestExplorerDefaults(t *testing.T) {
 
 func TestExploreErrors(t *testing.T) {
 	dec := &fakeDecoder{}
-	ok := ExplorerOptions{Height: 2, Width: 2}
+	ok := ExplorerOptions{}
 	for _, c := range []struct {
 		what      string
 		decode    Decoder
@@ -81,13 +83,12 @@ func TestExploreErrors(t *testing.T) {
 	}{
 		{"no decoder", nil, 2, ok, "decode is nil"},
 		{"no latent", dec.decode, 0, ok, "latentDim is 0"},
-		{"no image size", dec.decode, 2, ExplorerOptions{}, "image size 0x0"},
-		{"short start", dec.decode, 3, ExplorerOptions{Height: 2, Width: 2, Start: []float32{1}}, "opts.Start has 1 values, expected latentDim=3"},
-		{"dim out of range", dec.decode, 2, ExplorerOptions{Height: 2, Width: 2, Dims: []int{0, 2}}, "opts.Dims[1] is 2"},
-		{"repeated dim", dec.decode, 2, ExplorerOptions{Height: 2, Width: 2, Dims: []int{1, 1}}, "repeats coordinate 1"},
-		{"empty range", dec.decode, 2, ExplorerOptions{Height: 2, Width: 2, Min: 1, Max: 1}, "expected Min < Max"},
-		{"wrong image size", dec.decode, 2, ExplorerOptions{Height: 3, Width: 3}, "decoded image[0] has 4 pixels, expected 3x3=9"},
-		{"decoder fails", func([][]float32) ([][]float32, error) { return nil, errors.New("boom") }, 2, ok, "boom"},
+		{"short start", dec.decode, 3, ExplorerOptions{Start: []float32{1}}, "opts.Start has 1 values, expected latentDim=3"},
+		{"dim out of range", dec.decode, 2, ExplorerOptions{Dims: []int{0, 2}}, "opts.Dims[1] is 2"},
+		{"repeated dim", dec.decode, 2, ExplorerOptions{Dims: []int{1, 1}}, "repeats coordinate 1"},
+		{"empty range", dec.decode, 2, ExplorerOptions{Min: 1, Max: 1}, "expected Min < Max"},
+		{"two images for one code", func(z [][]float32) (*data.Set, error) { return imageSet(1, 1, []float32{0}, []float32{1}), nil }, 2, ok, "decode returned 2 images for 1 code"},
+		{"decoder fails", func([][]float32) (*data.Set, error) { return nil, errors.New("boom") }, 2, ok, "boom"},
 	} {
 		_, err := Explore(c.decode, c.latentDim, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.contains) {

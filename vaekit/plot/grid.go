@@ -8,8 +8,8 @@
 // and showing inline in a GoNB notebook are thin layers on top; outside GoNB, Display
 // does nothing.
 //
-// Inputs are plain Go types: an image is a []float32 of height*width pixels in [0,1]
-// (1 is ink, drawn black on white), latent codes are [][]float32, labels are integers.
+// Images come as a *data.Set (pixels in [0,1], 1 is ink, drawn black on white, with their
+// size), as vaekit's Model returns them; latent codes are [][]float32, labels integers.
 package plot
 
 import (
@@ -17,6 +17,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // GridOptions lay out an image grid.
@@ -31,11 +33,11 @@ type GridOptions struct {
 	Labels []string
 }
 
-// Grid tiles greyscale images (flat pixel slices of height x width values in [0,1], as
-// vaekit returns them) into one picture, ink black on white. Values outside [0,1] are
-// clipped.
-func Grid(images [][]float32, height, width int, opts GridOptions) (*Picture, error) {
-	if err := checkImages("plot.Grid", "images", images, height, width); err != nil {
+// Grid tiles greyscale images into one picture, ink black on white. Values outside [0,1]
+// are clipped.
+func Grid(set *data.Set, opts GridOptions) (*Picture, error) {
+	images, height, width, err := setRows("plot.Grid", "images", set)
+	if err != nil {
 		return nil, err
 	}
 	if opts.Labels != nil && len(opts.Labels) != len(images) {

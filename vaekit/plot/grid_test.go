@@ -11,7 +11,7 @@ func TestGridPixels(t *testing.T) {
 	// Two 2x3 images: all black (1) and a ramp; 2 columns, padding 1.
 	black := []float32{1, 1, 1, 1, 1, 1}
 	ramp := []float32{0, 0.5, 1, -3, 7, 0.25}
-	img, err := Grid([][]float32{black, ramp}, 2, 3, GridOptions{Cols: 2, Padding: 1})
+	img, err := Grid(imageSet(2, 3, black, ramp), GridOptions{Cols: 2, Padding: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,11 @@ func TestGridPixels(t *testing.T) {
 		}
 	}
 	// Scale doubles every pixel.
-	big, _ := Grid([][]float32{black}, 2, 3, GridOptions{Scale: 2})
+	big, _ := Grid(imageSet(2, 3, black), GridOptions{Scale: 2})
 	if b := big.Bounds(); b.Dx() != 6 || b.Dy() != 4 {
 		t.Errorf("scaled grid %v, expected 6x4", b)
 	}
-	if _, err := Grid([][]float32{{1, 2}}, 2, 3, GridOptions{}); err == nil || !strings.Contains(err.Error(), "expected 2x3=6") {
+	if _, err := Grid(imageSet(2, 3, []float32{1, 2}), GridOptions{}); err == nil || !strings.Contains(err.Error(), "holds 2 pixel values, expected 1 images of 2x3") {
 		t.Errorf("bad image size: %v", err)
 	}
 	data, err := EncodePNG(img)
@@ -57,7 +57,7 @@ func TestGridLabels(t *testing.T) {
 	for i := range black {
 		black[i] = 1
 	}
-	pic, err := Grid([][]float32{black, white}, 8, 8, GridOptions{Cols: 2, Padding: 1, Labels: []string{"7", ""}})
+	pic, err := Grid(imageSet(8, 8, black, white), GridOptions{Cols: 2, Padding: 1, Labels: []string{"7", ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,20 +93,20 @@ func TestGridLabels(t *testing.T) {
 		t.Errorf("blank caption has %d dark pixels, expected none", n)
 	}
 	// Too long captions are cut, not an error.
-	if _, err := Grid([][]float32{black}, 8, 8, GridOptions{Labels: []string{"a long caption"}}); err != nil {
+	if _, err := Grid(imageSet(8, 8, black), GridOptions{Labels: []string{"a long caption"}}); err != nil {
 		t.Errorf("long caption: %v", err)
 	}
-	if _, err := Grid([][]float32{black, white}, 8, 8, GridOptions{Labels: []string{"1"}}); err == nil || !strings.Contains(err.Error(), "one label per image") {
+	if _, err := Grid(imageSet(8, 8, black, white), GridOptions{Labels: []string{"1"}}); err == nil || !strings.Contains(err.Error(), "one label per image") {
 		t.Errorf("1 label for 2 images: %v", err)
 	}
-	if _, err := Grid(nil, 8, 8, GridOptions{}); err == nil || !strings.Contains(err.Error(), "images is empty") {
+	if _, err := Grid(imageSet(8, 8), GridOptions{}); err == nil || !strings.Contains(err.Error(), "images is empty") {
 		t.Errorf("no images: %v", err)
 	}
 }
 
 func TestPictureSavePNG(t *testing.T) {
 	ramp := []float32{0, 0.25, 0.5, 0.75, 1, 0}
-	pic, err := Grid([][]float32{ramp, ramp, ramp}, 2, 3, GridOptions{Cols: 3, Padding: 2, Scale: 3})
+	pic, err := Grid(imageSet(2, 3, ramp, ramp, ramp), GridOptions{Cols: 3, Padding: 2, Scale: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
+
+// imageSet makes a Set of height x width images from rows, unchecked (so plot's own
+// checks see bad rows).
+func imageSet(height, width int, rows ...[]float32) *data.Set {
+	set := &data.Set{N: len(rows), Height: height, Width: width}
+	for _, r := range rows {
+		set.Images = append(set.Images, r...)
+	}
+	return set
+}
 
 // captureStdout returns what f writes to os.Stdout: GoNB's display protocol does not
 // use stdout, but a Display that printed anything outside GoNB would be a bug.

@@ -2,9 +2,12 @@ package plot
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/vaekit/vaekit/vaekit"
 )
 
 // The manifold picture (Kingma & Welling 2014, figure 4) decodes a grid of latent
@@ -16,58 +19,19 @@ import (
 // ManifoldOptions style a manifold chart.
 type ManifoldOptions struct {
 	Title          string // Empty means no title.
-	XLabel, YLabel string // Axis names; empty means "z1" and "z2".
+	XLabel, YLabel string // Axis names; empty means "z<DimX+1>" and "z<DimY+1>".
+
+	// YDown draws the second coordinate growing downwards, as an image shown with
+	// matplotlib's imshow does when its rows follow the grid (the Keras tutorial's
+	// manifold); by default it grows upwards, as on a plot's y axis.
+	YDown bool
 }
 
-// ManifoldPoints returns the 2-D latent codes of the grid zx x zy in the order Manifold
-// expects: code r*len(zx)+c is (zx[c], zy[r]). Decode them and pass the images to
-// Manifold with the same zx and zy. For a larger latent, see ManifoldPointsAt.
-func ManifoldPoints(zx, zy []float64) [][]float32 {
-	codes, _ := ManifoldPointsAt(make([]float32, 2), 0, 1, zx, zy)
-	return codes
-}
-
-// ManifoldPointsAt is ManifoldPoints for a latent of any size: every code is a copy of
-// base with coordinates dimX and dimY (0-based) set from the grid.
-func ManifoldPointsAt(base []float32, dimX, dimY int, zx, zy []float64) ([][]float32, error) {
-	const fn = "plot.ManifoldPointsAt"
-	if err := checkDims(fn, len(base), dimX, dimY); err != nil {
-		return nil, err
-	}
-	codes := make([][]float32, 0, len(zx)*len(zy))
-	for _, y := range zy {
-		for _, x := range zx {
-			z := append([]float32(nil), base...)
-			z[dimX], z[dimY] = float32(x), float32(y)
-			codes = append(codes, z)
-		}
-	}
-	return codes, nil
-}
-
-// checkDims checks that dimX and dimY are two different coordinates of a latent of
-// size latentDim.
-func checkDims(fn string, latentDim, dimX, dimY int) error {
-	if latentDim < 2 {
-		return fmt.Errorf("%s: latent size %d, expected at least 2 dimensions", fn, latentDim)
-	}
-	for _, d := range []int{dimX, dimY} {
-		if d < 0 || d >= latentDim {
-			return fmt.Errorf("%s: latent dimension %d out of range, expected 0..%d", fn, d, latentDim-1)
-		}
-	}
-	if dimX == dimY {
-		return fmt.Errorf("%s: both axes use latent dimension %d, expected two different dimensions", fn, dimX)
-	}
-	return nil
-}
-
-// ManifoldCanvas tiles nx x ny decoded images, in ManifoldPoints order, into one picture
-// without padding: image r*nx+c goes to column c and to row r counted from the bottom,
-// so the second coordinate grows upwards as on a plot's y axis. Each pixel becomes
-// scale x scale pixels (0 means 1).
-func ManifoldCanvas(images [][]float32, height, width, nx, ny, scale int) (*Picture, error) {
-	const fn = "plot.ManifoldCanvas"
+// manifoldCanvas tiles nx x ny decoded images, in vaekit.Manifold's order, into one
+// picture without padding: image r*nx+c goes to column c and to row r counted from the
+// bottom (from the top with yDown). Each pixel becomes scale x scale pixels (0 means 1).
+func manifoldCanvas(images [][]float32, height, width, nx, ny, scale int, yDown bool) (*Picture, error) {
+	const fn = "plot.Manifold"
 	if err := checkImages(fn, "images", images, height, width); err != nil {
 		return nil, err
 	}
@@ -79,20 +43,45 @@ func ManifoldCanvas(images [][]float32, height, width, nx, ny, scale int) (*Pict
 	out := newWhite(nx*tileW, ny*tileH)
 	for r := range ny {
 		for c := range nx {
-			drawTile(out, images[r*nx+c], height, width, scale, c*tileW, (ny-1-r)*tileH)
+			row := ny - 1 - r
+			if yDown {
+				row = r
+			}
+			drawTile(out, images[r*nx+c], height, width, scale, c*tileW, row*tileH)
 		}
 	}
 	return &Picture{out}, nil
+}
+
+// ManifoldTiles is the manifold's decoded images alone, tiled without axes or padding,
+// each pixel a scale x scale square (0 means 1).
+func ManifoldTiles(man *vaekit.Manifold, scale int, opts ManifoldOptions) (*Picture, error) {
+	if man == nil {
+		return nil, fmt.Errorf("plot.ManifoldTiles: the manifold is nil")
+	}
+	images, height, width, err := setRows("plot.ManifoldTiles", "manifold images", man.Images)
+	if err != nil {
+		return nil, err
+	}
+	return manifoldCanvas(images, height, width, len(man.XValues), len(man.YValues), scale, opts.YDown)
 }
 
 // manifoldTargetWidth is about how many pixels wide the decoded grid is drawn: whole
 // multiples of the image size, so digits are not blurred by resampling.
 const manifoldTargetWidth = 480
 
-// Manifold draws the decoded images of the grid zx x zy (in ManifoldPoints order, each
-// height x width pixels in [0,1]) as one canvas with axes labelled by the latent values.
-func Manifold(images [][]float32, height, width int, zx, zy []float64, opts ManifoldOptions) (*Chart, error) {
+// Manifold draws a manifold (vaekit's Model.Manifold) as one canvas of its decoded images
+// with axes labelled by the latent values.
+func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 	const fn = "plot.Manifold"
+	if man == nil {
+		return nil, fmt.Errorf("%s: the manifold is nil", fn)
+	}
+	images, height, width, err := setRows(fn, "manifold images", man.Images)
+	if err != nil {
+		return nil, err
+	}
+	zx, zy := toFloat64(man.XValues), toFloat64(man.YValues)
 	if len(zx) == 0 || len(zy) == 0 {
 		return nil, fmt.Errorf("%s: grid of %d x %d values (zx x zy), expected at least one of each", fn, len(zx), len(zy))
 	}
@@ -104,16 +93,16 @@ func Manifold(images [][]float32, height, width int, zx, zy []float64, opts Mani
 	}
 	nx, ny := len(zx), len(zy)
 	scale := max(1, (manifoldTargetWidth+nx*width/2)/(nx*width))
-	canvas, err := ManifoldCanvas(images, height, width, nx, ny, scale)
+	canvas, err := manifoldCanvas(images, height, width, nx, ny, scale, opts.YDown)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn, err)
+		return nil, err
 	}
 	xLabel, yLabel := opts.XLabel, opts.YLabel
 	if xLabel == "" {
-		xLabel = "z1"
+		xLabel = fmt.Sprintf("z%d", man.DimX+1)
 	}
 	if yLabel == "" {
-		yLabel = "z2"
+		yLabel = fmt.Sprintf("z%d", man.DimY+1)
 	}
 	p := newPlot(opts.Title, xLabel, yLabel)
 	// Data coordinates count tiles: column c spans [c, c+1].
@@ -121,6 +110,9 @@ func Manifold(images [][]float32, height, width int, zx, zy []float64, opts Mani
 	p.X.Min, p.X.Max = 0, float64(nx)
 	p.Y.Min, p.Y.Max = 0, float64(ny)
 	p.X.Tick.Marker = tileTicks(zx)
+	if opts.YDown {
+		slices.Reverse(zy) // Tick i counts from the bottom.
+	}
 	p.Y.Tick.Marker = tileTicks(zy)
 	p.X.Padding, p.Y.Padding = 0, 0
 
@@ -136,6 +128,14 @@ func Manifold(images [][]float32, height, width int, zx, zy []float64, opts Mani
 		chart.Height += 0.3 * vg.Inch
 	}
 	return chart, nil
+}
+
+func toFloat64(values []float32) []float64 {
+	out := make([]float64, len(values))
+	for i, v := range values {
+		out[i] = float64(v)
+	}
+	return out
 }
 
 // tileTicks marks the centre of every tile with its latent value, labelling at most

@@ -3,6 +3,8 @@ package plot
 import (
 	"fmt"
 	"image"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // PairsOptions lay out originals beside their reconstructions.
@@ -22,15 +24,20 @@ type PairsOptions struct {
 const pairsBandGap = 6
 
 // Pairs shows each original directly above its reconstruction, Cols pairs per band and
-// as many bands as needed, so a reader compares the two at a glance. originals[i] and
-// reconstructions[i] are images of height x width pixels in [0,1].
-func Pairs(originals, reconstructions [][]float32, height, width int, opts PairsOptions) (*Picture, error) {
+// as many bands as needed, so a reader compares the two at a glance: image i of
+// reconstructions under image i of originals.
+func Pairs(originalSet, reconstructionSet *data.Set, opts PairsOptions) (*Picture, error) {
 	const fn = "plot.Pairs"
-	if err := checkImages(fn, "originals", originals, height, width); err != nil {
+	originals, height, width, err := setRows(fn, "originals", originalSet)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkImages(fn, "reconstructions", reconstructions, height, width); err != nil {
+	reconstructions, h, w, err := setRows(fn, "reconstructions", reconstructionSet)
+	if err != nil {
 		return nil, err
+	}
+	if h != height || w != width {
+		return nil, fmt.Errorf("%s: originals are %dx%d, reconstructions %dx%d: expected the same size", fn, height, width, h, w)
 	}
 	if len(originals) != len(reconstructions) {
 		return nil, fmt.Errorf("%s: %d originals but %d reconstructions, expected one reconstruction per original",

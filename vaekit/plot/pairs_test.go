@@ -9,7 +9,7 @@ func TestPairsLayout(t *testing.T) {
 	// Two pairs of 2x3 images, one pair per band: originals black, reconstructions grey.
 	black := []float32{1, 1, 1, 1, 1, 1}
 	grey := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
-	pic, err := Pairs([][]float32{black, black}, [][]float32{grey, grey}, 2, 3,
+	pic, err := Pairs(imageSet(2, 3, black, black), imageSet(2, 3, grey, grey),
 		PairsOptions{Cols: 1, Padding: 1, NoRowNames: true})
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestPairsLayout(t *testing.T) {
 	}
 
 	// Row names add a column of text on the left and move the images right.
-	named, err := Pairs([][]float32{black}, [][]float32{grey}, 2, 3, PairsOptions{Padding: 1})
+	named, err := Pairs(imageSet(2, 3, black), imageSet(2, 3, grey), PairsOptions{Padding: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func TestPairsLayout(t *testing.T) {
 		t.Errorf("first original after the names = %d, want 0", got)
 	}
 
-	if _, err := Pairs([][]float32{black, black}, [][]float32{grey}, 2, 3, PairsOptions{}); err == nil ||
+	if _, err := Pairs(imageSet(2, 3, black, black), imageSet(2, 3, grey), PairsOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "2 originals but 1 reconstructions") {
 		t.Errorf("mismatched counts: %v", err)
 	}
-	if _, err := Pairs([][]float32{black}, [][]float32{{1}}, 2, 3, PairsOptions{}); err == nil ||
-		!strings.Contains(err.Error(), "reconstructions[0] has 1 pixels") {
+	if _, err := Pairs(imageSet(2, 3, black), imageSet(2, 3, []float32{1}), PairsOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "reconstructions holds 1 pixel values, expected 1 images of 2x3") {
 		t.Errorf("bad reconstruction size: %v", err)
 	}
 }

@@ -3,6 +3,8 @@ package plot
 import (
 	"fmt"
 	"math"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // The checks below turn bad input into errors that name the argument, the offending
@@ -24,6 +26,25 @@ func checkImages(fn, name string, images [][]float32, height, width int) error {
 	return nil
 }
 
+// setRows checks that set holds at least one image and returns its images as one pixel
+// slice each (views, not copies), with the image size.
+func setRows(fn, name string, set *data.Set) (rows [][]float32, height, width int, err error) {
+	if set == nil {
+		return nil, 0, 0, fmt.Errorf("%s: %s is nil, expected a set of images", fn, name)
+	}
+	if len(set.Images) != set.N*set.Height*set.Width {
+		return nil, 0, 0, fmt.Errorf("%s: %s holds %d pixel values, expected %d images of %dx%d", fn, name, len(set.Images), set.N, set.Height, set.Width)
+	}
+	rows = make([][]float32, set.N)
+	for i := range rows {
+		rows[i] = set.Image(i)
+	}
+	if err := checkImages(fn, name, rows, set.Height, set.Width); err != nil {
+		return nil, 0, 0, err
+	}
+	return rows, set.Height, set.Width, nil
+}
+
 // checkFinite checks that no value is NaN or infinite.
 func checkFinite(fn, name string, values []float64) error {
 	for i, v := range values {
@@ -38,6 +59,23 @@ func checkFinite(fn, name string, values []float64) error {
 func checkFiniteValue(fn, name string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Errorf("%s: %s is %v, expected a finite number", fn, name, v)
+	}
+	return nil
+}
+
+// checkDims checks that dimX and dimY are two different coordinates of a latent of
+// size latentDim.
+func checkDims(fn string, latentDim, dimX, dimY int) error {
+	if latentDim < 2 {
+		return fmt.Errorf("%s: latent size %d, expected at least 2 dimensions", fn, latentDim)
+	}
+	for _, d := range []int{dimX, dimY} {
+		if d < 0 || d >= latentDim {
+			return fmt.Errorf("%s: latent dimension %d out of range, expected 0..%d", fn, d, latentDim-1)
+		}
+	}
+	if dimX == dimY {
+		return fmt.Errorf("%s: both axes use latent dimension %d, expected two different dimensions", fn, dimX)
 	}
 	return nil
 }
