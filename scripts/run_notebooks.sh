@@ -7,8 +7,9 @@
 # skipped), or only the ones given, with `jupyter nbconvert --execute`. For
 # notebooks/a/b.ipynb it writes OUTDIR/a/b.ipynb (executed), OUTDIR/a/b.html and
 # OUTDIR/a/b.log (nbconvert and kernel log). OUTDIR defaults to $VAEKIT_OUT/notebooks.
-# Each executed notebook is checked by scripts/check_notebook.py (no error outputs,
-# `// expect-output` and `// expect-image` cells did produce them).
+# Each executed notebook is checked by scripts/check_notebook.py (no error outputs, no
+# stderr, marked cells did show their outputs and pictures, training summaries and
+# `check:` claims hold; --quick adds quick mode's ranges).
 # Exits non-zero if any notebook failed; the others still run.
 #
 #   --quick                  exports VAEKIT_QUICK=1: notebooks shrink their training budgets.
@@ -35,7 +36,7 @@ notebooks=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *.ipynb) notebooks+=("$arg") ;;
     *) [ -z "$outdir" ] || { echo "run_notebooks.sh: more than one OUTDIR given" >&2; exit 2; }
@@ -74,6 +75,8 @@ if [ "${#notebooks[@]}" = 0 ]; then
   exit 1
 fi
 
+check_mode=()
+[ "$quick" = 1 ] && check_mode=(--quick)
 extra=(--allow-errors)
 [ "${VAEKIT_STOP_ON_ERROR:-0}" = 1 ] && extra=()
 
@@ -126,7 +129,7 @@ for nb in "${notebooks[@]}"; do
   fi
   rm -rf "$run_tmp"
   if [ -f "${dest}/${name}.ipynb" ]; then
-    if ! python3 scripts/check_notebook.py "${dest}/${name}.ipynb"; then
+    if ! python3 scripts/check_notebook.py "${check_mode[@]}" "${dest}/${name}.ipynb"; then
       status="FAILED (check)"
     fi
     if ! jupyter nbconvert --to html --output-dir="$dest" --output="$name" "${dest}/${name}.ipynb" </dev/null >>"$log" 2>&1; then
