@@ -7,10 +7,13 @@
 # skipped), or only the ones given, with `jupyter nbconvert --execute`. For
 # notebooks/a/b.ipynb it writes OUTDIR/a/b.ipynb (executed), OUTDIR/a/b.html and
 # OUTDIR/a/b.log (nbconvert and kernel log). OUTDIR defaults to $VAEKIT_OUT/notebooks.
+# The outputs committed with a notebook are cleared before it runs, and the executed
+# copy loses the notebook's stamp (metadata.vaekit, which describes the committed run).
 # Each executed notebook is checked by scripts/check_notebook.py (no error outputs, no
 # stderr, marked cells did show their outputs and pictures, training summaries and
 # `check:` claims hold; --quick adds quick mode's ranges).
 # Exits non-zero if any notebook failed; the others still run.
+# scripts/refresh_notebooks.sh runs it in full mode to refresh the committed outputs.
 #
 #   --quick                  exports VAEKIT_QUICK=1: notebooks shrink their training budgets.
 #   VAEKIT_CELL_TIMEOUT      seconds allowed to one cell (default 1200 quick, 14400 full).
@@ -36,7 +39,7 @@ notebooks=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *.ipynb) notebooks+=("$arg") ;;
     *) [ -z "$outdir" ] || { echo "run_notebooks.sh: more than one OUTDIR given" >&2; exit 2; }
@@ -121,6 +124,7 @@ for nb in "${notebooks[@]}"; do
       --ExecutePreprocessor.kernel_name=gonb \
       --ExecutePreprocessor.timeout="$cell_timeout" \
       --ExecutePreprocessor.startup_timeout=300 \
+      --ClearOutputPreprocessor.enabled=True \
       "${extra[@]}" --output-dir="$dest" --output="$name" "$nb" </dev/null >"$log" 2>&1; then
     status="FAILED (execution)"
     kill_leftover_kernel "$run_tmp"
@@ -129,6 +133,9 @@ for nb in "${notebooks[@]}"; do
   fi
   rm -rf "$run_tmp"
   if [ -f "${dest}/${name}.ipynb" ]; then
+    if ! python3 scripts/notebook_outputs.py unstamp "${dest}/${name}.ipynb"; then
+      status="FAILED (unstamp)"
+    fi
     if ! python3 scripts/check_notebook.py "${check_mode[@]}" "${dest}/${name}.ipynb"; then
       status="FAILED (check)"
     fi
