@@ -20,10 +20,8 @@
 # time and the total. The timeouts of run_notebooks.sh (VAEKIT_CELL_TIMEOUT, ...) apply.
 set -euo pipefail
 
-# shellcheck source=scripts/env.sh
-source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$VAEKIT_ROOT"
-
+# Paths are taken from the caller's directory, before moving to the repository root.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 notebooks=()
 for arg in "$@"; do
   case "$arg" in
@@ -31,14 +29,18 @@ for arg in "$@"; do
     -*) echo "refresh_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *.ipynb)
       [ -f "$arg" ] || { echo "refresh_notebooks.sh: no such notebook: $arg" >&2; exit 2; }
-      rel="$(realpath --relative-to="$VAEKIT_ROOT" "$arg")"
+      rel="$(realpath --relative-to="$root" "$arg")"
       case "$rel" in
         notebooks/*) notebooks+=("$rel") ;;
-        *) echo "refresh_notebooks.sh: $arg is not under notebooks/ (only committed notebooks are refreshed)" >&2; exit 2 ;;
+        *) echo "refresh_notebooks.sh: $arg is not under ${root}/notebooks/ (only committed notebooks are refreshed)" >&2; exit 2 ;;
       esac ;;
     *) echo "refresh_notebooks.sh: expected NOTEBOOK.ipynb arguments, got $arg (see --help)" >&2; exit 2 ;;
   esac
 done
+
+# shellcheck source=scripts/env.sh
+source "${root}/scripts/env.sh"
+cd "$VAEKIT_ROOT"
 if [ "${#notebooks[@]}" = 0 ]; then
   mapfile -t notebooks < <(find notebooks -name .ipynb_checkpoints -prune -o -type f -name '*.ipynb' -print | LC_ALL=C sort)
 fi

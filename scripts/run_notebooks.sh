@@ -31,8 +31,9 @@ set -euo pipefail
 
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$VAEKIT_ROOT"
 
+# Paths given are taken from the caller's directory; notebooks inside the repository
+# become relative to its root, where the rest runs.
 quick=0
 outdir=""
 notebooks=()
@@ -41,11 +42,14 @@ for arg in "$@"; do
     --quick) quick=1 ;;
     -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
-    *.ipynb) notebooks+=("$arg") ;;
+    *.ipynb)
+      rel="$(realpath -m --relative-to="$VAEKIT_ROOT" "$arg")"
+      case "$rel" in ../*) notebooks+=("$(realpath -m "$arg")") ;; *) notebooks+=("$rel") ;; esac ;;
     *) [ -z "$outdir" ] || { echo "run_notebooks.sh: more than one OUTDIR given" >&2; exit 2; }
-       outdir="$arg" ;;
+       outdir="$(realpath -m "$arg")" ;;
   esac
 done
+cd "$VAEKIT_ROOT"
 [ "${VAEKIT_QUICK:-0}" = 1 ] && quick=1
 if [ "$quick" = 1 ]; then
   export VAEKIT_QUICK=1
