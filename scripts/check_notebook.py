@@ -1,18 +1,38 @@
 #!/usr/bin/env python3
 """Checks executed Jupyter notebooks; exits non-zero if any check fails.
 
-Usage: check_notebook.py EXECUTED.ipynb...
+Usage: check_notebook.py [--quick] EXECUTED.ipynb...
 
-Rules (standard library only, works with any python3):
+Rules (standard library only, works with any python3 >= 3.8):
   * no output of type "error" anywhere (compile errors, panics, non-zero exits);
-  * every code cell was executed (has an execution_count);
-  * a code cell whose source has a line `// expect-output` produced at least one output;
-  * a code cell whose source has a line `// expect-image` displayed an image:
-    image/png, image/jpeg, image/svg+xml, or text/html containing <img or <svg.
+  * every non-empty code cell was executed (has an execution_count);
+  * nothing written to stderr: a clean run prints no warnings, log lines or toolchain
+    notes. A cell whose source has a line `// allow-stderr` may write to stderr;
+  * a code cell with a line `// expect-output` produced at least one output;
+  * a code cell with a line `// expect-image` displayed at least one image, one with
+    `// expect-images: N` exactly N. An image is an output holding image/png, image/jpeg,
+    image/gif, image/svg+xml, or text/html containing <img or <svg; each output counts
+    once (GoNB's live plots rewrite one output in place);
+  * any other line starting `// expect-` or `// allow-` is an error: a misspelt marker
+    would silently turn its check off;
+  * the training summaries nb.Train prints (vaekit/nb):
+      `<model> after <steps> steps: held-out reconstruction R + KL K = N nats per image
+      (negative ELBO); A active units` (or `A of L active units`)
+    are read: every number finite, R > 0 and K >= 0 (a negative log-likelihood of
+    continuous pixels and a KL divergence), R + K = N within 0.15 (each is printed
+    rounded to 0.1), 0 <= A (<= L when L is printed). With --quick (the small budgets
+    CI runs), also 0 < N < 800 nats: see QUICK_MAX_NEG_ELBO. A `%%` cell that calls
+    nb.Train or nb.TrainAndWatch must print at least one summary, so a change of the
+    line's format cannot turn these checks off unnoticed;
+  * claim lines: a line containing `check:` and `FAILED` fails the notebook; a line
+    starting with `check:` is a claim (vaekit/nb prints them) and must end in its
+    verdict, `ok`.
 """
 
+import argparse
 import html as htmllib
 import json
+import math
 import re
 import sys
 
@@ -21,24 +41,49 @@ TAGS = re.compile(r"<[^>]+>")
 STYLE = re.compile(r"<(style|script)\b.*?</\1>", re.S | re.I)
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 
+# Cell markers: a source line that is exactly one of these (spaces allowed around).
+EXPECT_OUTPUT = re.compile(r"^//\s*expect-output\s*$")
+EXPECT_IMAGE = re.compile(r"^//\s*expect-image\s*$")
+EXPECT_IMAGES = re.compile(r"^//\s*expect-images:\s*(\d+)\s*$")
+ALLOW_STDERR = re.compile(r"^//\s*allow-stderr\s*$")
+ANY_MARKER = re.compile(r"^//\s*(expect|allow)-")
+
+# The line nb.Train prints (vaekit/nb/nb.go, TrainAndWatch). Numbers are taken as any
+# token so that NaN and +Inf lines are read (and fail) instead of being skipped.
+SUMMARY = re.compile(
+    r"(?P<model>\S+) after (?P<steps>\S+) steps: held-out reconstruction (?P<rec>\S+)"
+    r" \+ KL (?P<kl>\S+) = (?P<nelbo>\S+) nats per image \(negative ELBO\);"
+    r" (?P<active>\S+)(?: of (?P<latent>\S+))? active units")
+SUMMARY_HINT = "nats per image (negative ELBO)"
+TRAINING_CALL = re.compile(r"\bnb\.(Train|TrainAndWatch)\(")
+
+# Quick mode's bound on the held-out negative ELBO, in nats per image. Untrained, a
+# Bernoulli decoder scores about 545-760 nats on MNIST (784 ln 2 = 543 when every pixel
+# is predicted at 0.5); the squared-error decoder's term is the squared error plus
+# 0.5 * 784 * ln(pi) = 448.7, about 645 untrained (outputs near 0.5: at most 0.25 a
+# pixel). Every quick-mode model trains from there for 20-150 steps, so a score above
+# 800 means training went backwards. (The unit-variance Gaussian decoder adds
+# 0.5 * 784 * ln(2 pi) = 720.4 and would need a wider bound; no notebook uses it.)
+QUICK_MAX_NEG_ELBO = 800.0
+# R + K and N are each printed rounded to 0.1: they can disagree by 3 * 0.05.
+SUM_TOLERANCE = 0.15
+
 
 def text(value):
     return "".join(value) if isinstance(value, list) else (value or "")
 
 
-def has_marker(source, marker):
-    return any(line.strip().startswith(marker) for line in source.splitlines())
+def source_lines(source):
+    return [line.strip() for line in source.splitlines()]
 
 
-def has_image(outputs):
-    for out in outputs:
-        data = out.get("data") or {}
-        if any(m in data for m in IMAGE_MIMES):
-            return True
-        html = text(data.get("text/html")).lower()
-        if "<img" in html or "<svg" in html:
-            return True
-    return False
+def is_image(out):
+    """Reports whether one output shows a picture."""
+    data = out.get("data") or {}
+    if any(m in data for m in IMAGE_MIMES):
+        return True
+    html = text(data.get("text/html")).lower()
+    return "<img" in html or "<svg" in html
 
 
 def first_line(source):
@@ -48,64 +93,195 @@ def first_line(source):
     return "(empty)"
 
 
-def check(path):
-    with open(path, encoding="utf-8") as f:
-        nb = json.load(f)
+def stream_text(outputs, name):
+    return "".join(text(o.get("text")) for o in outputs
+                   if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+def plain_html(html):
+    plain = htmllib.unescape(TAGS.sub("", STYLE.sub("", html)))
+    return re.sub(r"\n\s*\n+", "\n", plain).strip()
+
+
+class Markers:
+    """The check markers of one cell's source, and any line that looks like a marker
+    but is none."""
+
+    def __init__(self, source):
+        self.output = self.image = self.allow_stderr = False
+        self.images = None  # Exact count from `// expect-images: N`.
+        self.unknown = []
+        for line in source_lines(source):
+            if EXPECT_OUTPUT.match(line):
+                self.output = True
+            elif EXPECT_IMAGE.match(line):
+                self.image = True
+            elif EXPECT_IMAGES.match(line):
+                self.images = int(EXPECT_IMAGES.match(line).group(1))
+            elif ALLOW_STDERR.match(line):
+                self.allow_stderr = True
+            elif ANY_MARKER.match(line):
+                self.unknown.append(line)
+
+
+def parse_number(token, integer=False):
+    """Returns the number a Go %.1f or %d printed (NaN and +Inf included), or None."""
+    try:
+        return int(token) if integer else float(token)
+    except ValueError:
+        return None
+
+
+def check_summary(line, quick):
+    """Returns the problems of one training summary line (empty when it holds)."""
+    m = SUMMARY.search(line)
+    if not m:
+        return [f"unreadable training summary (expected the format of vaekit/nb's Train): {line!r}"]
     problems = []
-    n_code = n_outputs = n_images = 0
+    steps = parse_number(m["steps"], integer=True)
+    rec, kl, nelbo = (parse_number(m[k]) for k in ("rec", "kl", "nelbo"))
+    active = parse_number(m["active"], integer=True)
+    latent = parse_number(m["latent"], integer=True) if m["latent"] else None
+    numbers = {"steps": steps, "reconstruction": rec, "KL": kl, "negative ELBO": nelbo,
+               "active units": active}
+    if m["latent"]:
+        numbers["latent size"] = latent
+    bad = [name for name, v in numbers.items() if v is None or not math.isfinite(v)]
+    if bad:
+        return [f"training summary with non-finite or unreadable {', '.join(bad)}: {line!r}"]
+    if steps <= 0:
+        problems.append(f"training summary after {steps} steps: {line!r}")
+    if rec <= 0:
+        problems.append(f"reconstruction term {rec} <= 0 (a negative log-likelihood of continuous pixels is positive): {line!r}")
+    if kl < -0.05:
+        problems.append(f"KL {kl} < 0 (a KL divergence is never negative): {line!r}")
+    if abs(rec + kl - nelbo) > SUM_TOLERANCE + 1e-9:  # (1e-9: float rounding of the sum)
+        problems.append(f"reconstruction + KL = {rec + kl:.2f}, but negative ELBO {nelbo} "
+                        f"(they agree within {SUM_TOLERANCE} when printed to 0.1): {line!r}")
+    if active < 0 or (latent is not None and active > latent):
+        limit = f"0..{latent}" if latent is not None else ">= 0"
+        problems.append(f"{active} active units, expected {limit}: {line!r}")
+    if quick and not 0 < nelbo < QUICK_MAX_NEG_ELBO:
+        problems.append(f"negative ELBO {nelbo} nats outside quick mode's range (0, {QUICK_MAX_NEG_ELBO:g}): "
+                        f"{line!r}")
+    return problems
+
+
+def check_claim(line):
+    """Returns the problem of one line that mentions `check:`, or None when it holds."""
+    if "FAILED" in line:
+        return f"failed claim: {line.strip()}"
+    if line.lstrip().startswith("check:") and not re.search(r"\bok\s*$", line):
+        return f"claim without a verdict (`ok` or `FAILED` at its end): {line.strip()}"
+    return None
+
+
+def check_cell(cell, quick):
+    """Returns (problems, images, summaries, claims) of one code cell."""
+    source = text(cell.get("source"))
+    outputs = cell.get("outputs", [])
+    marks = Markers(source)
+    problems = [f"unknown marker {line!r} (known: // expect-output, // expect-image, "
+                f"// expect-images: N, // allow-stderr)" for line in marks.unknown]
+    images = sum(1 for o in outputs if is_image(o))
+    if not source.strip():
+        return problems, images, 0, 0
+    if cell.get("execution_count") is None:
+        problems.append("not executed")
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    for out in errors:
+        tb = "\n".join(ANSI.sub("", line) for line in out.get("traceback", []))
+        problems.append(f"error {out.get('ename', '')}: {ANSI.sub('', out.get('evalue', ''))}"
+                        + (f"\n{tb}" if tb.strip() else ""))
+    stderr = ANSI.sub("", stream_text(outputs, "stderr"))
+    if stderr and (not marks.allow_stderr or errors):
+        what = "stderr" if marks.allow_stderr else "unexpected stderr (a cell that must write there says `// allow-stderr`)"
+        problems.append(f"{what}:\n{stderr[-3000:]}")
+    if errors:
+        # GoNB shows compile errors as HTML next to the error: include its text.
+        for out in outputs:
+            html = text((out.get("data") or {}).get("text/html"))
+            if html:
+                problems.append(f"HTML output:\n{plain_html(html)[:3000]}")
+    if marks.output and not outputs:
+        problems.append("marked `// expect-output` but produced no output")
+    if marks.image and not images:
+        problems.append("marked `// expect-image` but displayed no image")
+    if marks.images is not None and images != marks.images:
+        problems.append(f"marked `// expect-images: {marks.images}` but displayed {images}")
+
+    summaries = claims = 0
+    for line in ANSI.sub("", stream_text(outputs, "stdout") + "\n" + stderr).splitlines():
+        if SUMMARY_HINT in line:
+            summaries += 1
+            problems += check_summary(line, quick)
+        if "check:" in line:
+            claims += line.lstrip().startswith("check:")
+            problem = check_claim(line)
+            if problem:
+                problems.append(problem)
+    main_cell = any(line.startswith("%%") for line in source_lines(source))
+    if main_cell and TRAINING_CALL.search(source) and not summaries and not errors:
+        problems.append("calls nb.Train but printed no training summary "
+                        f"(a line with {SUMMARY_HINT!r}): has vaekit/nb's format changed?")
+    return problems, images, summaries, claims
+
+
+def check_notebook(nb, quick=False):
+    """Returns (problems, summary) of an executed notebook given as parsed JSON."""
+    problems = []
+    n_code = n_outputs = n_images = n_summaries = n_claims = 0
     for index, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
         n_code += 1
-        source = text(cell.get("source"))
-        outputs = cell.get("outputs", [])
-        n_outputs += len(outputs)
-        n_images += sum(1 for o in outputs if has_image([o]))
-        where = f"cell {index} ({first_line(source)!r})"
-        if not source.strip():
-            continue
-        if cell.get("execution_count") is None:
-            problems.append(f"{where}: not executed")
-        for out in outputs:
-            if out.get("output_type") == "error":
-                tb = "\n".join(ANSI.sub("", line) for line in out.get("traceback", []))
-                problems.append(f"{where}: error {out.get('ename', '')}: {ANSI.sub('', out.get('evalue', ''))}"
-                                + (f"\n{tb}" if tb.strip() else ""))
-        if has_marker(source, "// expect-output") and not outputs:
-            problems.append(f"{where}: marked `// expect-output` but produced no output")
-        if has_marker(source, "// expect-image") and not has_image(outputs):
-            problems.append(f"{where}: marked `// expect-image` but displayed no image")
-        if any(o.get("output_type") == "error" for o in outputs):
-            # GoNB shows compile errors as HTML next to the error: include its text.
-            for out in outputs:
-                html = text((out.get("data") or {}).get("text/html"))
-                if html:
-                    plain = htmllib.unescape(TAGS.sub("", STYLE.sub("", html)))
-                    plain = re.sub(r"\n\s*\n+", "\n", plain).strip()
-                    problems.append(f"{where}: HTML output:\n{plain[:3000]}")
-                elif out.get("output_type") == "stream" and out.get("name") == "stderr":
-                    problems.append(f"{where}: stderr:\n{ANSI.sub('', text(out.get('text')))[-3000:]}")
-    return problems, f"{n_code} code cells, {n_outputs} outputs, {n_images} images"
+        n_outputs += len(cell.get("outputs", []))
+        cell_problems, images, summaries, claims = check_cell(cell, quick)
+        n_images += images
+        n_summaries += summaries
+        n_claims += claims
+        where = f"cell {index} ({first_line(text(cell.get('source')))!r})"
+        problems += [f"{where}: {p}" for p in cell_problems]
+    summary = (f"{n_code} code cells, {n_outputs} outputs, {n_images} images, "
+               f"{n_summaries} training summaries, {n_claims} checks")
+    return problems, summary
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
+def check(path, quick=False):
+    """Returns (problems, summary) of the executed notebook at path."""
+    with open(path, encoding="utf-8") as f:
+        nb = json.load(f)
+    return check_notebook(nb, quick)
+
+
+def report(path, problems, summary):
+    """Prints the verdict on one notebook."""
+    if problems:
+        print(f"check_notebook: FAIL {path}: {summary}")
+        for p in problems:
+            print("  - " + p.replace("\n", "\n    "))
+    else:
+        print(f"check_notebook: ok   {path}: {summary}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 2)[2])
+    parser.add_argument("--quick", action="store_true",
+                        help="the notebooks ran in quick mode (VAEKIT_QUICK=1): also check quick-mode ranges")
+    parser.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
+    args = parser.parse_args(argv)
     failed = False
-    for path in sys.argv[1:]:
+    for path in args.notebooks:
         try:
-            problems, summary = check(path)
+            problems, summary = check(path, args.quick)
         except (OSError, ValueError) as e:
             problems, summary = [f"cannot read notebook: {e}"], ""
-        if problems:
-            failed = True
-            print(f"check_notebook: FAIL {path}: {summary}")
-            for p in problems:
-                print("  - " + p.replace("\n", "\n    "))
-        else:
-            print(f"check_notebook: ok   {path}: {summary}")
-    sys.exit(1 if failed else 0)
+        report(path, problems, summary)
+        failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -40,8 +40,16 @@ case ":${PATH}:" in
   *":${VAEKIT_GOBIN}:"*) ;;
   *) PATH="${VAEKIT_GOBIN}:${PATH}" ;;
 esac
+# The toolchain go.mod selected comes first, so that programs which run `go` outside
+# the repository (the GoNB kernel, in its notebooks' first cell) use it directly: a go
+# that switches toolchains writes "go: ... switching to go1.x" to stderr, which would
+# show in every notebook.
+_goroot="$(cd "${VAEKIT_ROOT}" && go env GOROOT)"
+if [ -x "${_goroot}/bin/go" ] && [ "${PATH%%:*}" != "${_goroot}/bin" ]; then
+  PATH="${_goroot}/bin:${PATH}"
+fi
 export PATH
-unset _gopath _gobin
+unset _gopath _gobin _goroot
 
 # SIMD for GoMLX's pure Go backend (about 3x faster training): only on amd64,
 # only when the toolchain accepts the experiment. VAEKIT_SIMD=0 turns it off.

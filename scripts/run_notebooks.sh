@@ -7,9 +7,13 @@
 # skipped), or only the ones given, with `jupyter nbconvert --execute`. For
 # notebooks/a/b.ipynb it writes OUTDIR/a/b.ipynb (executed), OUTDIR/a/b.html and
 # OUTDIR/a/b.log (nbconvert and kernel log). OUTDIR defaults to $VAEKIT_OUT/notebooks.
-# Each executed notebook is checked by scripts/check_notebook.py (no error outputs,
-# `// expect-output` and `// expect-image` cells did produce them).
+# The outputs committed with a notebook are cleared before it runs, and the executed
+# copy loses the notebook's stamp (metadata.vaekit, which describes the committed run).
+# Each executed notebook is checked by scripts/check_notebook.py (no error outputs, no
+# stderr, marked cells did show their outputs and pictures, training summaries and
+# `check:` claims hold; --quick adds quick mode's ranges).
 # Exits non-zero if any notebook failed; the others still run.
+# scripts/refresh_notebooks.sh runs it in full mode to refresh the committed outputs.
 #
 #   --quick                  exports VAEKIT_QUICK=1: notebooks shrink their training budgets.
 #   VAEKIT_CELL_TIMEOUT      seconds allowed to one cell (default 1200 quick, 14400 full).
@@ -27,21 +31,25 @@ set -euo pipefail
 
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$VAEKIT_ROOT"
 
+# Paths given are taken from the caller's directory; notebooks inside the repository
+# become relative to its root, where the rest runs.
 quick=0
 outdir=""
 notebooks=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
-    *.ipynb) notebooks+=("$arg") ;;
+    *.ipynb)
+      rel="$(realpath -m --relative-to="$VAEKIT_ROOT" "$arg")"
+      case "$rel" in ../*) notebooks+=("$(realpath -m "$arg")") ;; *) notebooks+=("$rel") ;; esac ;;
     *) [ -z "$outdir" ] || { echo "run_notebooks.sh: more than one OUTDIR given" >&2; exit 2; }
-       outdir="$arg" ;;
+       outdir="$(realpath -m "$arg")" ;;
   esac
 done
+cd "$VAEKIT_ROOT"
 [ "${VAEKIT_QUICK:-0}" = 1 ] && quick=1
 if [ "$quick" = 1 ]; then
   export VAEKIT_QUICK=1
@@ -74,6 +82,8 @@ if [ "${#notebooks[@]}" = 0 ]; then
   exit 1
 fi
 
+check_mode=()
+[ "$quick" = 1 ] && check_mode=(--quick)
 extra=(--allow-errors)
 [ "${VAEKIT_STOP_ON_ERROR:-0}" = 1 ] && extra=()
 
@@ -118,6 +128,7 @@ for nb in "${notebooks[@]}"; do
       --ExecutePreprocessor.kernel_name=gonb \
       --ExecutePreprocessor.timeout="$cell_timeout" \
       --ExecutePreprocessor.startup_timeout=300 \
+      --ClearOutputPreprocessor.enabled=True \
       "${extra[@]}" --output-dir="$dest" --output="$name" "$nb" </dev/null >"$log" 2>&1; then
     status="FAILED (execution)"
     kill_leftover_kernel "$run_tmp"
@@ -126,7 +137,10 @@ for nb in "${notebooks[@]}"; do
   fi
   rm -rf "$run_tmp"
   if [ -f "${dest}/${name}.ipynb" ]; then
-    if ! python3 scripts/check_notebook.py "${dest}/${name}.ipynb"; then
+    if ! python3 scripts/notebook_outputs.py unstamp "${dest}/${name}.ipynb"; then
+      status="FAILED (unstamp)"
+    fi
+    if ! python3 scripts/check_notebook.py "${check_mode[@]}" "${dest}/${name}.ipynb"; then
       status="FAILED (check)"
     fi
     if ! jupyter nbconvert --to html --output-dir="$dest" --output="$name" "${dest}/${name}.ipynb" </dev/null >>"$log" 2>&1; then

@@ -1,7 +1,9 @@
 package plot
 
 import (
+	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -224,6 +226,58 @@ func TestChartHTML(t *testing.T) {
 	html, err = big.HTML()
 	if err != nil || !strings.HasPrefix(html, `<img src="data:image/png;base64,`) || !strings.Contains(html, `width="576"`) {
 		t.Errorf("large chart HTML should be a 576-pixel-wide PNG data URI: %.60q, %v", html, err)
+	}
+}
+
+// TestChartHTMLIsTheSmaller checks that a chart is shown in the format that takes fewer
+// bytes in a saved notebook, measured as nbformat stores it: a JSON list of lines.
+func TestChartHTMLIsTheSmaller(t *testing.T) {
+	saved := func(html string) int {
+		data, err := json.MarshalIndent(strings.SplitAfter(html, "\n"), "      ", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(data)
+	}
+	scatter := func(n int) *Chart {
+		rng := rand.New(rand.NewPCG(1, 2))
+		codes, labels := make([][]float32, n), make([]int, n)
+		for i := range codes {
+			codes[i] = []float32{float32(rng.NormFloat64()), float32(rng.NormFloat64())}
+			labels[i] = i % 10
+		}
+		chart, err := LatentScatter(codes, labels, ScatterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return chart
+	}
+	curves, err := Lines(LinesOptions{Title: "curves"}, Series{Name: "loss", X: []float64{1, 2, 3, 4}, Y: []float64{9, 5, 4, 3.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		chart   *Chart
+		wantSVG bool
+	}{{"line chart", curves, true}, {"scatter of 50 points", scatter(50), true}, {"scatter of 2,000 points", scatter(2000), false}} {
+		svg, err := c.chart.SVG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		png, err := c.chart.PNG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		svgSize, pngSize := saved("<div>"+inlineSVG(svg)+"</div>"), saved(imgTag(png, 576))
+		html, err := c.chart.HTML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotSVG := strings.HasPrefix(html, "<div><svg")
+		if gotSVG != (svgSize <= pngSize) || gotSVG != c.wantSVG {
+			t.Errorf("%s: shown as SVG %v; saved sizes SVG %d, PNG %d bytes (expected SVG %v)", c.name, gotSVG, svgSize, pngSize, c.wantSVG)
+		}
 	}
 }
 

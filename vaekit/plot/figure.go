@@ -179,27 +179,36 @@ func (c *Chart) SaveSVG(path string) error {
 	return writeFile(path, data)
 }
 
-// maxInlineSVG is the largest SVG shown inline; bigger charts (scatter plots of
-// thousands of points) are shown as PNG, which is then much smaller.
-const maxInlineSVG = 512 << 10
-
 // HTML returns the chart as an HTML fragment that needs nothing from the network:
-// inline SVG when it is small, else an <img> with the PNG as a data: URI.
+// inline SVG, or an <img> with the PNG as a data: URI, whichever is smaller in a saved
+// notebook. Notebooks are committed with their outputs, so this keeps them compact:
+// line and bar charts are a few kilobytes of SVG, less than their PNG, while SVG spends
+// about 130 bytes on every point of a scatter plot, and both formats hold a manifold's
+// decoded digits as the same PNG pixels (its SVG embeds them).
 func (c *Chart) HTML() (string, error) {
 	svg, err := c.SVG()
 	if err != nil {
 		return "", err
 	}
-	if len(svg) <= maxInlineSVG {
-		return "<div>" + inlineSVG(svg) + "</div>", nil
-	}
 	data, err := c.PNG()
 	if err != nil {
 		return "", err
 	}
+	svgHTML := "<div>" + inlineSVG(svg) + "</div>"
 	// CSS pixels are 1/96 inch: the picture shows at the chart's size whatever its DPI.
 	w, _ := c.size()
-	return imgTag(data, int(w.Points()/vg.Inch.Points()*96)), nil
+	pngHTML := imgTag(data, int(w.Points()/vg.Inch.Points()*96))
+	if savedSize(svgHTML) <= savedSize(pngHTML) {
+		return svgHTML, nil
+	}
+	return pngHTML, nil
+}
+
+// savedSize is about how many bytes html takes in a saved notebook: a JSON string with
+// its quotes and backslashes escaped, stored as a list of lines (about 8 bytes a line
+// for the quotes, comma and indentation).
+func savedSize(html string) int {
+	return len(html) + strings.Count(html, `"`) + strings.Count(html, `\`) + 8*strings.Count(html, "\n")
 }
 
 // Display shows the chart inline under GoNB (see Figure.Display).
