@@ -154,6 +154,11 @@ class CheckNotebookTest(unittest.TestCase):
                          code("%%", stdout("check: the KL is small: 12.0 nats < 10 ... FAILED\n")))
         self.assertFails("failed claim", code("%%", stdout("  (cell 3) check: x FAILED: 2 > 1\n")))
         self.assertFails("claim without a verdict", code("%%", stdout("check: the KL is small: 12.0\n")))
+        # At quick mode's budget a claim may be left to full mode, never in full mode.
+        unchecked = "check: the KL is small: 12.0 nats < 10 ... does not hold at quick mode's budget (checked in full mode)\n"
+        problems, _ = check_notebook.check_notebook(notebook(code("%%", stdout(unchecked))), quick=True)
+        self.assertEqual(problems, [])
+        self.assertFails("claim not checked, in full mode", code("%%", stdout(unchecked)))
         # Prose that mentions a check is no claim.
         problems, summary = check_notebook.check_notebook(notebook(code("%%", stdout("a sanity check: fine\n"))))
         self.assertEqual(problems, [])
