@@ -63,3 +63,16 @@ func TestClaims(t *testing.T) {
 		t.Errorf("ClaimWithin 13%% off printed %q (panic %v), want FAILED and a panic", out, panicked)
 	}
 }
+
+func TestTable(t *testing.T) {
+	out, _ := captureStdout(t, func() {
+		Table([]string{"step", "loss"}, [][]any{{0, "0.7146"}, {10000, "0.3706"}})
+	})
+	want := "   step|    loss|\n" +
+		"   ----|    ----|\n" +
+		"      0|  0.7146|\n" +
+		"  10000|  0.3706|\n"
+	if out != want {
+		t.Errorf("Table printed\n%s\nwant\n%s", out, want)
+	}
+}
