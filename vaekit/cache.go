@@ -2,6 +2,7 @@ package vaekit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,28 +35,44 @@ func CachedModelDir(cfg Config) (string, error) {
 
 // TrainOrLoad returns the model trained with exactly cfg: loaded from the model cache if
 // an earlier run (a notebook cell re-run with the same settings) finished it, else
-// trained, resuming from the cache's checkpoint if one was interrupted. Any changed
-// setting gives another Config.Hash, so another directory, and a new model.
-// opts.Dir is ignored: the cache decides the directory.
+// trained, resuming from the cache's checkpoint if a run was interrupted (and saying
+// so on opts.Log). Any changed setting gives another Config.Hash, so another directory,
+// and a new model.
+//
+// It is the one lookup of the model cache, safe between processes: it holds the
+// entry's lock (see LockModelDir) from the lookup to the end of training. While another
+// process (a second notebook, the vaekit command) holds it, TrainOrLoad waits, saying
+// on opts.Log for which process, and then loads the model that process finished. A
+// model counts as finished only once it has trained cfg's whole budget.
+// opts.Dir and opts.Lock are ignored: the cache decides the directory.
 func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if trainSet == nil {
+		return nil, errors.New("vaekit: no training set given (nil)")
 	}
 	dir, err := CachedModelDir(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if HasSavedModel(dir) {
-		m, err := Load(dir)
-		if err != nil {
-			return nil, fmt.Errorf("vaekit: the cached model in %s does not load (delete the directory to retrain): %w", dir, err)
-		}
-		if m.GlobalStep() >= cfg.StepsFor(trainSet.N) {
-			return m, nil
-		}
+	lock, err := waitForModelDir(dir, "loading this model", opts.log())
+	if err != nil {
+		return nil, err
 	}
-	opts.Dir = dir
-	return Train(cfg, trainSet, heldOut, opts)
+	defer lock.Unlock()
+	m, err := openModel(cfg, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the cached model in %s; delete the directory to retrain)", err, dir)
+	}
+	if m.finished(trainSet.N) {
+		return m, nil
+	}
+	if err := lock.setActivity("training this model"); err != nil {
+		return nil, err
+	}
+	opts.Dir, opts.Lock = dir, lock
+	return m, m.Fit(trainSet, heldOut, opts)
 }
 
 // LoadConfig reads the Config of the model saved in dir without loading its weights.

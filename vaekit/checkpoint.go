@@ -28,7 +28,9 @@ import (
 // Every file is written atomically: GoMLX's checkpoint.Handler writes into a staging
 // directory, and only complete, fsynced files are renamed into place (a rename within one
 // directory tree is atomic on POSIX file systems). A process killed mid-save leaves the
-// previous checkpoint intact; the staging debris is cleared on the next save.
+// previous checkpoint intact; the staging debris is cleared on the next save. A save that
+// fails (a full disk) clears its debris at once and leaves the previous checkpoint the
+// newest.
 
 const (
 	configFileName  = "config.json"
@@ -55,14 +57,14 @@ type atomicSaver struct {
 func newAtomicSaver(store *model.Store, dir string, keep int) (*atomicSaver, error) {
 	staging := filepath.Join(dir, stagingDirName)
 	if err := os.RemoveAll(staging); err != nil { // Debris of an interrupted save.
-		return nil, fmt.Errorf("vaekit: clearing %s: %w", staging, err)
+		return nil, fmt.Errorf("clearing %s: %w", staging, err)
 	}
 	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return nil, fmt.Errorf("vaekit: creating %s: %w", staging, err)
+		return nil, fmt.Errorf("creating %s: %w", staging, err)
 	}
 	h, err := checkpoint.Build(store).Dir(staging).Keep(-1).ExcludeAllParams().Done()
 	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing checkpoints in %s: %w", dir, err)
+		return nil, fmt.Errorf("preparing checkpoints in %s: %w", dir, err)
 	}
 	return &atomicSaver{dir: dir, staging: staging, keep: max(keep, 1), handler: h}, nil
 }
@@ -70,13 +72,19 @@ func newAtomicSaver(store *model.Store, dir string, keep int) (*atomicSaver, err
 var checkpointCountRE = regexp.MustCompile(`^checkpoint-n(\d+)-`)
 
 // save writes one checkpoint and moves it into place, then keeps only the newest `keep`.
-func (s *atomicSaver) save(step int) error {
+// When it fails, nothing of the new checkpoint stays behind, in dir or in staging.
+func (s *atomicSaver) save(step int) (err error) {
+	defer func() {
+		if err != nil {
+			s.clearStaging()
+		}
+	}()
 	if err := s.handler.Save(); err != nil {
-		return fmt.Errorf("vaekit: saving checkpoint to %s: %w", s.staging, err)
+		return fmt.Errorf("writing the checkpoint into %s: %w", s.staging, err)
 	}
 	staged, err := filepath.Glob(filepath.Join(s.staging, "checkpoint-*.json"))
 	if err != nil || len(staged) != 1 {
-		return fmt.Errorf("vaekit: expected exactly one staged checkpoint in %s, found %d (%v)", s.staging, len(staged), err)
+		return fmt.Errorf("expected exactly one staged checkpoint in %s, found %d (%v)", s.staging, len(staged), err)
 	}
 	existing, err := listCheckpoints(s.dir)
 	if err != nil {
@@ -99,13 +107,23 @@ func (s *atomicSaver) save(step int) error {
 			return err
 		}
 		if err := os.Rename(stagedBase+suffix, filepath.Join(s.dir, base+suffix)); err != nil {
-			return fmt.Errorf("vaekit: moving checkpoint into %s: %w", s.dir, err)
+			_ = os.Remove(filepath.Join(s.dir, base+checkpoint.BinDataSuffix)) // Unlisted without its .json.
+			return fmt.Errorf("moving the checkpoint into %s: %w", s.dir, err)
 		}
 	}
 	if err := syncDir(s.dir); err != nil {
 		return err
 	}
 	return pruneCheckpoints(s.dir, s.keep)
+}
+
+// clearStaging removes what a failed save left in the staging directory, so that its
+// space is free again and the next save stages exactly one checkpoint.
+func (s *atomicSaver) clearStaging() {
+	entries, _ := os.ReadDir(s.staging)
+	for _, e := range entries {
+		_ = os.RemoveAll(filepath.Join(s.staging, e.Name()))
+	}
 }
 
 // listCheckpoints returns the checkpoint base names in dir, oldest first.
@@ -132,22 +150,29 @@ func pruneCheckpoints(dir string, keep int) error {
 	for _, base := range bases[:len(bases)-keep] {
 		for _, suffix := range []string{checkpoint.JsonNameSuffix, checkpoint.BinDataSuffix} {
 			if err := os.Remove(filepath.Join(dir, base+suffix)); err != nil && !os.IsNotExist(err) {
-				return fmt.Errorf("vaekit: removing old checkpoint: %w", err)
+				return fmt.Errorf("removing an old checkpoint: %w", err)
 			}
 		}
 	}
 	return nil
 }
 
+// The saver's writes that a full disk makes fail: the write itself, or the fsync that
+// allocates the blocks a file system had delayed. Tests replace them to inject failures.
+var (
+	writeFileData = (*os.File).Write
+	syncFileData  = (*os.File).Sync
+)
+
 // writeFileAtomic writes data to path through a temporary file in the same directory.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("vaekit: writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // No-op after a successful rename.
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Sync()
+	if _, err = writeFileData(tmp, data); err == nil {
+		err = syncFileData(tmp)
 	}
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr
@@ -156,7 +181,7 @@ func writeFileAtomic(path string, data []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("vaekit: writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return syncDir(filepath.Dir(path))
 }
@@ -164,7 +189,7 @@ func writeFileAtomic(path string, data []byte) error {
 func writeJSONAtomic(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("vaekit: encoding %s: %w", path, err)
+		return fmt.Errorf("encoding %s: %w", path, err)
 	}
 	return writeFileAtomic(path, append(data, '\n'))
 }
@@ -172,11 +197,11 @@ func writeJSONAtomic(path string, v any) error {
 func syncFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("vaekit: syncing %s: %w", path, err)
+		return fmt.Errorf("syncing %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("vaekit: syncing %s: %w", path, err)
+	if err := syncFileData(f); err != nil {
+		return fmt.Errorf("syncing %s to disk: %w", path, err)
 	}
 	return nil
 }
@@ -184,7 +209,7 @@ func syncFile(path string) error {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("vaekit: syncing directory %s: %w", dir, err)
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	defer d.Close()
 	_ = d.Sync() // Not supported everywhere; the renames are still atomic.
@@ -201,10 +226,30 @@ func HasSavedModel(dir string) bool {
 }
 
 // Save writes the model (Config, weights, optimizer state, history) into dir, atomically:
-// a previous save in dir stays loadable until the new one is complete.
+// a previous save in dir stays loadable until the new one is complete, and stays the
+// newest when the save fails (a full disk): the error says what failed, where, and which
+// checkpoint dir holds.
 func (m *Model) Save(dir string) error {
+	if err := m.save(dir); err != nil {
+		return fmt.Errorf("vaekit: saving the model at step %d in %s: %w; %s", m.GlobalStep(), dir, err, savedCheckpointNote(dir))
+	}
+	return nil
+}
+
+// savedCheckpointNote says which checkpoint dir holds, for the error of a failed save.
+func savedCheckpointNote(dir string) string {
+	bases, err := listCheckpoints(dir)
+	if err != nil || len(bases) == 0 {
+		return "no checkpoint was saved there before"
+	}
+	newest := bases[len(bases)-1]
+	step := newest[strings.LastIndex(newest, "-")+1:]
+	return fmt.Sprintf("the newest complete checkpoint there is %s (step %s)", newest, strings.TrimLeft(step, "0"))
+}
+
+func (m *Model) save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("vaekit: creating model directory: %w", err)
+		return fmt.Errorf("creating the model directory: %w", err)
 	}
 	if err := m.initVariables(); err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -478,11 +477,4 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	*c = next
 	return nil
-}
-
-// QuickMode reports whether $VAEKIT_QUICK asks for small budgets (CI runs the notebooks
-// this way).
-func QuickMode() bool {
-	v := os.Getenv("VAEKIT_QUICK")
-	return v != "" && v != "0" && v != "false"
 }

@@ -3,6 +3,7 @@ package vaekit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	mathrand "math/rand"
 	"math/rand/v2"
@@ -28,15 +29,29 @@ import (
 type TrainOptions struct {
 	// Dir, when set, is the model directory: training resumes from the checkpoint there,
 	// saves a checkpoint at every evaluation and at the end, and the trained model can be
-	// read back with Load(Dir).
+	// read back with Load(Dir). Train holds Dir's lock while it trains (see LockModelDir).
 	Dir string
+
+	// Lock, when set, is the caller's own hold on Dir (from LockModelDir), for a caller
+	// that does more in Dir than training; Train then does not lock Dir itself.
+	Lock *DirLock
 
 	// Quiet turns off the progress bar.
 	Quiet bool
 
+	// Log receives the run's messages: resuming from a checkpoint, waiting for another
+	// process (TrainOrLoad). Nil means os.Stderr.
+	Log io.Writer
+
 	// TrainEvalSize is how many training images (the first ones) are scored at each
 	// evaluation, for the train side of the curves. 0 means 10,000 (or all, if fewer).
 	TrainEvalSize int
+
+	// OnStart, when set, is called once before training, with the model about to be
+	// trained: Train and TrainOrLoad make the model, and a caller that wants to look at
+	// it as it trains (from OnEval) gets it here. TrainOrLoad does not call it when it
+	// loads a finished model.
+	OnStart func(*Model)
 
 	// OnEval, when set, is called after each evaluation (e.g. to update a live plot).
 	// It runs inside GoMLX's training loop, between two steps.
@@ -68,34 +83,66 @@ type Record struct {
 	ActiveUnits  int     `json:"active_units"`
 }
 
+func (o *TrainOptions) log() io.Writer {
+	if o.Log == nil {
+		return os.Stderr
+	}
+	return o.Log
+}
+
 // ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf.
 var ErrNotFinite = errors.New("training loss is not finite")
 
 // Train trains a model with cfg on trainSet, evaluating on heldOut. With opts.Dir it
-// resumes from (and checkpoints to) that directory.
+// resumes from (and checkpoints to) that directory, and fails at once, naming the other
+// process, if another process is training there.
 func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
-	var m *Model
-	var err error
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o755); err != nil { // Fail now, not at the first checkpoint.
-			return nil, fmt.Errorf("vaekit: model directory: %w", err)
-		}
-	}
-	if opts.Dir != "" && HasSavedModel(opts.Dir) {
-		if m, err = Load(opts.Dir); err != nil {
+	if opts.Dir == "" {
+		m, err := NewModel(cfg)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkResumable(m.Config, cfg); err != nil {
-			return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", opts.Dir, err)
+		return m, m.Fit(trainSet, heldOut, opts)
+	}
+	if opts.Lock == nil {
+		lock, err := LockModelDir(opts.Dir) // Also creates Dir: fail now, not at the first checkpoint.
+		if err != nil {
+			return nil, err
 		}
-		m.Config = cfg.Clone() // Resumable settings (steps, learning rate...) may change.
-	} else if m, err = NewModel(cfg); err != nil {
+		defer lock.Unlock()
+		opts.Lock = lock
+	} else if !opts.Lock.holds(opts.Dir) {
+		return nil, fmt.Errorf("vaekit: TrainOptions.Lock holds %s, not Dir %s", opts.Lock.dir, opts.Dir)
+	}
+	m, err := openModel(cfg, opts.Dir)
+	if err != nil {
 		return nil, err
 	}
-	if err := m.Fit(trainSet, heldOut, opts); err != nil {
-		return m, err
+	return m, m.Fit(trainSet, heldOut, opts)
+}
+
+// openModel returns the model saved in dir, set up to continue training with cfg, or a
+// new model when dir holds none.
+func openModel(cfg Config, dir string) (*Model, error) {
+	if !HasSavedModel(dir) {
+		return NewModel(cfg)
 	}
+	m, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResumable(m.Config, cfg); err != nil {
+		return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", dir, err)
+	}
+	m.Config = cfg.Clone() // Resumable settings (steps, learning rate...) may change.
 	return m, nil
+}
+
+// finished reports whether m has trained its whole budget on n images and was evaluated
+// (and so checkpointed) at its last step.
+func (m *Model) finished(n int) bool {
+	last := len(m.History) - 1
+	return m.GlobalStep() >= m.Config.StepsFor(n) && last >= 0 && m.History[last].Step == m.GlobalStep()
 }
 
 // ResumableParams may differ between a saved model and a run that resumes it: the
@@ -130,7 +177,8 @@ func checkResumable(saved, wanted Config) error {
 }
 
 // Fit trains the model up to the step budget of its Config (Config.StepsFor), continuing
-// from its current global step.
+// from its current global step. With opts.Dir it checkpoints there, without locking it:
+// Train and TrainOrLoad hold the lock.
 func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	if err := m.checkSet(trainSet, "training set"); err != nil {
 		return err
@@ -143,6 +191,13 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, cfg.BatchSize)
 	}
 	trainer := m.getTrainer()
+	remaining := cfg.StepsFor(trainSet.N) - m.GlobalStep()
+	if opts.Dir != "" && m.GlobalStep() > 0 && remaining > 0 {
+		fmt.Fprintf(opts.log(), "vaekit: resuming the model in %s from step %d of %d\n", opts.Dir, m.GlobalStep(), cfg.StepsFor(trainSet.N))
+	}
+	if opts.OnStart != nil {
+		opts.OnStart(m)
+	}
 
 	// Data stays on the device; GoMLX gathers each batch there.
 	shuffle := mathrand.New(mathrand.NewSource(cfg.Seed + int64(m.GlobalStep())))
@@ -226,7 +281,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		})
 	}
 
-	if remaining := cfg.StepsFor(trainSet.N) - m.GlobalStep(); remaining > 0 {
+	if remaining > 0 {
 		if _, err := loop.RunSteps(trainDS, remaining); err != nil {
 			return fmt.Errorf("vaekit: training: %w", err)
 		}

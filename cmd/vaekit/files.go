@@ -21,8 +21,9 @@ func dirFlag(fs *flag.FlagSet, doc string) *string {
 }
 
 func dataDirFlag(fs *flag.FlagSet) *string {
-	return fs.String("data_dir", "", "directory holding the data set's files (*-ubyte.gz), tried before\n"+
-		"$VAEKIT_DATA, the offline copies on this machine and the download mirrors")
+	return fs.String("data_dir", "", "directory holding the data set's files (*-ubyte.gz), used instead of\n"+
+		"$VAEKIT_DATA, the offline copies and the download mirrors: if its files are\n"+
+		"missing or broken, the command fails")
 }
 
 // outFlag is -out for a picture; its default is DIR/name.

@@ -36,7 +36,8 @@ Hyperparameters (flags of 'train'; the defaults are pytorch/examples' VAE):
 Environment:
   GOMLX_BACKEND       GoMLX backend: "go" (pure Go, needs nothing), "xla:cpu", "xla:cuda";
                       unset: XLA when a PJRT plugin is installed, else "go".
-  VAEKIT_DATA         directory holding the data files (also -data_dir).
+  VAEKIT_DATA         directory holding the data files, or a subdirectory per data set
+                      (like -data_dir: used, or the command fails).
   VAEKIT_NO_DOWNLOAD  1: never download data sets.
   VAEKIT_QUICK        1: 'train' defaults to -quick (the notebooks' CI budget).
 

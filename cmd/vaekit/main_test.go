@@ -26,7 +26,14 @@ var tinyModel = []string{"--hidden_dims=32", "--latent_dim=2", "--train_steps=30
 // testRoot is a temporary directory for the whole package's tests.
 var testRoot string
 
+// asCommandEnv makes the test binary the vaekit command: tests that need other processes
+// run it with the command's arguments.
+const asCommandEnv = "VAEKIT_TEST_AS_COMMAND"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) != "" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	// The pure Go backend needs nothing installed; the child processes inherit it.
 	os.Setenv("GOMLX_BACKEND", "go")
 	os.Unsetenv("VAEKIT_QUICK") // -quick would change the training budgets.

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,7 +31,8 @@ and prints a one-line summary.
 When DIR already holds a model, train continues it up to the new budget: the
 hyperparameters start from the saved ones and the flags given change them. Only the
 budget and the step size may change (train_steps, epochs, eval_every, eval_batch_size,
-learning_rate); for anything else, use another directory.
+learning_rate); for anything else, use another directory. One train works in a
+DIR at a time: a second one is refused, naming the process that holds DIR.
 
 Example: a 2-D latent space, 5,000 steps, evaluated every 1,000:
   vaekit train -dir models/vae2 --latent_dim=2 --train_steps=5000 --eval_every=1000
@@ -44,9 +46,11 @@ or, in GoMLX's -set syntax:
 		fs.IntVar(&o.iwae, "iwae", 0, "also estimate -log p(x) with the IWAE bound of this many samples\n"+
 			"per image (e.g. 100; costs about that many decodings per image; 0: skip)")
 		fs.IntVar(&o.evalN, "eval_n", 0, "test images for the evaluations and the metrics (0: all)")
-		fs.IntVar(&o.trainEvalN, "train_eval_n", 10_000, "training images scored at each evaluation, for the train curves")
-		fs.BoolVar(&o.quick, "quick", vaekit.QuickMode(), "small budget for smoke tests, as the notebooks in CI: at most 150\n"+
-			"steps, one evaluation, 1,000 test images unless -eval_n (default from $VAEKIT_QUICK)")
+		fs.IntVar(&o.trainEvalN, "train_eval_n", 0, "training images scored at each evaluation, for the train curves\n"+
+			"(0: 10,000, or 1,000 with -quick)")
+		fs.BoolVar(&o.quick, "quick", vaekit.QuickMode(), "quick mode, the notebooks' CI budget (vaekit.Quick): at most 150 steps\n"+
+			"(20 for conv), evaluated three times, on 1,000 test images unless -eval_n\n"+
+			"(default from $VAEKIT_QUICK)")
 		fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (the progress bar shows only on a terminal)")
 		return o.run
 	},
@@ -61,9 +65,6 @@ type trainOptions struct {
 	quick, quiet      bool
 }
 
-// quickSteps is the training budget of -quick, as in the notebooks' quick mode.
-const quickSteps = 150
-
 func (o *trainOptions) run(e *env) error {
 	switch {
 	case o.dir == "":
@@ -72,19 +73,18 @@ func (o *trainOptions) run(e *env) error {
 		return usagef("-iwae=%d: expected a number of samples >= 0", o.iwae)
 	case o.evalN < 0:
 		return usagef("-eval_n=%d: expected a number of images >= 0 (0: all)", o.evalN)
-	case o.trainEvalN < 1:
-		return usagef("-train_eval_n=%d: expected a number of images >= 1", o.trainEvalN)
+	case o.trainEvalN < 0:
+		return usagef("-train_eval_n=%d: expected a number of images >= 1 (0: the default)", o.trainEvalN)
 	}
 
 	// The hyperparameters: the flags given, over the saved model's or the defaults.
 	base, continuing := vaekit.DefaultConfig(), vaekit.HasSavedModel(o.dir)
-	startStep := 0
 	if continuing {
-		saved, err := vaekit.Load(o.dir)
+		saved, err := vaekit.LoadConfig(o.dir)
 		if err != nil {
 			return err
 		}
-		base, startStep = saved.Config, saved.GlobalStep()
+		base = saved
 	}
 	cfg, err := o.settings.apply(base)
 	if err != nil {
@@ -93,12 +93,23 @@ func (o *trainOptions) run(e *env) error {
 	if o.iwae > 0 && cfg.Model == "ae" {
 		return usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
 	}
+	if o.quick {
+		cfg = vaekit.Quick(cfg)
+	}
+
+	// One train per directory: another one at work there is refused now, by name. The
+	// lock is held until the metrics and curves are written too.
+	lock, err := vaekit.LockModelDir(o.dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 
 	name, err := data.ParseName(cfg.Dataset)
 	if err != nil {
 		return err
 	}
-	trainSet, testSet, err := data.LoadBoth(name, data.Options{Dir: *o.dataDir})
+	trainSet, testSet, err := data.LoadBoth(name, data.Options{Dir: *o.dataDir, Log: e.stderr})
 	if err != nil {
 		return err
 	}
@@ -106,26 +117,37 @@ func (o *trainOptions) run(e *env) error {
 	case o.evalN > 0:
 		testSet = testSet.Head(o.evalN)
 	case o.quick:
-		testSet = testSet.Head(1000)
+		testSet = testSet.Head(vaekit.QuickHeldOut)
 	}
-	if o.quick {
-		cfg.Steps, cfg.EvalEvery = min(cfg.StepsFor(trainSet.N), quickSteps), 0
+	trainEvalN := o.trainEvalN
+	switch {
+	case trainEvalN > 0:
+	case o.quick:
+		trainEvalN = vaekit.QuickHeldOut
+	default:
+		trainEvalN = 10_000
 	}
 
+	log := io.Discard
 	if !o.quiet {
+		log = e.stdout
 		e.printf("backend: %s", vaekit.BackendDescription())
 		e.printf("data: %s, %d training and %d test images (from %s)", name, trainSet.N, testSet.N, trainSet.Source)
 		if continuing {
-			e.printf("continuing the model in %s from step %d of %d: %s", o.dir, startStep, cfg.StepsFor(trainSet.N), cfg)
+			e.printf("continuing the model in %s, up to step %d: %s", o.dir, cfg.StepsFor(trainSet.N), cfg)
 		} else {
 			e.printf("training a new model in %s for %d steps: %s", o.dir, cfg.StepsFor(trainSet.N), cfg)
 		}
 	}
 	start := time.Now()
+	startStep := 0
 	m, err := vaekit.Train(cfg, trainSet, testSet, vaekit.TrainOptions{
 		Dir:           o.dir,
+		Lock:          lock,
 		Quiet:         o.quiet || e.stdout != os.Stdout || !isTerminal(os.Stdout), // GoMLX's bar writes to os.Stdout.
-		TrainEvalSize: o.trainEvalN,
+		Log:           log,
+		TrainEvalSize: trainEvalN,
+		OnStart:       func(m *vaekit.Model) { startStep = m.GlobalStep() },
 	})
 	if err != nil {
 		return err

@@ -3,7 +3,8 @@ package data
 // Bad input to the package's public functions that the other tests leave out: each is an
 // error naming the file or value and what was expected, never a panic. (Corrupt, truncated
 // and mis-tagged IDX streams: idx_test.go and FuzzParseIDX; checksum mismatches and
-// truncated .gz files through Load: sources_test.go; broken downloads: download_test.go.)
+// truncated .gz files in named and default sources: sources_test.go; broken downloads:
+// download_test.go.)
 
 import (
 	"fmt"
@@ -128,7 +129,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 			opts := tc.options
 			opts.Dir, opts.NoDownload, opts.CacheDir = dir, true, t.TempDir()
 			_, err := loadNoPanic(t, MNIST, Train, opts)
-			wantErr(t, err, append([]string{"mnist train: no usable source:", "dir " + dir}, tc.want(dir)...)...)
+			wantErr(t, err, append([]string{"mnist train from the data directory " + dir + ": "}, tc.want(dir)...)...)
 			t.Logf("%s ->\n%v", tc.name, err)
 		})
 	}
@@ -139,12 +140,12 @@ func TestLoadRejectsBadOptions(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	writeFile(t, file, []byte("not a directory"))
 	_, err := loadNoPanic(t, MNIST, Test, Options{Dir: file, NoDownload: true, CacheDir: t.TempDir()})
-	wantErr(t, err, "dir "+file+": not a directory")
+	wantErr(t, err, "the data directory "+file+": not a directory")
 
 	// $VAEKIT_DATA pointing at a file.
 	t.Setenv(envData, file)
 	_, err = loadNoPanic(t, MNIST, Test, Options{NoDownload: true, CacheDir: t.TempDir()})
-	wantErr(t, err, "$VAEKIT_DATA "+file+": not a directory")
+	wantErr(t, err, "$VAEKIT_DATA="+file, "not a directory", "unset $VAEKIT_DATA to use the default sources")
 	t.Setenv(envData, "")
 
 	// A cache directory that cannot be created (under a file), with downloads on.
@@ -176,7 +177,7 @@ func TestLoadBothReportsTheFailingSplit(t *testing.T) {
 	dir := t.TempDir()
 	writeSplit(t, dir, Train, makeSynthetic(3), true) // No test split.
 	_, _, err := LoadBoth(MNIST, Options{Dir: dir, SkipChecksum: true, NoDownload: true, CacheDir: t.TempDir()})
-	wantErr(t, err, "mnist test: no usable source:", "not found: no t10k-images-idx3-ubyte.gz")
+	wantErr(t, err, "mnist test from the data directory "+dir+": not found: no t10k-images-idx3-ubyte.gz")
 }
 
 func TestParseRejectsEmptyNames(t *testing.T) {

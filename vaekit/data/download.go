@@ -67,7 +67,11 @@ func (l *loader) tryCacheOrDownload() *Set {
 		if err == nil {
 			continue
 		}
-		l.note("cache %s: %v", dir, err)
+		if errors.As(err, new(absentError)) {
+			l.note("cache %s: %v", dir, err)
+		} else {
+			l.skip("cache %s: %v", dir, err)
+		}
 		if why := l.downloadDisabled(); why != "" {
 			l.note("download skipped: %s", why)
 			return nil
@@ -106,7 +110,7 @@ func (l *loader) download(dir, base string) (url string, x *IDX, ok bool) {
 		url := strings.TrimSuffix(m, "/") + "/" + base + ".gz"
 		x, err := l.fetch(url, dir, base)
 		if err != nil {
-			l.note("download %s: %v", url, err)
+			l.skip("download %s: %v", url, err)
 			continue
 		}
 		return url, x, true

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -82,12 +83,18 @@ func TestDownload(t *testing.T) {
 	useChecksums(t, MNIST, Test, s)
 	m := newFakeMirror(t, Test, s)
 	cache := t.TempDir()
-	opts := Options{CacheDir: cache, Mirrors: []string{m.URL + "/missing/", m.URL + "/good"}}
+	var log strings.Builder
+	opts := Options{CacheDir: cache, Mirrors: []string{m.URL + "/missing/", m.URL + "/good"}, Log: &log}
 
 	set, err := Load(MNIST, Test, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Falling back from the first mirror to the second is said, in one line.
+	if want := "after skipping download " + m.URL + "/missing/t10k-images-idx3-ubyte.gz: HTTP 404"; strings.Count(log.String(), "\n") != 1 || !strings.Contains(log.String(), want) {
+		t.Errorf("Options.Log got %q, want one line with %q", log.String(), want)
+	}
+	log.Reset()
 	dir := filepath.Join(cache, "mnist")
 	if set.N != 4 || set.Labels[2] != 2 {
 		t.Errorf("N=%d Labels=%v", set.N, set.Labels)
@@ -110,6 +117,9 @@ func TestDownload(t *testing.T) {
 	if set.Source != dir || m.hits.Load() != hits {
 		t.Errorf("second load: Source=%q, %d new requests; want the cache and none", set.Source, m.hits.Load()-hits)
 	}
+	if log.Len() != 0 {
+		t.Errorf("a load without a fallback wrote %q to Options.Log, want nothing", log.String())
+	}
 }
 
 func TestDownloadRepairsCache(t *testing.T) {
@@ -124,9 +134,13 @@ func TestDownloadRepairsCache(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"), []byte("junk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err := Load(MNIST, Train, Options{CacheDir: cache, Mirrors: []string{m.URL + "/good/"}})
+	var log strings.Builder
+	set, err := Load(MNIST, Train, Options{CacheDir: cache, Mirrors: []string{m.URL + "/good/"}, Log: &log})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "after skipping cache " + dir + ": " + filepath.Join(dir, "train-labels-idx1-ubyte.gz") + ": bad IDX magic"; !strings.Contains(log.String(), want) {
+		t.Errorf("Options.Log got %q, want the broken cached file named: %q", log.String(), want)
 	}
 	if want := dir + " (downloaded from " + m.URL + "/good/train-labels-idx1-ubyte.gz)"; set.Source != want {
 		t.Errorf("Source = %q, want %q (only the broken file fetched)", set.Source, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -51,14 +52,22 @@ type Options struct {
 	SkipChecksum bool
 	// HTTPClient is used for downloads; nil means a client with timeouts.
 	HTTPClient *http.Client
+	// Log receives the one line that says so when Load falls back from a default
+	// source with broken files (or a failed download) to the next one. Nil means
+	// os.Stderr; io.Discard silences it. Nothing is written otherwise.
+	Log io.Writer
 }
 
-// Load returns one split of a dataset, trying in order: Options.Dir,
-// $VAEKIT_DATA, an offline copy on this machine (Go module cache for MNIST,
-// Debian package for Fashion-MNIST), the download cache, and finally the
-// download mirrors. A source without the files is skipped; a source with
-// broken files is reported and skipped. If nothing works the error lists
-// every place tried and why it failed.
+// Load returns one split of a dataset. A source the user named, Options.Dir or
+// else $VAEKIT_DATA, is the only one tried: its files are used, or Load fails
+// naming the file and what is wrong with it (training on other data than the
+// user chose, without a word, would be worse). With neither set, Load tries the
+// default sources in order: an offline copy on this machine (Go module cache
+// for MNIST, Debian package for Fashion-MNIST), the download cache, and the
+// download mirrors. A default source without the files is skipped; one with
+// broken files is skipped too, and Options.Log gets one line saying so when a
+// later source is used. If nothing works the error lists every place tried and
+// why it failed.
 func Load(name Name, split Split, opts Options) (*Set, error) {
 	if err := name.valid(); err != nil {
 		return nil, err
@@ -95,54 +104,90 @@ type loader struct {
 	opts                   Options
 	imagesBase, labelsBase string
 	tried                  []string
+	// skipped lists the default sources that had files but broken ones (or a
+	// download that failed): a fallback, reported when a later source works.
+	skipped []string
 }
 
 func (l *loader) note(format string, args ...any) {
 	l.tried = append(l.tried, fmt.Sprintf(format, args...))
 }
 
-func (l *loader) load() (*Set, error) {
-	if dir := l.opts.Dir; dir != "" {
-		if s := l.tryDir("dir", dir); s != nil {
-			return s, nil
-		}
-	}
-
-	if root := os.Getenv(envData); root == "" {
-		l.note("$%s unset", envData)
-	} else {
-		// Either a directory per dataset or the files directly.
-		for _, dir := range []string{filepath.Join(root, string(l.name)), root} {
-			if s := l.tryDir("$"+envData, dir); s != nil {
-				return s, nil
-			}
-		}
-	}
-
-	if s := l.tryOffline(); s != nil {
-		return s, nil
-	}
-	if s := l.tryCacheOrDownload(); s != nil {
-		return s, nil
-	}
-	return nil, fmt.Errorf("%s %s: no usable source:\n  - %s\n(set $%s to a directory holding %s.gz and %s.gz)",
-		l.name, l.split, strings.Join(l.tried, "\n  - "), envData, l.imagesBase, l.labelsBase)
+// skip notes a default source that was there but could not be used.
+func (l *loader) skip(format string, args ...any) {
+	l.note(format, args...)
+	l.skipped = append(l.skipped, l.tried[len(l.tried)-1])
 }
 
-// tryDir loads both files from dir, noting why it could not.
-func (l *loader) tryDir(desc, dir string) *Set {
+func (l *loader) load() (*Set, error) {
+	if dir := l.opts.Dir; dir != "" {
+		s, err := l.loadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s from the data directory %s: %w", l.name, l.split, dir, err)
+		}
+		return s, nil
+	}
+	if root := os.Getenv(envData); root != "" {
+		return l.loadEnvDir(root)
+	}
+	l.note("$%s unset", envData)
+
+	s := l.tryOffline()
+	if s == nil {
+		s = l.tryCacheOrDownload()
+	}
+	if s == nil {
+		return nil, fmt.Errorf("%s %s: no usable source:\n  - %s\n(set $%s to a directory holding %s.gz and %s.gz)",
+			l.name, l.split, strings.Join(l.tried, "\n  - "), envData, l.imagesBase, l.labelsBase)
+	}
+	if len(l.skipped) > 0 {
+		log := l.opts.Log
+		if log == nil {
+			log = os.Stderr
+		}
+		fmt.Fprintf(log, "vaekit/data: %s %s loaded from %s after skipping %s\n", l.name, l.split, s.Source, strings.Join(l.skipped, "; "))
+	}
+	return s, nil
+}
+
+// loadEnvDir loads from $VAEKIT_DATA: its <name>/ subdirectory when there is one,
+// else the files directly in it.
+func (l *loader) loadEnvDir(root string) (*Set, error) {
+	dir, where := filepath.Join(root, string(l.name)), ""
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		dir, where = root, fmt.Sprintf(" (it has no %s/ subdirectory)", l.name)
+	}
 	s, err := l.loadDir(dir)
 	if err != nil {
+		return nil, fmt.Errorf("%s %s from $%s=%s%s: %w (unset $%s to use the default sources)",
+			l.name, l.split, envData, root, where, err, envData)
+	}
+	return s, nil
+}
+
+// tryDir loads both files from dir, a default source, noting why it could not.
+func (l *loader) tryDir(desc, dir string) *Set {
+	s, err := l.loadDir(dir)
+	switch {
+	case errors.As(err, new(absentError)):
 		l.note("%s %s: %v", desc, dir, err)
-		return nil
+	case err != nil:
+		l.skip("%s %s: %v", desc, dir, err)
 	}
 	return s
 }
 
+// absentError says a source does not have the files at all, as opposed to
+// having broken ones.
+type absentError struct{ err error }
+
+func (e absentError) Error() string { return e.err.Error() }
+func (e absentError) Unwrap() error { return e.err }
+
 func (l *loader) loadDir(dir string) (*Set, error) {
 	if info, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errors.New("directory does not exist")
+			return nil, absentError{errors.New("directory does not exist")}
 		}
 		return nil, err
 	} else if !info.IsDir() {
@@ -155,8 +200,8 @@ func (l *loader) loadDir(dir string) (*Set, error) {
 		return nil, err
 	}
 	labelsPath, err := findFile(dir, l.labelsBase)
-	if err != nil {
-		return nil, err
+	if err != nil { // Not absent: half a data set is a broken one.
+		return nil, fmt.Errorf("%s is there, but: %v", filepath.Base(imagesPath), err)
 	}
 	images, err := l.readFile(imagesPath, l.imagesBase)
 	if err != nil {
@@ -190,7 +235,7 @@ func findFile(dir, base string) (string, error) {
 		}
 		return path, nil
 	}
-	return "", fmt.Errorf("not found: no %s.gz or %s", base, base)
+	return "", absentError{fmt.Errorf("not found: no %s.gz or %s", base, base)}
 }
 
 // readFile parses one file and verifies its checksum.

@@ -67,35 +67,131 @@ func TestLoadVAEKITData(t *testing.T) {
 	}
 }
 
-func TestLoadFallsThroughCorruptSource(t *testing.T) {
+// truncate cuts the file at path to half its size, as an interrupted copy would.
+func truncate(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A source the user named (Options.Dir, $VAEKIT_DATA) is used or Load fails naming the
+// bad file and what is wrong with it, even when a default source holds good data; and
+// nothing is written to Options.Log (it is no fallback).
+func TestNamedSourceIsUsedOrLoadFails(t *testing.T) {
 	isolate(t)
 	good := makeSynthetic(3)
 	useChecksums(t, MNIST, Train, good)
+	cache := t.TempDir() // A default source with good files: must not be used instead.
+	writeSplit(t, filepath.Join(cache, "mnist"), Train, good, true)
+	var log strings.Builder
+	opts := Options{NoDownload: true, CacheDir: cache, Log: &log}
+	if s, err := Load(MNIST, Train, opts); err != nil || s.Source != filepath.Join(cache, "mnist") {
+		t.Fatalf("the default source itself does not load: %v", err)
+	}
 
-	first := t.TempDir()
-	writeSplit(t, first, Train, good, true)
-	imagesPath := filepath.Join(first, "train-images-idx3-ubyte.gz")
-	gz, err := os.ReadFile(imagesPath)
-	if err != nil {
+	broken := t.TempDir()
+	writeSplit(t, broken, Train, good, true)
+	truncated := filepath.Join(broken, "train-images-idx3-ubyte.gz")
+	truncate(t, truncated)
+	otherData := t.TempDir() // Complete, but not the files the checksums name.
+	other := makeSynthetic(3)
+	other.images[200] ^= 1
+	writeSplit(t, otherData, Train, other, true)
+	partial := t.TempDir() // Only the images.
+	writeSplit(t, partial, Train, good, true)
+	if err := os.Remove(filepath.Join(partial, "train-labels-idx1-ubyte.gz")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(imagesPath, gz[:len(gz)/2], 0o644); err != nil { // cut short
-		t.Fatal(err)
+	goodDir := t.TempDir()
+	writeSplit(t, goodDir, Train, good, true)
+	missing := filepath.Join(t.TempDir(), "no-such-dir")
+	withBrokenSubdir := t.TempDir() // $VAEKIT_DATA/mnist/ is the named source, not the top.
+	writeSplit(t, withBrokenSubdir, Train, good, true)
+	writeSplit(t, filepath.Join(withBrokenSubdir, "mnist"), Train, good, true)
+	brokenInSubdir := filepath.Join(withBrokenSubdir, "mnist", "train-images-idx3-ubyte.gz")
+	truncate(t, brokenInSubdir)
+
+	for _, tc := range []struct {
+		name     string
+		dir, env string
+		want     []string
+	}{
+		{"Options.Dir with a truncated gzip", broken, goodDir,
+			[]string{"mnist train from the data directory " + broken + ": " + truncated + ": corrupt or truncated gzip data"}},
+		{"Options.Dir with other data", otherData, "",
+			[]string{"from the data directory " + otherData + ": " + filepath.Join(otherData, "train-images-idx3-ubyte.gz") + ": checksum mismatch"}},
+		{"Options.Dir with the images only", partial, "",
+			[]string{"from the data directory " + partial + ": train-images-idx3-ubyte.gz is there, but: not found: no train-labels-idx1-ubyte.gz"}},
+		{"Options.Dir that does not exist", missing, goodDir,
+			[]string{"from the data directory " + missing + ": directory does not exist"}},
+		{"$VAEKIT_DATA with a truncated gzip", "", broken,
+			[]string{"mnist train from $VAEKIT_DATA=" + broken + " (it has no mnist/ subdirectory): " + truncated + ": corrupt or truncated gzip data",
+				"unset $VAEKIT_DATA to use the default sources"}},
+		{"$VAEKIT_DATA without the files", "", t.TempDir(),
+			[]string{"not found: no train-images-idx3-ubyte.gz or train-images-idx3-ubyte"}},
+		{"$VAEKIT_DATA/mnist/ broken, good files at the top", "", withBrokenSubdir,
+			[]string{"from $VAEKIT_DATA=" + withBrokenSubdir + ": " + brokenInSubdir + ": corrupt or truncated gzip data"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(envData, tc.env)
+			opts := opts
+			opts.Dir = tc.dir
+			log.Reset()
+			s, err := Load(MNIST, Train, opts)
+			if err == nil {
+				t.Fatalf("loaded %d images from %s; want an error", s.N, s.Source)
+			}
+			wantErr(t, err, tc.want...)
+			if log.Len() > 0 {
+				t.Errorf("Options.Log got %q, want nothing", log.String())
+			}
+		})
 	}
-	second := t.TempDir()
-	writeSplit(t, second, Train, good, true)
 
-	opts := Options{Dir: first, NoDownload: true, CacheDir: t.TempDir()}
-	_, err = Load(MNIST, Train, opts)
-	wantErr(t, err, "dir "+first+": "+imagesPath, "corrupt or truncated gzip data")
+	// A good named source is used, before the default ones.
+	t.Setenv(envData, "")
+	if s, err := Load(MNIST, Train, Options{Dir: goodDir, NoDownload: true, CacheDir: cache}); err != nil || s.Source != goodDir {
+		t.Errorf("a good Options.Dir: %v, want it used", err)
+	}
+}
 
-	t.Setenv(envData, second)
+// Among the default sources, one whose files are broken is skipped for the next, and
+// Options.Log gets one line naming the file and the problem; without a fallback, nothing.
+func TestDefaultSourcesFallBackInOneLine(t *testing.T) {
+	isolate(t)
+	good := makeSynthetic(3)
+	useChecksums(t, MNIST, Train, good)
+	cache := t.TempDir()
+	writeSplit(t, filepath.Join(cache, "mnist"), Train, good, true)
+	var log strings.Builder
+	opts := Options{NoDownload: true, CacheDir: cache, Log: &log}
+
+	// No offline copy: the cache is used, and that is no fallback.
 	s, err := Load(MNIST, Train, opts)
+	if err != nil || s.Source != filepath.Join(cache, "mnist") || log.Len() != 0 {
+		t.Fatalf("without an offline copy: %v, Log %q; want the cache, and nothing logged", err, log.String())
+	}
+
+	// A truncated offline copy (the GoMNIST module's directory in the module cache).
+	offline, err := goMNISTDir(os.Getenv("GOMODCACHE"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Source != second {
-		t.Errorf("Source = %q, want the second source %q", s.Source, second)
+	writeSplit(t, offline, Train, good, true)
+	truncated := filepath.Join(offline, "train-images-idx3-ubyte.gz")
+	truncate(t, truncated)
+	s, err = Load(MNIST, Train, opts)
+	if err != nil || s.Source != filepath.Join(cache, "mnist") {
+		t.Fatalf("with a truncated offline copy: %v; want the cache used", err)
+	}
+	want := "vaekit/data: mnist train loaded from " + filepath.Join(cache, "mnist") + " after skipping Go module cache " + offline + ": " + truncated + ": corrupt or truncated gzip data"
+	if got := log.String(); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, want) {
+		t.Errorf("Options.Log got %q\nwant one line starting %q", got, want)
 	}
 }
 
@@ -115,18 +211,13 @@ func TestChecksumMismatch(t *testing.T) {
 func TestLoadAllFailListsEveryPlace(t *testing.T) {
 	isolate(t)
 	modCache := os.Getenv("GOMODCACHE")
-	root := t.TempDir()
-	t.Setenv(envData, root)
-	explicit := filepath.Join(t.TempDir(), "nothing-here")
 	cache := t.TempDir()
 
 	t.Run("mnist", func(t *testing.T) {
-		_, err := Load(MNIST, Train, Options{Dir: explicit, CacheDir: cache, NoDownload: true})
+		_, err := Load(MNIST, Train, Options{CacheDir: cache, NoDownload: true})
 		wantErr(t, err,
 			"mnist train: no usable source:",
-			"dir "+explicit+": directory does not exist",
-			"$VAEKIT_DATA "+filepath.Join(root, "mnist")+": directory does not exist",
-			"$VAEKIT_DATA "+root+": not found: no train-images-idx3-ubyte.gz or train-images-idx3-ubyte",
+			"$VAEKIT_DATA unset",
 			"Go module cache "+filepath.Join(modCache, "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63/data"),
 			"cache "+filepath.Join(cache, "mnist")+": not found",
 			"download skipped: Options.NoDownload is set",

@@ -3,11 +3,13 @@
 // loading a model with a live plot of its curves, and Must for cells that stop on errors.
 //
 // Quick mode ($VAEKIT_QUICK=1, see vaekit.QuickMode) is how CI runs every notebook: the
-// same cells with small budgets (QuickSteps) and 1,000 held-out images.
+// same cells with vaekit.Quick's small budgets and vaekit.QuickHeldOut held-out images.
 package nb
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -38,104 +40,81 @@ func Check(err error) {
 	}
 }
 
-// QuickHeldOut is how many held-out images quick mode evaluates on.
-const QuickHeldOut = 1000
-
-// QuickSteps is the training budget of quick mode: enough steps to see the curves move.
-// Convolutional models are about 50 times slower per step on the Go backend.
-func QuickSteps(cfg vaekit.Config) int {
-	if cfg.Architecture == "conv" {
-		return 20
-	}
-	return 150
-}
-
 // Data loads the training and held-out (test) sets of a data set ("mnist" or
-// "fashion-mnist"); in quick mode the held-out set is its first QuickHeldOut images.
+// "fashion-mnist"); in quick mode the held-out set is its first vaekit.QuickHeldOut images.
 func Data(dataset string) (train, test *data.Set) {
 	name := Must(data.ParseName(dataset))
 	train, test = Must2(data.LoadBoth(name, data.Options{}))
 	if vaekit.QuickMode() {
-		test = test.Head(QuickHeldOut)
+		test = test.Head(vaekit.QuickHeldOut)
 	}
 	return train, test
 }
 
-// Quick returns cfg with quick mode's budget when quick mode is on, else cfg unchanged:
-// at most QuickSteps steps, evaluated three times.
-func Quick(cfg vaekit.Config) vaekit.Config {
-	if !vaekit.QuickMode() {
-		return cfg
-	}
-	cfg = cfg.Clone()
-	cfg.Steps, cfg.Epochs = QuickSteps(cfg), 0
-	cfg.EvalEvery = max(1, cfg.Steps/3)
-	return cfg
-}
-
-// Train returns the model trained with cfg (in quick mode, Quick(cfg)): loaded in
-// seconds if a run with exactly these settings finished before (vaekit.TrainOrLoad),
-// else trained while a live plot of its curves updates in the cell. It prints one line
-// with the held-out terms.
+// Train returns the model trained with cfg (in quick mode, vaekit.Quick(cfg)) through
+// vaekit.TrainOrLoad: loaded in seconds if a run with exactly these settings finished
+// before, else trained (resumed, if a run was interrupted) while a live plot of its
+// curves updates in the cell. It prints one line with the held-out terms.
 func Train(cfg vaekit.Config, train, test *data.Set) *vaekit.Model {
-	return TrainAndWatch(cfg, train, test, nil)
+	return trainOrLoad(cfg, train, test, nil, false)
 }
 
 // Trained returns the model trained with cfg like Train, but quietly when it is already
 // in the cache (no curves, one line): for the cells after the one that trained it.
 func Trained(cfg vaekit.Config, train, test *data.Set) *vaekit.Model {
-	cfg = Quick(cfg)
-	if dir, err := vaekit.CachedModelDir(cfg); err == nil && vaekit.HasSavedModel(dir) {
-		if m, err := vaekit.Load(dir); err == nil && m.GlobalStep() >= cfg.StepsFor(train.N) {
-			fmt.Printf("(%s model of %d steps, loaded from %s)\n", cfg.Model, m.GlobalStep(), dir)
-			return m
-		}
-	}
-	return Train(cfg, train, test)
+	return trainOrLoad(cfg, train, test, nil, true)
 }
 
 // TrainAndWatch is Train that also calls watch after every evaluation during training,
 // with the model as it is at that step (e.g. to show its reconstructions as training
 // goes). A model loaded from the cache is shown once, at its last step.
 func TrainAndWatch(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Model, vaekit.Record)) *vaekit.Model {
-	cfg = Quick(cfg)
-	if err := cfg.Validate(); err != nil {
-		panic(err)
+	return trainOrLoad(cfg, train, test, watch, false)
+}
+
+// stdout is where the cells' lines go (the cell's output); tests replace it.
+var stdout io.Writer = os.Stdout
+
+// trainOrLoad is vaekit.TrainOrLoad with live curves (and watch) while the model trains.
+// A model the cache holds finished is shown once, or with quietIfLoaded in one line.
+func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Model, vaekit.Record), quietIfLoaded bool) *vaekit.Model {
+	opts := vaekit.TrainOptions{TrainEvalSize: 2000, Quiet: true, Log: stdout}
+	if vaekit.QuickMode() {
+		cfg = vaekit.Quick(cfg)
+		opts.TrainEvalSize = vaekit.QuickHeldOut
 	}
 	live := plot.NewLiveCurves(plot.CurvesOptions{})
-	opts := vaekit.TrainOptions{TrainEvalSize: 2000, Quiet: true}
-	if vaekit.QuickMode() {
-		opts.TrainEvalSize = 500
-	}
-	dir := Must(vaekit.CachedModelDir(cfg))
-	var m *vaekit.Model
-	if vaekit.HasSavedModel(dir) {
-		fmt.Printf("found a model trained earlier with these settings: %s\n", dir)
-		m = Must(vaekit.Load(dir))
-		m.Config = cfg // Same settings (same hash); only the budget could differ if interrupted.
-	} else {
-		m = Must(vaekit.NewModel(cfg))
-	}
-	if m.GlobalStep() < cfg.StepsFor(train.N) {
-		opts.Dir = dir
-		opts.OnEval = func(r vaekit.Record) {
+	var training *vaekit.Model // Set when training starts; stays nil when the cache had the model.
+	opts.OnStart = func(m *vaekit.Model) {
+		training = m
+		for _, r := range m.History { // A resumed model's curves so far.
 			live.Update(r)
-			if watch != nil {
-				watch(m, r)
-			}
 		}
-		Check(m.Fit(train, test, opts))
-	} else {
-		for _, r := range m.History { // Loaded: show its curves once.
+	}
+	opts.OnEval = func(r vaekit.Record) {
+		live.Update(r)
+		if watch != nil {
+			watch(training, r)
+		}
+	}
+	m := Must(vaekit.TrainOrLoad(cfg, train, test, opts))
+	last := m.History[len(m.History)-1]
+	if training == nil {
+		dir := Must(vaekit.CachedModelDir(cfg))
+		if quietIfLoaded {
+			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from %s)\n", cfg.Model, m.GlobalStep(), dir)
+			return m
+		}
+		fmt.Fprintf(stdout, "found a model trained earlier with these settings: %s\n", dir)
+		for _, r := range m.History {
 			live.Update(r)
 		}
 		if watch != nil {
-			watch(m, m.History[len(m.History)-1])
+			watch(m, last)
 		}
 	}
 	Check(live.Err())
-	last := m.History[len(m.History)-1]
-	fmt.Printf("%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO); %d active units\n",
+	fmt.Fprintf(stdout, "%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO); %d active units\n",
 		cfg.Model, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, last.ActiveUnits)
 	return m
 }

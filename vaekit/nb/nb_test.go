@@ -2,28 +2,109 @@ package nb
 
 import (
 	"errors"
+	"math"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-func TestQuickBudget(t *testing.T) {
-	cfg := vaekit.DefaultConfig() // 10 epochs.
-	t.Setenv("VAEKIT_QUICK", "")
-	if got := Quick(cfg); got.String() != cfg.String() {
-		t.Errorf("outside quick mode Quick changed the config to %s", got)
+func TestMain(m *testing.M) {
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		os.Setenv("GOMLX_BACKEND", "go") // Never depend on an XLA plugin.
 	}
+	os.Exit(m.Run())
+}
+
+// blobs is a small synthetic data set: one Gaussian blob per image, at a position set by i.
+func blobs(n int) *data.Set {
+	s := &data.Set{Name: data.MNIST, Split: data.Train, N: n, Height: 28, Width: 28,
+		Images: make([]float32, n*784), Labels: make([]uint8, n)}
+	for i := range n {
+		cx, cy := float64(6+i%16), float64(6+(i*7)%16)
+		for y := range 28 {
+			for x := range 28 {
+				d2 := (float64(x)-cx)*(float64(x)-cx) + (float64(y)-cy)*(float64(y)-cy)
+				s.Images[i*784+y*28+x] = float32(math.Exp(-d2 / 18))
+			}
+		}
+	}
+	return s
+}
+
+// output runs f and returns what it printed (nb's stdout).
+func output(t *testing.T, f func()) string {
+	t.Helper()
+	var b strings.Builder
+	saved := stdout
+	stdout = &b
+	defer func() { stdout = saved }()
+	f()
+	return b.String()
+}
+
+// In quick mode Train trains vaekit.Quick(cfg) through the model cache; Trained and
+// TrainAndWatch then load that model: Trained in one quiet line, TrainAndWatch showing it
+// (watch called once, at the last step).
+func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 	t.Setenv("VAEKIT_QUICK", "1")
-	got := Quick(cfg)
-	if got.Steps != 150 || got.Epochs != 0 || got.EvalEvery != 50 || got.Validate() != nil {
-		t.Errorf("quick mode: steps %d, epochs %d, eval every %d (%v); want 150, 0, 50", got.Steps, got.Epochs, got.EvalEvery, got.Validate())
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	cfg := vaekit.DefaultConfig()
+	cfg.HiddenDims, cfg.LatentDim, cfg.BatchSize, cfg.EvalBatchSize = []int{16}, 2, 16, 32
+	cfg.Steps = 3000 // Quick mode trains 150.
+	train, test := blobs(64), blobs(32)
+	quick := vaekit.Quick(cfg)
+	dir, err := vaekit.CachedModelDir(quick)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if cfg.Epochs != 10 || cfg.Steps != 0 {
-		t.Error("Quick modified its argument")
+
+	var m *vaekit.Model
+	out := output(t, func() { m = Train(cfg, train, test) })
+	if m.GlobalStep() != 150 || m.Config.String() != quick.String() || !vaekit.HasSavedModel(dir) {
+		t.Fatalf("Train in quick mode: step %d, config %s, saved in %s: %v; want 150 steps of vaekit.Quick(cfg) in the cache", m.GlobalStep(), m.Config, dir, vaekit.HasSavedModel(dir))
 	}
-	cfg.Architecture = "conv"
-	if got := Quick(cfg); got.Steps != 20 || got.EvalEvery != 6 {
-		t.Errorf("quick conv: steps %d, eval every %d; want 20, 6", got.Steps, got.EvalEvery)
+	if !strings.HasPrefix(out, "vae after 150 steps: held-out reconstruction") {
+		t.Errorf("Train printed %q, want the summary line", out)
+	}
+
+	out = output(t, func() { m = Trained(cfg, train, test) })
+	if want := "(vae model of 150 steps, loaded from " + dir + ")\n"; out != want || m.GlobalStep() != 150 {
+		t.Errorf("Trained printed %q (step %d), want exactly %q", out, m.GlobalStep(), want)
+	}
+
+	var watched []int
+	out = output(t, func() {
+		m = TrainAndWatch(cfg, train, test, func(wm *vaekit.Model, r vaekit.Record) {
+			watched = append(watched, r.Step, wm.GlobalStep())
+		})
+	})
+	if !strings.HasPrefix(out, "found a model trained earlier with these settings: "+dir+"\nvae after 150 steps") {
+		t.Errorf("TrainAndWatch of a cached model printed %q", out)
+	}
+	if len(watched) != 2 || watched[0] != 150 || watched[1] != 150 {
+		t.Errorf("watch saw (step, model step) %v, want one call at 150", watched)
+	}
+}
+
+// Outside quick mode the budget is cfg's own; while training, watch sees the model
+// being trained at each evaluation.
+func TestTrainAndWatchSeesTheTrainingModel(t *testing.T) {
+	t.Setenv("VAEKIT_QUICK", "")
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	cfg := vaekit.DefaultConfig()
+	cfg.HiddenDims, cfg.LatentDim, cfg.BatchSize, cfg.EvalBatchSize = []int{16}, 2, 16, 32
+	cfg.Steps, cfg.EvalEvery = 20, 10
+	var watched []int
+	output(t, func() {
+		TrainAndWatch(cfg, blobs(64), blobs(32), func(m *vaekit.Model, r vaekit.Record) {
+			watched = append(watched, r.Step, m.GlobalStep())
+		})
+	})
+	if len(watched) != 4 || watched[0] != 10 || watched[1] != 10 || watched[2] != 20 || watched[3] != 20 {
+		t.Errorf("watch saw (step, model step) %v, want (10, 10) and (20, 20)", watched)
 	}
 }
 
