@@ -25,7 +25,7 @@
 //     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it.
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
-//     loaded the next time); checkpoint.go: Save and Load.
+//     loaded the next time); persist.go: Save and Load.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
 //     its terms, the IWAE bound, active units, KL per dimension, posterior spread).
 //   - latent.go: grids, manifolds, traversals and interpolation in the latent space.

@@ -13,10 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/vaekit/vaekit/internal/ckptfile"
 )
 
 // A model directory holds:
@@ -319,14 +320,14 @@ func Load(dir string) (*Model, error) {
 	}
 	// GoMLX loads the newest checkpoint; its index is checked first, since GoMLX allocates
 	// (and panics on) whatever shapes a corrupt .json declares.
-	saved, err := readCheckpointIndex(dir, bases[len(bases)-1])
+	saved, err := ckptfile.ReadIndex(dir, bases[len(bases)-1])
 	if err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
 	}
 	if err := checkNetwork(meta.Config, saved); err != nil {
 		return nil, fmt.Errorf("vaekit: the checkpoint %s does not match its config.json: %w", filepath.Join(dir, bases[len(bases)-1]), err)
 	}
-	if err := loadCheckpoint(m.store, dir, saved); err != nil {
+	if err := ckptfile.Load(m.store, dir, saved); err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
 	}
 	// Build the graphs once, so the first call from the user does not pay for it.
@@ -341,30 +342,6 @@ func Load(dir string) (*Model, error) {
 	return m, nil
 }
 
-// loadCheckpoint loads the newest checkpoint in dir, whose index is saved, into store with
-// GoMLX's loader, turning a panic on malformed content into an error.
-func loadCheckpoint(store *model.Store, dir string, saved map[string]checkpointVar) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	// GoMLX's loader keeps the value of a variable the store already has (NewModel's
-	// random number generator state): remove those first, so the checkpoint's are used.
-	for key := range saved {
-		if path := strings.TrimPrefix(key, checkpointKeyPrefix); store.GetVariable(path) != nil {
-			if err := store.DeleteVariable(path); err != nil {
-				return err
-			}
-		}
-	}
-	_, err = checkpoint.Load(store).Dir(dir).Immediate().ExcludeAllParams().Done()
-	return err
-}
-
-// checkpointKeyPrefix starts GoMLX's checkpoint key of a variable: "var:" + its path.
-const checkpointKeyPrefix = "var:"
-
 // unreadableCheckpoint explains that the newest checkpoint cannot be used, and how to fall
 // back to the previous one when there is one.
 func unreadableCheckpoint(dir string, bases []string, err error) error {
@@ -377,84 +354,6 @@ func unreadableCheckpoint(dir string, bases []string, err error) error {
 	return fmt.Errorf("vaekit: the newest checkpoint %s is corrupt or truncated: %w%s", newest, err, hint)
 }
 
-// checkpointVar is a variable's entry in a GoMLX checkpoint's .json file: its bytes are
-// at [Pos, Pos+Length) of the (decompressed) .bin file.
-type checkpointVar struct {
-	ParameterName string
-	Dimensions    []int
-	DType         dtypes.DType
-	Pos, Length   int
-}
-
-// maxDeflateRatio bounds how many bytes one byte of a gzip stream can decompress to
-// (deflate's limit is about 1032:1).
-const maxDeflateRatio = 1032
-
-// readCheckpointIndex reads the variable index of checkpoint base in dir, keyed by
-// ParameterName, and checks it is consistent: known dtypes, sizes >= 0 that agree with
-// the recorded lengths and positions, and no more data than the .bin file can hold.
-func readCheckpointIndex(dir, base string) (map[string]checkpointVar, error) {
-	jsonPath := filepath.Join(dir, base+checkpoint.JsonNameSuffix)
-	binInfo, err := os.Stat(filepath.Join(dir, base+checkpoint.BinDataSuffix))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := os.ReadFile(jsonPath)
-	if err != nil {
-		return nil, err
-	}
-	var index struct {
-		Variables []checkpointVar
-		BinFormat string
-	}
-	if err := json.Unmarshal(raw, &index); err != nil {
-		return nil, fmt.Errorf("%s: %w", jsonPath, err)
-	}
-	limit := binInfo.Size()
-	if index.BinFormat != "uncompressed" {
-		limit *= maxDeflateRatio
-	}
-	vars := make(map[string]checkpointVar, len(index.Variables))
-	var total int64
-	for _, v := range index.Variables {
-		size, ok := dtypeSize(v.DType)
-		if !ok {
-			return nil, fmt.Errorf("%s: variable %q has unsupported dtype %s", jsonPath, v.ParameterName, v.DType)
-		}
-		n := int64(size)
-		for _, d := range v.Dimensions {
-			if d < 0 || (d > 0 && n > (1<<50)/int64(d)) {
-				return nil, fmt.Errorf("%s: variable %q has impossible dimensions %v", jsonPath, v.ParameterName, v.Dimensions)
-			}
-			n *= int64(d)
-		}
-		if n != int64(v.Length) || int64(v.Pos) != total {
-			return nil, fmt.Errorf("%s: variable %q is %s (%d bytes), but recorded as %d bytes at position %d (expected %d)",
-				jsonPath, v.ParameterName, shapes.Make(v.DType, v.Dimensions...), n, v.Length, v.Pos, total)
-		}
-		if total += n; total > limit {
-			return nil, fmt.Errorf("%s%s (%d bytes) cannot hold the %d bytes of its variables: the data file is truncated",
-				base, checkpoint.BinDataSuffix, binInfo.Size(), total)
-		}
-		vars[v.ParameterName] = v
-	}
-	return vars, nil
-}
-
-// dtypeSize is the size in bytes of one value of an unpacked dtype.
-func dtypeSize(dt dtypes.DType) (size int, ok bool) {
-	defer func() {
-		if recover() != nil {
-			size, ok = 0, false
-		}
-	}()
-	if dt == dtypes.InvalidDType || !dt.IsADType() || dt.IsPacked() {
-		return 0, false
-	}
-	size = dt.Size()
-	return size, size > 0
-}
-
 // checkNetwork compares the variables of the network cfg describes (its weights, and any
 // state its layers keep) with a checkpoint's: the same names, shapes and dtypes, and no
 // other variables under the network's top-level scopes (a layer of another architecture);
@@ -462,7 +361,7 @@ func dtypeSize(dt dtypes.DType) (size int, ok bool) {
 // values for the weights a checkpoint lacks. The network is built in a throwaway model:
 // weights are created when a graph first uses them, and GoMLX's loader does not set the
 // value of a variable that already exists.
-func checkNetwork(cfg Config, saved map[string]checkpointVar) error {
+func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
 	topScope := func(path string) string {
 		if i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/'); i >= 0 {
 			return path[:i+1]
@@ -482,7 +381,7 @@ func checkNetwork(cfg Config, saved map[string]checkpointVar) error {
 	for v := range m.store.IterVariables() {
 		path, shape := v.Path(), v.Shape()
 		want[path], scopes[topScope(path)] = true, true
-		s, found := saved[checkpointKeyPrefix+path]
+		s, found := saved[ckptfile.KeyPrefix+path]
 		switch {
 		case !found:
 			problems = append(problems, fmt.Sprintf("config.json's network has %s %s, the checkpoint has no such weight", path, shape))
@@ -491,7 +390,7 @@ func checkNetwork(cfg Config, saved map[string]checkpointVar) error {
 		}
 	}
 	for key, s := range saved {
-		if path := strings.TrimPrefix(key, checkpointKeyPrefix); !want[path] && scopes[topScope(path)] {
+		if path := strings.TrimPrefix(key, ckptfile.KeyPrefix); !want[path] && scopes[topScope(path)] {
 			problems = append(problems, fmt.Sprintf("the checkpoint has %s %s, config.json's network has no such weight", path, shapes.Make(s.DType, s.Dimensions...)))
 		}
 	}
