@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vaekit/vaekit/internal/ckptfile"
 )
 
 // A save that hits a full disk fails with an error saying what failed and where, leaves
@@ -95,15 +97,15 @@ func TestSaveOnAFullDisk(t *testing.T) {
 			hash10 := savedStateHash(t, m)
 			trainedTo(t, m, 20)
 
-			saveSync, saveWrite := syncFileData, writeFileData
-			t.Cleanup(func() { syncFileData, writeFileData = saveSync, saveWrite })
-			syncFileData = func(f *os.File) error {
+			saveSync, saveWrite := ckptfile.SyncFileData, ckptfile.WriteFileData
+			t.Cleanup(func() { ckptfile.SyncFileData, ckptfile.WriteFileData = saveSync, saveWrite })
+			ckptfile.SyncFileData = func(f *os.File) error {
 				if tc.failing(f.Name()) {
 					return enospc(f)
 				}
 				return saveSync(f)
 			}
-			writeFileData = func(f *os.File, b []byte) (int, error) {
+			ckptfile.WriteFileData = func(f *os.File, b []byte) (int, error) {
 				if tc.failing(f.Name()) {
 					return 0, enospc(f)
 				}
@@ -112,7 +114,7 @@ func TestSaveOnAFullDisk(t *testing.T) {
 			err := m.Save(dir)
 			checkFailedSave(t, err, dir, hash10, strings.ReplaceAll(tc.want, stagingDirName, filepath.Join(dir, stagingDirName)))
 
-			syncFileData, writeFileData = saveSync, saveWrite // Room again.
+			ckptfile.SyncFileData, ckptfile.WriteFileData = saveSync, saveWrite // Room again.
 			if err := m.Save(dir); err != nil {
 				t.Fatalf("the save after the disk has room again: %v", err)
 			}
@@ -130,14 +132,14 @@ func TestTrainingOnAFullDiskStops(t *testing.T) {
 	cfg := smallConfig() // Evaluates (and saves) every 10 steps.
 	var hash10 string
 	var m *Model
-	saveSync := syncFileData
-	t.Cleanup(func() { syncFileData = saveSync })
+	saveSync := ckptfile.SyncFileData
+	t.Cleanup(func() { ckptfile.SyncFileData = saveSync })
 	_, err := Train(cfg, syntheticSet(64, 1), syntheticSet(16, 2), TrainOptions{Dir: dir, Quiet: true, TrainEvalSize: 16,
 		OnStart: func(model *Model) { m = model },
 		OnEval: func(r Record) {
 			if r.Step == 20 { // The checkpoint of 10 is saved: the disk is full from now on.
 				hash10 = savedStateHash(t, mustLoad(t, dir))
-				syncFileData = func(f *os.File) error {
+				ckptfile.SyncFileData = func(f *os.File) error {
 					return &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/vaekit/vaekit/internal/ckptfile"
 	"github.com/vaekit/vaekit/internal/workarounds"
 )
 
@@ -31,8 +32,8 @@ type Model struct {
 	encodeExec *model.Exec
 	decodeExec *model.Exec
 
-	saver           *atomicSaver // Lazily created on the first Save.
-	keepCheckpoints int          // How many checkpoints Save keeps in a directory.
+	saver           *ckptfile.Saver // Lazily created on the first Save.
+	keepCheckpoints int             // How many checkpoints Save keeps in a directory.
 }
 
 // imageSize returns the image size of a supported data set.

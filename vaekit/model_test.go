@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/vaekit/vaekit/internal/ckptfile"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -273,7 +274,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Error("the loaded model decodes differently from the original")
 	}
 	// Only the newest checkpoints are kept, and the staging area is empty.
-	if bases, _ := listCheckpoints(dir); len(bases) != 3 {
+	if bases, _ := ckptfile.List(dir); len(bases) != 3 {
 		t.Errorf("%d checkpoints kept, expected 3: %v", len(bases), bases)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(dir, stagingDirName)); len(entries) != 0 {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaekit/vaekit/internal/ckptfile"
 )
 
 // The child role of TestKilledSaveLosesNothing: when these are set, the test binary trains
@@ -112,7 +114,7 @@ func TestKilledSaveLosesNothing(t *testing.T) {
 	}
 	// Save keeps 3 checkpoints; one more when the last kill landed between moving the new
 	// checkpoint in and deleting the oldest.
-	if bases, _ := listCheckpoints(dir); len(bases) > 4 {
+	if bases, _ := ckptfile.List(dir); len(bases) > 4 {
 		t.Errorf("%d checkpoints kept, expected at most 3 (+1): %v", len(bases), bases)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vaekit/vaekit/internal/ckptfile"
 )
 
 // noPanic runs fn and turns a panic into a test failure that shows the panic, so a table
@@ -90,7 +92,7 @@ func copyDir(src, dst string) error {
 // newestCheckpoint returns the path (without suffix) of the newest checkpoint in dir.
 func newestCheckpoint(t *testing.T, dir string) string {
 	t.Helper()
-	bases, err := listCheckpoints(dir)
+	bases, err := ckptfile.List(dir)
 	if err != nil || len(bases) == 0 {
 		t.Fatalf("no checkpoints in %s (%v)", dir, err)
 	}
@@ -279,7 +281,7 @@ func TestLoadCorruptModelDirectory(t *testing.T) {
 			func(dir, newest string) []string { return []string{dir, "32x28", "expected 28x28"} }},
 		{"every checkpoint deleted",
 			func(t *testing.T, dir string) {
-				bases, _ := listCheckpoints(dir)
+				bases, _ := ckptfile.List(dir)
 				for _, b := range bases {
 					os.Remove(filepath.Join(dir, b+".json"))
 					os.Remove(filepath.Join(dir, b+".bin"))
