@@ -219,3 +219,28 @@ func newSet(name Name, split Split, images, labels *IDX, imagesName, labelsName 
 		Width:  imageWidth,
 	}, nil
 }
+
+// Concat returns the images of sets one after the other, in a new Set (labels kept only
+// when every set has them): e.g. rows of a picture, one set per row.
+func Concat(sets ...*Set) (*Set, error) {
+	if len(sets) == 0 || sets[0] == nil {
+		return nil, fmt.Errorf("data: Concat: no sets given")
+	}
+	out := &Set{Name: sets[0].Name, Height: sets[0].Height, Width: sets[0].Width, Labels: []uint8{}}
+	for i, s := range sets {
+		if s == nil || s.Height != out.Height || s.Width != out.Width {
+			return nil, fmt.Errorf("data: Concat: set %d is not of %dx%d images like set 0", i, out.Height, out.Width)
+		}
+		if s.Name != out.Name {
+			out.Name = ""
+		}
+		out.N += s.N
+		out.Images = append(out.Images, s.Images...)
+		if s.Labels == nil || out.Labels == nil {
+			out.Labels = nil
+		} else {
+			out.Labels = append(out.Labels, s.Labels...)
+		}
+	}
+	return out, nil
+}

@@ -74,6 +74,16 @@ func TestImageSubsetClassNames(t *testing.T) {
 	if err != nil || made.N != 2 || !slices.Equal(made.Image(1), s.Image(3)) || made.Labels != nil {
 		t.Errorf("FromImages: %+v, %v", made, err)
 	}
+	both, err := Concat(s.Head(2), picked)
+	if err != nil || both.N != 4 || !slices.Equal(both.Image(2), s.Image(4)) || !slices.Equal(both.Labels, []uint8{s.Labels[0], s.Labels[1], s.Labels[4], s.Labels[1]}) {
+		t.Errorf("Concat: %+v, %v", both, err)
+	}
+	if noLabels, err := Concat(s.Head(1), made); err != nil || noLabels.N != 3 || noLabels.Labels != nil {
+		t.Errorf("Concat with an unlabelled set: %+v, %v (expected no labels)", noLabels, err)
+	}
+	if _, err := Concat(s.Head(1), &Set{Height: 2, Width: 2}); err == nil || !strings.Contains(err.Error(), "set 1 is not of 28x28") {
+		t.Errorf("Concat of 28x28 and 2x2 images: %v", err)
+	}
 	if _, err := FromImages([][]float32{make([]float32, 10)}, 28, 28); err == nil || !strings.Contains(err.Error(), "image 0 has 10 values, expected 28x28") {
 		t.Errorf("FromImages of a 10-value image: %v", err)
 	}
