@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -100,12 +101,13 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	m := Must(vaekit.TrainOrLoad(cfg, train, test, opts))
 	last := m.History[len(m.History)-1]
 	if training == nil {
-		dir := Must(vaekit.CachedModelDir(cfg))
+		// The entry's name, not its path: saved notebooks should not carry a machine's paths.
+		entry := filepath.Base(Must(vaekit.CachedModelDir(cfg)))
 		if quietIfLoaded {
-			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from %s)\n", cfg.Model, m.GlobalStep(), dir)
+			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", cfg.Model, m.GlobalStep(), entry)
 			return m
 		}
-		fmt.Fprintf(stdout, "found a model trained earlier with these settings: %s\n", dir)
+		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s\n", entry)
 		for _, r := range m.History {
 			live.Update(r)
 		}

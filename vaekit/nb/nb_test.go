@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 	}
 
 	out = output(t, func() { m = Trained(cfg, train, test) })
-	if want := "(vae model of 150 steps, loaded from " + dir + ")\n"; out != want || m.GlobalStep() != 150 {
+	if want := "(vae model of 150 steps, loaded from the model cache: " + filepath.Base(dir) + ")\n"; out != want || m.GlobalStep() != 150 {
 		t.Errorf("Trained printed %q (step %d), want exactly %q", out, m.GlobalStep(), want)
 	}
 
@@ -81,7 +82,7 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 			watched = append(watched, r.Step, wm.GlobalStep())
 		})
 	})
-	if !strings.HasPrefix(out, "found a model trained earlier with these settings: "+dir+"\nvae after 150 steps") {
+	if !strings.HasPrefix(out, "found a model trained earlier with these settings in the model cache: "+filepath.Base(dir)+"\nvae after 150 steps") {
 		t.Errorf("TrainAndWatch of a cached model printed %q", out)
 	}
 	if len(watched) != 2 || watched[0] != 150 || watched[1] != 150 {
