@@ -107,16 +107,29 @@ func TestLatentPicturesDecodeTheirCodes(t *testing.T) {
 	if !slices.Equal(trav[0], wantTrav[0]) || !slices.Equal(trav[1], wantTrav[1]) {
 		t.Error("Traverse does not decode base with the one dimension swept")
 	}
-	images := syntheticSet(2, 9).ImageSlices(0)
-	path, err := m.Interpolate(images[0], images[1], 4, true)
-	if err != nil || len(path) != 4 {
-		t.Fatalf("Interpolate: %d images, %v", len(path), err)
+	// Interpolate decodes every point of the path between the two posterior means: the
+	// great-circle arc when spherical, the straight line otherwise, which differ between
+	// the ends. (The codes of two blobs point the same way; a blank image's does not.)
+	images := [][]float32{syntheticSet(1, 9).Image(0), make([]float32, 784)}
+	var paths [2][][]float32
+	for k, spherical := range []bool{false, true} {
+		got, want, cos := interpolationFrames(t, m, images[0], images[1], 5, spherical)
+		if cos > 0.9 {
+			t.Fatalf("test data: the two codes have cosine %.3f: Slerp is close to Lerp (or falls back to it)", cos)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("spherical=%v: Interpolate gave %d images, want %d", spherical, len(got), len(want))
+		}
+		for i := range want {
+			if d := maxAbsDifference(got[i], want[i]); d > 1e-6 {
+				t.Errorf("spherical=%v: frame %d differs from the decoded interpolated code by %g", spherical, i, d)
+			}
+		}
+		paths[k] = got
 	}
-	recon, _ := m.Reconstruct(images)
-	// Batches of 4 and 2 codes may round differently in the matmul: compare to 1e-5.
-	for j := range recon[0] {
-		if math.Abs(float64(path[0][j]-recon[0][j])) > 1e-5 || math.Abs(float64(path[3][j]-recon[1][j])) > 1e-5 {
-			t.Fatalf("pixel %d: Interpolate's ends (%g, %g) are not the reconstructions (%g, %g)", j, path[0][j], path[3][j], recon[0][j], recon[1][j])
+	for i := 1; i < 4; i++ {
+		if d := maxAbsDifference(paths[0][i], paths[1][i]); d < 1e-3 {
+			t.Errorf("frame %d: linear and spherical interpolation differ by at most %g", i, d)
 		}
 	}
 	for _, bad := range []func() error{
@@ -176,4 +189,46 @@ func TestTrainOrLoadCachesByConfig(t *testing.T) {
 	if err != nil || other.Config.KLWeight != 0.5 || !HasSavedModel(d2) {
 		t.Errorf("changed setting: %v, kl_weight %v", err, other.Config.KLWeight)
 	}
+}
+
+// interpolationFrames returns the images Interpolate draws from image a to image b, the
+// ones it should draw (the decoded points of Slerp when spherical, of Lerp otherwise,
+// between the posterior means of a and b), and the cosine of the angle between those
+// means. It holds the interpolation checks' calls to the public API.
+func interpolationFrames(t *testing.T, m *Model, a, b []float32, steps int, spherical bool) (got, want [][]float32, cos float64) {
+	t.Helper()
+	got, err := m.Interpolate(a, b, steps, spherical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	means, _, err := m.Encode([][]float32{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	interpolate := Lerp
+	if spherical {
+		interpolate = Slerp
+	}
+	codes, err := interpolate(means[0], means[1], steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = m.Decode(codes); err != nil {
+		t.Fatal(err)
+	}
+	var dot, na, nb float64
+	for j := range means[0] {
+		p, q := float64(means[0][j]), float64(means[1][j])
+		dot, na, nb = dot+p*q, na+p*p, nb+q*q
+	}
+	return got, want, dot / math.Sqrt(na*nb)
+}
+
+// maxAbsDifference is the largest |a[i] - b[i]|.
+func maxAbsDifference(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
 }
