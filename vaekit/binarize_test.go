@@ -28,6 +28,7 @@ func TestDynamicBinarisationDrawsEachStep(t *testing.T) {
 		t.Fatalf("test data: only %.0f pixels expected to change between draws", expectedChanges)
 	}
 	run := newModelFnRunner(t, m, true, images)
+	spreadPosterior(t, m)
 	var previous [][]float64
 	for step := range 2 {
 		// What a model that skips the binarisation would compute: the same eps on grey pixels.

@@ -465,7 +465,6 @@ func newModelFnRunner(t *testing.T, m *Model, training bool, images [][]float32)
 	}
 	r := &modelFnRunner{m: m, exec: exec, training: training}
 	r.run(t, images)
-	spreadPosterior(t, m)
 	return r
 }
 
@@ -585,7 +584,9 @@ func TestModelFamilyObjective(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, want := newModelFnRunner(t, m, training, batch).runAndCompute(t, batch, completed)
+				run := newModelFnRunner(t, m, training, batch)
+				spreadPosterior(t, m)
+				got, want := run.runAndCompute(t, batch, completed)
 				compareOutputs(t, map[bool]string{false: "evaluation", true: "training"}[training], got, want)
 				if cfg.FreeBits > 0 && !training {
 					checkFloorStraddled(t, want, cfg)
