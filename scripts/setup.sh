@@ -15,7 +15,8 @@
 #      versions only, so `go install pkg@version` does not work there).
 #   4. Registers the "gonb" kernel and writes the environment it needs into
 #      its kernel.json (GOTOOLCHAIN, GOEXPERIMENT, GOMLX_NO_AUTO_INSTALL, PATH, HOME).
-#   5. `go mod download`: the repository's modules.
+#   5. `go mod download`: the repository's modules (with the offline MNIST copy and
+#      go-xla's source, which tests read), and docker/install-pjrt's (a test vets it).
 #
 # Versions and package lists come from scripts/versions.env (shared with docker/).
 #
@@ -217,6 +218,8 @@ grep -qE '^\s*gonb\s' <<<"$kernels" || die "jupyter does not list the gonb kerne
 # ---------------------------------------------------------------- 5. modules
 step "Go modules of ${ROOT} (go mod download)"
 timeout "$NET_TIMEOUT" go mod download || die "'go mod download' failed or timed out"
+(cd docker/install-pjrt && GOWORK=off timeout "$NET_TIMEOUT" go mod download) \
+  || die "'go mod download' in docker/install-pjrt failed or timed out"
 info "ok"
 
 printf '\nsetup.sh: done in %ss\n' "$((SECONDS - T0))"

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/vaekit/vaekit/internal/ckptfile"
 )
+
+// killSeed chooses TestKilledSaveLosesNothing's kill moments; 0 takes the clock.
+var killSeed = flag.Uint64("kill_seed", 0, "seed of TestKilledSaveLosesNothing's kill moments (0: from the clock)")
 
 // The child role of TestKilledSaveLosesNothing: when these are set, the test binary trains
 // and saves in a loop into $killChildDirEnv, and SIGKILLs itself during save number
@@ -47,7 +51,15 @@ func TestKilledSaveLosesNothing(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "model")
 	logPath := filepath.Join(t.TempDir(), "saves.log")
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	// Each run tries other kill moments; the seed that chose them is logged, and
+	// -kill_seed replays it (the moments are fractions of measured save times, so a replay
+	// lands near, not exactly on, the same instants).
+	seed := *killSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("kill seed %d (replay: go test ./vaekit -run '^TestKilledSaveLosesNothing$' -args -kill_seed=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
 	const rounds = 10
 	killedInSave := 0
 	lastCompleted := -1

@@ -293,9 +293,9 @@ func TestManifold(t *testing.T) {
 func TestReconstruct(t *testing.T) {
 	model, _ := trainedModel(t)
 	m := loadSaved(t, model)
-	test, err := data.Load(data.MNIST, data.Test, data.Options{})
+	test, err := data.Load(data.MNIST, data.Test, data.Options{NoDownload: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("reading MNIST offline (scripts/setup.sh fetches it): %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "recon.png")
 	r := mustRun(t, "reconstruct", "-dir", model, "-n", "4", "-first", "3", "-cols", "4", "-names=false", "-scale", "1", "-padding", "2", "-out", out)

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	// The pure Go backend needs nothing installed; the child processes inherit it.
 	os.Setenv("GOMLX_BACKEND", "go")
 	os.Unsetenv("VAEKIT_QUICK") // -quick would change the training budgets.
+	// The commands read MNIST from this machine's offline copy (scripts/setup.sh fetches
+	// it); a test never downloads.
+	os.Setenv("VAEKIT_NO_DOWNLOAD", "1")
 	var err error
 	if testRoot, err = os.MkdirTemp("", "vaekit-cmd-test-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -89,7 +92,7 @@ func trainedModel(t *testing.T) (string, result) {
 		trainResult = vaekitRun(args...)
 	})
 	if trainResult.code != 0 {
-		t.Fatalf("training the test model failed: %s", trainResult)
+		t.Fatalf("training the test model failed (it reads MNIST offline: run scripts/setup.sh if the copy is missing): %s", trainResult)
 	}
 	return dir, trainResult
 }

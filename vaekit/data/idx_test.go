@@ -2,7 +2,9 @@ package data
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -164,6 +166,25 @@ func FuzzParseIDX(f *testing.F) {
 		}
 		if len(x.Data) != n {
 			t.Fatalf("len(Data) = %d, product of Dims %v = %d", len(x.Data), x.Dims, n)
+		}
+		// Round trip: the parsed IDX written back is the stream's (decompressed) bytes, and
+		// MD5 is their checksum.
+		raw := in
+		if len(in) >= 2 && in[0] == 0x1f && in[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(in))
+			if err != nil {
+				t.Fatalf("ParseIDX accepted a gzip stream whose header gzip rejects: %v", err)
+			}
+			if raw, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("ParseIDX accepted a gzip stream gzip cannot read: %v", err)
+			}
+		}
+		if written := idxBytes(x.Dims, x.Data); !bytes.Equal(written, raw) {
+			t.Fatalf("parsed dims %v and %d data bytes, written back as %d bytes that differ from the %d bytes read",
+				x.Dims, len(x.Data), len(written), len(raw))
+		}
+		if want := md5Hex(raw); x.MD5 != want {
+			t.Fatalf("MD5 %s, want %s", x.MD5, want)
 		}
 	})
 }

@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// These tests read the real datasets from their offline copies and skip
-// when a copy is absent, so they never need the network.
+// These tests read the real datasets from their offline copies, which
+// scripts/setup.sh installs, so they never need the network. A missing copy
+// fails the test with what to run.
 
-// goMNISTCopy returns the GoMNIST data directory, or skips the test.
+// goMNISTCopy returns the GoMNIST data directory, or fails the test.
 func goMNISTCopy(t testing.TB) string {
 	t.Helper()
 	cache, _ := defaultModCache()
@@ -25,7 +26,7 @@ func goMNISTCopy(t testing.TB) string {
 			}
 		}
 	}
-	t.Skipf("offline MNIST copy absent: run 'go mod download %s@%s' to get it", goMNISTModule, goMNISTVersion)
+	t.Fatalf("offline MNIST copy absent: run scripts/setup.sh (its 'go mod download' fetches %s@%s)", goMNISTModule, goMNISTVersion)
 	return ""
 }
 
@@ -99,7 +100,7 @@ func modCacheOf(t *testing.T, dataDir string) string {
 func TestRealFashionMNIST(t *testing.T) {
 	dir := fashionMNISTSystemDir
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("offline Fashion-MNIST copy absent (%v): install the Debian package dataset-fashion-mnist", err)
+		t.Fatalf("offline Fashion-MNIST copy absent (%v): run scripts/setup.sh (it installs the Debian package dataset-fashion-mnist)", err)
 	}
 	t.Setenv(envData, "")
 	train, test, err := LoadBoth(FashionMNIST, Options{CacheDir: t.TempDir(), NoDownload: true})

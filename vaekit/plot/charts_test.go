@@ -2,6 +2,8 @@ package plot
 
 import (
 	"encoding/json"
+	"fmt"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -74,18 +76,29 @@ func TestLatentScatter(t *testing.T) {
 	wantError(t, "bad dims", func() error { _, err := LatentScatter(codes, labels, ScatterOptions{Dims: [2]int{1, 3}}); return err }(), "out of range")
 }
 
-// history returns n evaluation records with falling losses.
+// history returns n evaluation records with falling losses. Every term differs from the
+// others and between the splits, and the loss (KL weight 0.5) is not the negative ELBO,
+// so a chart that draws the wrong one shows it.
 func history(n int) []vaekit.Record {
 	var h []vaekit.Record
 	for i := range n {
 		tr := vaekit.Terms{Reconstruction: 200 / float64(i+1), KL: 10 + float64(i)}
-		tr.Loss, tr.NegELBO = tr.Reconstruction+tr.KL, tr.Reconstruction+tr.KL
-		ho := tr
-		ho.Reconstruction += 2
-		ho.Loss += 2
+		ho := vaekit.Terms{Reconstruction: tr.Reconstruction + 2, KL: tr.KL + 1}
+		for _, terms := range []*vaekit.Terms{&tr, &ho} {
+			terms.Loss, terms.NegELBO = terms.Reconstruction+0.5*terms.KL, terms.Reconstruction+terms.KL
+		}
 		h = append(h, vaekit.Record{Step: 100 * (i + 1), Train: tr, HeldOut: ho})
 	}
 	return h
+}
+
+// curvePoints returns the steps of history and one term of one split at each.
+func curvePoints(history []vaekit.Record, term func(vaekit.Record) float64) (steps, values []float64) {
+	for _, r := range history {
+		steps = append(steps, float64(r.Step))
+		values = append(values, term(r))
+	}
+	return steps, values
 }
 
 func TestTrainingCurves(t *testing.T) {
@@ -105,6 +118,36 @@ func TestTrainingCurves(t *testing.T) {
 				t.Errorf("%d records: SVG has no text %s", n, text)
 			}
 		}
+		// Each panel draws its term of each split through the records, train in the first
+		// colour, held-out in the second; with few records, a dot marks each.
+		records := history(n)
+		for k, term := range []func(vaekit.Terms) float64{
+			func(t vaekit.Terms) float64 { return t.Loss },
+			func(t vaekit.Terms) float64 { return t.Reconstruction },
+			func(t vaekit.Terms) float64 { return t.KL },
+		} {
+			drawn := recordPanel(t, chart.Plots()[k])
+			for _, split := range []struct {
+				name  string
+				get   func(vaekit.Record) vaekit.Terms
+				color color.Color
+			}{
+				{"train", func(r vaekit.Record) vaekit.Terms { return r.Train }, trainStyle.Color},
+				{"held-out", func(r vaekit.Record) vaekit.Terms { return r.HeldOut }, heldOutStyle.Color},
+			} {
+				steps, values := curvePoints(records, func(r vaekit.Record) float64 { return term(split.get(r)) })
+				if n > 1 && !drawn.lineThrough(split.color, steps, values) {
+					t.Errorf("%d records, panel %d: no %s line through %v at steps %v", n, k, split.name, values, steps)
+				}
+				wantDots := n
+				if n > maxMarkedPoints {
+					wantDots = 0
+				}
+				if dots := drawn.dots(split.color, steps, values); dots != wantDots {
+					t.Errorf("%d records, panel %d: %d %s points marked, expected %d", n, k, dots, split.name, wantDots)
+				}
+			}
+		}
 	}
 	bad := history(3)
 	bad[2].HeldOut.KL = math.Inf(1)
@@ -115,7 +158,7 @@ func TestTrainingCurves(t *testing.T) {
 }
 
 func TestKLBars(t *testing.T) {
-	kl := []float64{2, 0.001, 0.5, 0}
+	kl := []float64{2, 0.001, 0.5, 0, 0.01, 0.05} // 0.01: on the threshold, active.
 	for _, sorted := range []bool{false, true} {
 		chart, err := KLBars(kl, KLBarsOptions{Sorted: sorted, ActiveThreshold: 0.01})
 		if err != nil {
@@ -127,6 +170,48 @@ func TestKLBars(t *testing.T) {
 		for _, text := range []string{">z1<", ">z4<", "active: KL", "inactive: KL"} {
 			if !strings.Contains(svg, text) {
 				t.Errorf("sorted=%v: SVG has no text %s", sorted, text)
+			}
+		}
+		// Bar i shows dimension order[i]: its KL as its height, its name under it, grey when
+		// the KL is under the threshold.
+		order := []int{0, 1, 2, 3, 4, 5}
+		wantXLabel := "latent dimension"
+		if sorted {
+			order = []int{0, 2, 5, 4, 1, 3} // Largest KL first.
+			wantXLabel += " (sorted by KL)"
+		}
+		p := chart.Plots()[0]
+		if p.X.Label.Text != wantXLabel {
+			t.Errorf("sorted=%v: x axis %q, want %q", sorted, p.X.Label.Text, wantXLabel)
+		}
+		names := map[float64]string{}
+		for _, tick := range p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max) {
+			names[tick.Value] = tick.Label
+		}
+		heights, colors := make([]float64, len(kl)), make([]color.Color, len(kl))
+		for _, b := range recordPanel(t, p).bars(palette[0], inactiveColor) {
+			i := int(math.Round(b.position))
+			if math.Abs(b.position-float64(i)) > 1e-6 || i < 0 || i >= len(kl) {
+				t.Fatalf("sorted=%v: a bar at x = %g, expected one at each of 0..%d", sorted, b.position, len(kl)-1)
+			}
+			if b.height > 1e-9 {
+				heights[i] += b.height
+				colors[i] = b.color
+			}
+		}
+		for i, d := range order {
+			if want := fmt.Sprintf("z%d", d+1); names[float64(i)] != want {
+				t.Errorf("sorted=%v: bar %d is named %q, want %q", sorted, i, names[float64(i)], want)
+			}
+			if math.Abs(heights[i]-kl[d]) > 1e-6*max(1, kl[d]) {
+				t.Errorf("sorted=%v: bar %d (z%d) has height %g, want its KL %g", sorted, i, d+1, heights[i], kl[d])
+			}
+			wantColor := color.Color(palette[0])
+			if kl[d] < 0.01 {
+				wantColor = inactiveColor
+			}
+			if kl[d] > 0 && !sameColor(colors[i], wantColor) {
+				t.Errorf("sorted=%v: bar %d (z%d, KL %g) has colour %v, want %v", sorted, i, d+1, kl[d], colors[i], wantColor)
 			}
 		}
 	}
@@ -196,6 +281,28 @@ func TestBetaSweep(t *testing.T) {
 	}
 	if points[0].Beta != 4 {
 		t.Error("BetaSweep reordered its argument")
+	}
+	// One line through (KL, reconstruction) in order of beta, each point labelled with its
+	// beta just above and right of it.
+	drawn := recordPanel(t, chart.Plots()[0])
+	if !drawn.lineThrough(palette[0], []float64{30, 22, 8}, []float64{80, 90, 120}) {
+		t.Error("no line through (KL, reconstruction) = (30, 80), (22, 90), (8, 120), in order of beta")
+	}
+	if dots := drawn.dots(palette[0], []float64{30, 22, 8}, []float64{80, 90, 120}); dots != 3 {
+		t.Errorf("%d of the 3 points are marked", dots)
+	}
+	for _, l := range []struct {
+		text string
+		x, y float64
+	}{{"β=0.5", 30, 80}, {"β=1", 22, 90}, {"β=4", 8, 120}} {
+		at := drawn.texts[l.text]
+		if len(at) != 1 {
+			t.Errorf("label %s drawn %d times, expected once", l.text, len(at))
+			continue
+		}
+		if dx, dy := at[0].X-drawn.x(l.x), at[0].Y-drawn.y(l.y); dx < 0 || dx > 10 || dy < 0 || dy > 10 {
+			t.Errorf("label %s is %v, %v points from its point (%g, %g): expected just above and right of it", l.text, dx, dy, l.x, l.y)
+		}
 	}
 	_, err = BetaSweep(nil, SweepOptions{})
 	wantError(t, "no points", err, "points is empty")
