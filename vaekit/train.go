@@ -375,10 +375,7 @@ func (m *Model) evalImages(set *data.Set) *data.Set {
 	case "static":
 		return set.Binarized(0.5)
 	case "dynamic":
-		out := *set
-		out.Images = make([]float32, len(set.Images))
-		data.BernoulliBinarize(out.Images, set.Images, rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
-		return &out
+		return set.BernoulliBinarized(rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
 	}
 	return set
 }

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 )
@@ -21,19 +20,17 @@ func (s *Set) Binarized(threshold float32) *Set {
 	return &out
 }
 
-// BernoulliBinarize sets dst[i] to 1 with probability src[i] and to 0
-// otherwise: dynamic binarisation, resampled each epoch. Drawing from the
-// caller's rng keeps runs reproducible for a given seed. dst may be src.
-// It panics if the lengths differ, as that is a programming error.
-func BernoulliBinarize(dst, src []float32, rng *rand.Rand) {
-	if len(dst) != len(src) {
-		panic(fmt.Sprintf("data.BernoulliBinarize: len(dst)=%d != len(src)=%d", len(dst), len(src)))
-	}
-	for i, p := range src {
+// BernoulliBinarized returns a copy of s whose pixels are 1 with probability their value
+// and 0 otherwise: one draw of dynamic binarisation. Drawing from the caller's rng keeps runs
+// reproducible for a given seed.
+func (s *Set) BernoulliBinarized(rng *rand.Rand) *Set {
+	out := *s
+	out.Images = make([]float32, len(s.Images))
+	for i, p := range s.Images {
 		if rng.Float32() < p {
-			dst[i] = 1
-		} else {
-			dst[i] = 0
+			out.Images[i] = 1
 		}
 	}
+	out.Labels = slices.Clone(s.Labels)
+	return &out
 }
