@@ -145,18 +145,18 @@ func roundsWithDifferentMedians() Summary {
 	return Summary{
 		Model: pytorchExamples(),
 		Go: []Result{
-			{ImagesPerSec: 10, PeakRSSMB: 100, HeldOut: held(101, 10000)},
-			{ImagesPerSec: 20, PeakRSSMB: 300, HeldOut: held(102, 10000)},
-			{ImagesPerSec: 30, PeakRSSMB: 200, HeldOut: held(110, 10000)},
+			{Steps: 4680, ImagesPerSec: 10, PeakRSSMB: 100, HeldOut: held(101, 10000)},
+			{Steps: 4680, ImagesPerSec: 20, PeakRSSMB: 300, HeldOut: held(102, 10000)},
+			{Steps: 4680, ImagesPerSec: 30, PeakRSSMB: 200, HeldOut: held(110, 10000)},
 			{Error: "killed"},
-			{ImagesPerSec: 16, PeakRSSMB: 150, HeldOut: held(150, 1000)},
+			{Steps: 4680, ImagesPerSec: 16, PeakRSSMB: 150, HeldOut: held(150, 1000)},
 		},
 		Torch: []Result{
-			{ImagesPerSec: 10, PeakRSSMB: 100, HeldOut: held(100, 10000)},
-			{ImagesPerSec: 10, PeakRSSMB: 600, HeldOut: held(105, 10000)},
-			{ImagesPerSec: 40, PeakRSSMB: 100, HeldOut: held(106, 10000)},
-			{ImagesPerSec: 1, PeakRSSMB: 1, HeldOut: held(1, 10000)},
-			{ImagesPerSec: 16, PeakRSSMB: 150, HeldOut: held(100, 10000)},
+			{Steps: 4690, ImagesPerSec: 10, PeakRSSMB: 100, HeldOut: held(100, 10000)},
+			{Steps: 4690, ImagesPerSec: 10, PeakRSSMB: 600, HeldOut: held(105, 10000)},
+			{Steps: 4690, ImagesPerSec: 40, PeakRSSMB: 100, HeldOut: held(106, 10000)},
+			{Steps: 4690, ImagesPerSec: 1, PeakRSSMB: 1, HeldOut: held(1, 10000)},
+			{Steps: 4690, ImagesPerSec: 16, PeakRSSMB: 150, HeldOut: held(100, 10000)},
 		},
 	}
 }
@@ -192,6 +192,7 @@ func TestTableShowsTheHeldOutColumnAndTheParityLine(t *testing.T) {
 		"| pytorch-examples | 18 | 10 | 1.00x | 106.00, 100.00 |",
 		"vaekit - PyTorch = +1.00 nats (median of the rounds' differences: +1.00, -3.00, +4.00); within 0.5 nat: NO",
 		"vaekit 106.00 (reconstruction 86.00 + KL 20.00), PyTorch 100.00",
+		"after the run's training steps: pytorch-examples 4680 (vaekit) and 4690 (PyTorch).",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -201,6 +202,13 @@ func TestTableShowsTheHeldOutColumnAndTheParityLine(t *testing.T) {
 	s.aggregate()
 	if table := Table([]Summary{s}, 5, ""); !strings.Contains(table, "= +0.30 nats") || !strings.Contains(table, "within 0.5 nat: yes") {
 		t.Errorf("a 0.3-nat gap should be within the target:\n%s", table)
+	}
+	for i := range s.Go {
+		s.Go[i].Steps = 60 // -quick
+	}
+	s.aggregate()
+	if table := Table([]Summary{s}, 5, ""); !strings.Contains(table, "within 0.5 nat: not judged (a shortened run: 60 of 4680 steps)") {
+		t.Errorf("a shortened run should not be judged:\n%s", table)
 	}
 }
 

@@ -510,7 +510,11 @@ func parityLine(s Summary) string {
 		rounds[i] = fmt.Sprintf("%+.2f", d)
 	}
 	verdict := "yes"
-	if math.Abs(s.ELBOGap) > ParityTarget {
+	switch {
+	case s.GoMed.Steps < s.Model.DefaultSteps:
+		// A shortened run (-steps, -quick) says nothing about the trained model.
+		verdict = fmt.Sprintf("not judged (a shortened run: %d of %d steps)", s.GoMed.Steps, s.Model.DefaultSteps)
+	case math.Abs(s.ELBOGap) > ParityTarget:
 		verdict = "NO"
 	}
 	terms := func(h *HeldOut) string {
