@@ -3,6 +3,7 @@ module github.com/vaekit/vaekit
 go 1.27.4
 
 require (
+	github.com/go-logr/logr v1.4.3
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/go-xla v0.4.13
 	github.com/gomlx/gomlx v0.28.16
@@ -11,6 +12,7 @@ require (
 	golang.org/x/image v0.26.0
 	golang.org/x/mod v0.41.0
 	gonum.org/v1/plot v0.15.2
+	k8s.io/klog/v2 v2.140.0
 )
 
 require (
@@ -28,7 +30,6 @@ require (
 	github.com/charmbracelet/x/term v0.2.2 // indirect
 	github.com/clipperhouse/displaywidth v0.11.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
-	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/gofrs/uuid v4.4.0+incompatible // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
@@ -47,5 +48,4 @@ require (
 	golang.org/x/term v0.40.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
-	k8s.io/klog/v2 v2.140.0 // indirect
 )

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The training benchmark: vaekit's steady-state images/s, the time of one epoch and peak
-# memory for each model, next to PyTorch's on the same MNIST data, in interleaved rounds
-# (README, "Performance"). It runs cmd/vaekit-bench; every flag is passed on:
+# The training benchmark: vaekit's steady-state images/s, the time of one epoch, peak
+# memory and the held-out negative ELBO after training for each model, next to PyTorch's
+# on the same MNIST data, in interleaved rounds (README, "Performance"), and the parity of
+# pytorch/examples' VAE trained 10 epochs by both. It runs cmd/vaekit-bench; every flag is
+# passed on:
 #
-#   scripts/bench.sh                          all models, 3 rounds (about 50 minutes on 2 cores)
+#   scripts/bench.sh                          all models, 3 rounds (about an hour on 2 cores)
 #   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
+#   scripts/bench.sh -models pytorch-examples -rounds 3   the held-out -ELBO parity (~10 minutes)
+#   scripts/bench.sh -simd avx2               the "avx2" column: both frameworks on AVX2 kernels
 #   scripts/bench.sh -models conv-b64 -rounds 5
 #   scripts/bench.sh -torch=false             vaekit only
 #   scripts/bench.sh -h                       every flag
 #
-# Writes $VAEKIT_OUT/bench/table.md (the table the README shows) and results.json (every
+# Writes $VAEKIT_OUT/bench/table.md (the table the README shows, headed by the CPU, its
+# SIMD features, the column and the kernels each framework ran) and results.json (every
 # run). The PyTorch peer needs Debian's python3-torch and, for a fast BLAS,
 # libopenblas0-openmp (apt-get install python3-torch libopenblas0-openmp); without them
 # the PyTorch columns are skipped with a message. The go backend is used unless

@@ -34,8 +34,9 @@ const (
 	convBenchSide  = 7 // 28 / 2 / 2.
 )
 
-// convBenchForward returns the per-example negative ELBO, [batch].
-func convBenchForward(scope *model.Scope, x *Node, latent int) *Node {
+// convBenchTerms returns the terms of the per-example negative ELBO: -log p(x|z) and the
+// KL, [batch] each.
+func convBenchTerms(scope *model.Scope, x *Node, latent int) (recon, kl *Node) {
 	batch := x.Shape().Dimensions[0]
 	enc := scope.In("encoder")
 	h := Reshape(x, batch, 28, 28, 1)
@@ -56,7 +57,7 @@ func convBenchForward(scope *model.Scope, x *Node, latent int) *Node {
 	h = vaekit.Activate("relu", upsampleConv(dec.In("conv_0"), h, 64))
 	h = vaekit.Activate("relu", upsampleConv(dec.In("conv_1"), h, 32))
 	logits := Reshape(vaekit.Conv2D(dec.In("conv_2"), h, 1, 3, 1), batch, -1)
-	return Add(vaekit.BernoulliNLL(x, logits), vaekit.KLDivergence(mean, logVar))
+	return vaekit.BernoulliNLL(x, logits), vaekit.KLDivergence(mean, logVar)
 }
 
 // swapLastAxes is TransposeAllAxes(x, 0, 2, 1) for x [a, b, c], written as the 4-D

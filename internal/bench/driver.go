@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,22 +43,69 @@ type Options struct {
 	MNISTDir        string // Directory with MNIST's IDX .gz files, for the peer; "": found with `go list`.
 	OutDir          string // Where results.json and table.md are written; "": nowhere.
 	Profile         string // Directory for CPU profiles of the vaekit runs (one per model and round); "": none.
-	Log             io.Writer
+	// SIMD is which SIMD kernels the frameworks may use: SIMDNative (each its own choice
+	// for this CPU) or SIMDAVX2 (both held to their AVX2 kernels, on an AVX-512 CPU too).
+	SIMD string
+	// HeldOutImages is how many MNIST test images each run scores after training: 0, all
+	// 10,000; negative, none.
+	HeldOutImages int
+	Log           io.Writer
 }
 
-// Summary aggregates the rounds of one model: medians, and the median of the per-round
-// vaekit/PyTorch ratios (each round's pair ran back to back).
+// Report is a benchmark run: where it ran, and one summary per model. results.json holds
+// it; its String is table.md.
+type Report struct {
+	Machine   Machine   `json:"machine"`
+	Rounds    int       `json:"rounds"`
+	Summaries []Summary `json:"summaries"`
+}
+
+// Machine describes where and how the benchmark ran, for the report's header.
+type Machine struct {
+	Date         string `json:"date"`
+	CPU          CPU    `json:"cpu"`
+	NumCPU       int    `json:"num_cpu"`
+	Platform     string `json:"platform"` // GOOS/GOARCH.
+	GoVersion    string `json:"go_version"`
+	GoExperiment string `json:"goexperiment"`
+	Backend      string `json:"backend"` // vaekit.BackendDescription() of the driver process.
+	// SIMD is the -simd mode; Column the table the run belongs to ("avx512" or "avx2"),
+	// and ColumnNote why.
+	SIMD       string `json:"simd"`
+	Column     string `json:"column"`
+	ColumnNote string `json:"column_note"`
+	// Inherited lists the environment variables that tune either framework's kernels or
+	// runtime and that the children inherit unchanged (the -simd switches are not among
+	// them: the benchmark sets or removes those).
+	Inherited []string `json:"inherited_env,omitempty"`
+	// Kernels lists, per framework, the kernels its runs reported using (distinct values).
+	Kernels         map[string][]string `json:"kernels"`
+	TorchVersion    string              `json:"torch_version,omitempty"`
+	TorchThreads    int                 `json:"torch_threads,omitempty"`
+	OMPWaitPolicies []string            `json:"omp_wait_policies,omitempty"`
+}
+
+// Summary aggregates the rounds of one model: medians, and the medians of the per-round
+// comparisons (each round's pair ran back to back, with the same seed).
 type Summary struct {
 	Model       Model
 	Go, Torch   []Result
 	GoMed       Result // Medians of the rounds' numbers.
 	TorchMed    Result
 	SpeedRatio  float64 // Median of per-round images/s ratios, vaekit / PyTorch.
-	MemoryRatio float64 // Median peak RSS ratio, vaekit / PyTorch.
+	MemoryRatio float64 // Median of per-round peak RSS ratios, vaekit / PyTorch.
+	// ELBOGaps are the rounds' held-out -ELBO differences, vaekit - PyTorch, in nats (rounds
+	// where both scored the same images); ELBOGap is their median.
+	ELBOGaps []float64
+	ELBOGap  float64
 }
 
-// Run runs the benchmark and returns one summary per model.
-func Run(opts Options) ([]Summary, error) {
+// ParityTarget is how far, in nats, vaekit's held-out -ELBO may be from PyTorch's on the
+// same model and budget (the pytorch-examples model).
+const ParityTarget = 0.5
+
+// Run runs the benchmark and returns its report.
+func Run(opts Options) (*Report, error) {
 	if opts.Rounds < 1 {
 		opts.Rounds = 1
 	}
@@ -66,6 +114,10 @@ func Run(opts Options) ([]Summary, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = os.Stderr
+	}
+	machine, err := describeMachine(opts)
+	if err != nil {
+		return nil, err
 	}
 	names := opts.Models
 	if len(names) == 0 {
@@ -83,6 +135,7 @@ func Run(opts Options) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(opts.Log, "bench: column %s (%s), CPU %s\n", machine.Column, machine.ColumnNote, machine.CPU.Model)
 	var peer *torchPeer
 	if opts.Torch {
 		if peer, err = newTorchPeer(opts); err != nil {
@@ -103,13 +156,17 @@ func Run(opts Options) ([]Summary, error) {
 		summaries[i].Model = m
 	}
 	for round := range opts.Rounds {
+		seed := round + 1 // Both frameworks train a round's model from the same seed.
 		for i, m := range models {
 			runGo := func() {
-				args := []string{"-child", m.Name, "-steps", strconv.Itoa(stepsFor(m, opts)), "-window", strconv.Itoa(opts.Window)}
+				args := []string{"-child", m.Name, "-steps", strconv.Itoa(stepsFor(m, opts)), "-window", strconv.Itoa(opts.Window),
+					"-seed", strconv.Itoa(seed), "-heldout", strconv.Itoa(opts.HeldOutImages)}
 				if opts.Profile != "" {
 					args = append(args, "-cpuprofile", filepath.Join(opts.Profile, fmt.Sprintf("%s-r%d.pprof", m.Name, round+1)))
 				}
-				r := runChild(opts.Log, m, "vaekit", exec.Command(self, args...))
+				cmd := exec.Command(self, args...)
+				cmd.Env = withSIMD(os.Environ(), "vaekit", opts.SIMD)
+				r := runChild(opts.Log, m, "vaekit", cmd)
 				summaries[i].Go = append(summaries[i].Go, r)
 			}
 			runTorch := func() {
@@ -118,7 +175,7 @@ func Run(opts Options) ([]Summary, error) {
 				}
 				var best Result
 				for j, policy := range peer.policies() {
-					r := runChild(opts.Log, m, "pytorch:"+policy, peer.command(m, stepsFor(m, opts), opts.Window, policy))
+					r := runChild(opts.Log, m, "pytorch:"+policy, peer.command(m, opts, seed, policy))
 					r.Framework, r.OMPWaitPolicy = "pytorch", policy
 					if j == 0 || (r.Error == "" && (best.Error != "" || r.ImagesPerSec > best.ImagesPerSec)) {
 						best = r
@@ -139,12 +196,14 @@ func Run(opts Options) ([]Summary, error) {
 	for i := range summaries {
 		summaries[i].aggregate()
 	}
+	report := &Report{Machine: machine, Rounds: opts.Rounds, Summaries: summaries}
+	report.collectKernels()
 	if opts.OutDir != "" {
-		if err := writeOutputs(opts, summaries); err != nil {
-			return summaries, err
+		if err := report.write(opts.OutDir); err != nil {
+			return report, err
 		}
 	}
-	return summaries, nil
+	return report, nil
 }
 
 func stepsFor(m Model, opts Options) int {
@@ -185,14 +244,26 @@ func runChild(log io.Writer, m Model, framework string, cmd *exec.Cmd) Result {
 		fmt.Fprintf(log, "bench: %-18s %-16s FAILED: %s\n", m.Name, framework, r.Error)
 		return r
 	}
-	fmt.Fprintf(log, "bench: %-18s %-16s %8.0f images/s  %6.3f CPU ms/image  epoch %6.1fs  peak %5.0f MiB  last/first window %.2f  (%.0fs)\n",
-		m.Name, framework, r.ImagesPerSec, r.CPUPerImageMS, r.EpochSec, r.PeakRSSMB, r.SlowdownRatio(), time.Since(start).Seconds())
+	heldOut := ""
+	if r.HeldOut != nil {
+		heldOut = fmt.Sprintf("  held-out -ELBO %.2f", r.HeldOut.NegELBO)
+	}
+	fmt.Fprintf(log, "bench: %-18s %-16s %8.0f images/s  %6.3f CPU ms/image  epoch %6.1fs  peak %5.0f MiB  last/first window %.2f%s  (%.0fs)\n",
+		m.Name, framework, r.ImagesPerSec, r.CPUPerImageMS, r.EpochSec, r.PeakRSSMB, r.SlowdownRatio(), heldOut, time.Since(start).Seconds())
 	return r
 }
 
 // ChildMain is the body of a child process: run one model with vaekit, print RESULT.
 func ChildMain(name string, opts RunOptions) error {
 	m, err := FindModel(name)
+	if err != nil {
+		return err
+	}
+	backend, err := vaekit.Backend()
+	if err != nil {
+		return err
+	}
+	kernels, err := goKernels(backend)
 	if err != nil {
 		return err
 	}
@@ -207,6 +278,7 @@ func ChildMain(name string, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	r.Kernels = kernels
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -226,18 +298,28 @@ func memTrace(where string) {
 		where, PeakRSSMB(), float64(ms.HeapInuse)/(1<<20), float64(ms.HeapSys)/(1<<20))
 }
 
+// aggregate computes the medians, and the per-round comparisons and their medians (a
+// round's two runs ran back to back: their ratio cancels what the machine did meanwhile,
+// which the ratio of the medians would not).
 func (s *Summary) aggregate() {
 	s.GoMed = medianResult(s.Go)
 	s.TorchMed = medianResult(s.Torch)
 	var speed, mem []float64
+	s.ELBOGaps = nil
 	for i := range min(len(s.Go), len(s.Torch)) {
 		g, t := s.Go[i], s.Torch[i]
-		if g.Error == "" && t.Error == "" && t.ImagesPerSec > 0 && t.PeakRSSMB > 0 {
+		if g.Error != "" || t.Error != "" {
+			continue
+		}
+		if t.ImagesPerSec > 0 && t.PeakRSSMB > 0 {
 			speed = append(speed, g.ImagesPerSec/t.ImagesPerSec)
 			mem = append(mem, g.PeakRSSMB/t.PeakRSSMB)
 		}
+		if g.HeldOut != nil && t.HeldOut != nil && g.HeldOut.Images == t.HeldOut.Images {
+			s.ELBOGaps = append(s.ELBOGaps, g.HeldOut.NegELBO-t.HeldOut.NegELBO)
+		}
 	}
-	s.SpeedRatio, s.MemoryRatio = median(speed), median(mem)
+	s.SpeedRatio, s.MemoryRatio, s.ELBOGap = median(speed), median(mem), median(s.ELBOGaps)
 }
 
 func medianResult(rs []Result) Result {
@@ -269,7 +351,36 @@ func medianResult(rs []Result) Result {
 	m.CPUPerImageMS = pick(func(r Result) float64 { return r.CPUPerImageMS })
 	slow := pick(func(r Result) float64 { return r.SlowdownRatio() })
 	m.WindowRates = []float64{1, slow} // Only the ratio survives aggregation.
+	m.Steps = int(pick(func(r Result) float64 { return float64(r.Steps) }))
+	m.HeldOut = medianHeldOut(ok)
 	return m
+}
+
+// medianHeldOut is the median of each held-out term over the results that scored the
+// held-out images (nil if none did).
+func medianHeldOut(rs []Result) *HeldOut {
+	var scored []*HeldOut
+	for _, r := range rs {
+		if r.HeldOut != nil {
+			scored = append(scored, r.HeldOut)
+		}
+	}
+	if len(scored) == 0 {
+		return nil
+	}
+	pick := func(f func(*HeldOut) float64) float64 {
+		v := make([]float64, len(scored))
+		for i, h := range scored {
+			v[i] = f(h)
+		}
+		return median(v)
+	}
+	return &HeldOut{
+		NegELBO:        pick(func(h *HeldOut) float64 { return h.NegELBO }),
+		Reconstruction: pick(func(h *HeldOut) float64 { return h.Reconstruction }),
+		KL:             pick(func(h *HeldOut) float64 { return h.KL }),
+		Images:         scored[0].Images,
+	}
 }
 
 func median(v []float64) float64 {
@@ -284,27 +395,45 @@ func median(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// ReadResults reads the summaries a run saved in results.json and aggregates them again.
-func ReadResults(path string) ([]Summary, error) {
+// ReadResults reads the report a run saved in results.json and aggregates it again. A
+// results.json of an earlier version (a bare list of summaries) reads with an empty
+// Machine.
+func ReadResults(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var summaries []Summary
-	if err := json.Unmarshal(b, &summaries); err != nil {
+	report := &Report{}
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		err = json.Unmarshal(b, &report.Summaries)
+	} else {
+		err = json.Unmarshal(b, report)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	for i := range summaries {
-		summaries[i].aggregate()
+	for i := range report.Summaries {
+		report.Summaries[i].aggregate()
+		report.Rounds = max(report.Rounds, len(report.Summaries[i].Go), len(report.Summaries[i].Torch))
 	}
-	return summaries, nil
+	return report, nil
 }
 
-// Table formats the summaries as a Markdown table.
-func Table(summaries []Summary, rounds int) string {
+// String is the report as Markdown: the machine, the table, its notes and the parity lines.
+func (r *Report) String() string {
+	return r.Machine.String() + "\n" + Table(r.Summaries, r.Rounds, r.Machine.Column)
+}
+
+// Table formats the summaries as a Markdown table of the given column ("avx512" or
+// "avx2"; "" leaves it out), with its notes and the parity lines.
+func Table(summaries []Summary, rounds int, column string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| model | vaekit images/s | PyTorch images/s | ratio | vaekit epoch s | PyTorch epoch s | vaekit peak MiB | PyTorch peak MiB | memory ratio | CPU ms/image (vaekit, PyTorch) | last/first window (vaekit, PyTorch) |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	model := "model"
+	if column != "" {
+		model = fmt.Sprintf("model (column %s)", column)
+	}
+	fmt.Fprintf(&b, "| %s | vaekit images/s | PyTorch images/s | ratio | held-out -ELBO nats (vaekit, PyTorch) | vaekit epoch s | PyTorch epoch s | vaekit peak MiB | PyTorch peak MiB | memory ratio | CPU ms/image (vaekit, PyTorch) | last/first window (vaekit, PyTorch) |\n", model)
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "-"
@@ -320,65 +449,188 @@ func Table(summaries []Summary, rounds int) string {
 		}
 		return fmt.Sprintf("%.0f (est.)", r.EpochSec)
 	}
+	elbo := func(r Result) string {
+		if r.HeldOut == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", r.HeldOut.NegELBO)
+	}
 	for _, s := range summaries {
 		g, t := s.GoMed, s.TorchMed
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s, %s | %s | %s | %s | %s | %s | %s, %s | %s, %s |\n",
 			s.Model.Name, num(g.ImagesPerSec, "%.0f"), num(t.ImagesPerSec, "%.0f"), num(s.SpeedRatio, "%.2fx"),
+			elbo(g), elbo(t),
 			epoch(g), epoch(t), num(g.PeakRSSMB, "%.0f"), num(t.PeakRSSMB, "%.0f"), num(s.MemoryRatio, "%.2fx"),
 			num(g.CPUPerImageMS, "%.2f"), num(t.CPUPerImageMS, "%.2f"),
 			num(g.SlowdownRatio(), "%.2f"), num(t.SlowdownRatio(), "%.2f"))
 	}
-	fmt.Fprintf(&b, "\nMedians of %d interleaved round(s); ratio = median of the rounds' vaekit/PyTorch ratios.\n", rounds)
+	fmt.Fprintf(&b, "\nMedians of %d interleaved round(s) (round r trains both frameworks from seed r); ratio = median of the rounds' vaekit/PyTorch ratios.\n", rounds)
 	fmt.Fprintf(&b, "CPU ms/image: the process's CPU time per image (both cores; less disturbed by other processes than images/s).\n")
+	b.WriteString(heldOutNote(summaries))
+	for _, s := range summaries {
+		if s.Model.Epochs > 0 {
+			b.WriteString(parityLine(s))
+		}
+	}
 	return b.String()
 }
 
-// Environment describes where the benchmark ran, for the report.
-func Environment(opts Options, torchVersion string) string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
-				break
+// heldOutNote says what the held-out column measured: on how many test images, after how
+// many training steps of each model.
+func heldOutNote(summaries []Summary) string {
+	images := 0
+	var budgets []string
+	for _, s := range summaries {
+		g, t := s.GoMed, s.TorchMed
+		for _, h := range []*HeldOut{g.HeldOut, t.HeldOut} {
+			if h != nil {
+				images = h.Images
 			}
 		}
+		budget := fmt.Sprintf("%s %d", s.Model.Name, g.Steps)
+		if t.Steps != 0 && t.Steps != g.Steps {
+			budget = fmt.Sprintf("%s %d (vaekit) and %d (PyTorch)", s.Model.Name, g.Steps, t.Steps)
+		}
+		budgets = append(budgets, budget)
+	}
+	if images == 0 {
+		return ""
+	}
+	return fmt.Sprintf("held-out -ELBO: the negative ELBO of the first %d MNIST test images, nats per image (one z each), "+
+		"after the run's training steps: %s.\n", images, strings.Join(budgets, "; "))
+}
+
+// parityLine compares the held-out -ELBO of a model trained to its full budget.
+func parityLine(s Summary) string {
+	if len(s.ELBOGaps) == 0 {
+		return fmt.Sprintf("Parity, %s: no round with both frameworks' held-out -ELBO.\n", s.Model.Name)
+	}
+	rounds := make([]string, len(s.ELBOGaps))
+	for i, d := range s.ELBOGaps {
+		rounds[i] = fmt.Sprintf("%+.2f", d)
+	}
+	verdict := "yes"
+	switch {
+	case s.GoMed.Steps < s.Model.DefaultSteps:
+		// A shortened run (-steps, -quick) says nothing about the trained model.
+		verdict = fmt.Sprintf("not judged (a shortened run: %d of %d steps)", s.GoMed.Steps, s.Model.DefaultSteps)
+	case math.Abs(s.ELBOGap) > ParityTarget:
+		verdict = "NO"
+	}
+	terms := func(h *HeldOut) string {
+		if h == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f (reconstruction %.2f + KL %.2f)", h.NegELBO, h.Reconstruction, h.KL)
+	}
+	return fmt.Sprintf("Parity, %s: held-out -ELBO vaekit - PyTorch = %+.2f nats (median of the rounds' differences: %s); "+
+		"within %.1f nat: %s. Medians: vaekit %s, PyTorch %s.\n",
+		s.Model.Name, s.ELBOGap, strings.Join(rounds, ", "), ParityTarget, verdict, terms(s.GoMed.HeldOut), terms(s.TorchMed.HeldOut))
+}
+
+// describeMachine fills what is known before the run: the CPU, the toolchain, the column.
+func describeMachine(opts Options) (Machine, error) {
+	cpu := ReadCPU()
+	column, note, err := Column(cpu, opts.SIMD)
+	if err != nil {
+		return Machine{}, err
 	}
 	goexp := os.Getenv("GOEXPERIMENT")
 	if goexp == "" {
 		goexp = "(none)"
 	}
-	s := fmt.Sprintf("%s, %s, %d CPUs, %s/%s, %s, GOEXPERIMENT=%s; vaekit backend: %s",
-		time.Now().Format("2006-01-02"), cpu, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), goexp,
-		vaekit.BackendDescription())
-	if torchVersion != "" {
-		s += fmt.Sprintf("; PyTorch %s, %d threads, OMP_WAIT_POLICY the faster of %s each round",
-			torchVersion, opts.Threads, strings.Join(opts.OMPWaitPolicies, ", "))
+	mode := opts.SIMD
+	if mode == "" {
+		mode = SIMDNative
 	}
-	return s
+	return Machine{
+		Date: time.Now().Format("2006-01-02 15:04"), CPU: cpu, NumCPU: runtime.NumCPU(),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(), GoExperiment: goexp,
+		Backend: vaekit.BackendDescription(), SIMD: mode, Column: column, ColumnNote: note,
+		TorchThreads: opts.Threads, OMPWaitPolicies: opts.OMPWaitPolicies, Inherited: inheritedTuning(os.Environ()),
+	}, nil
 }
 
-func writeOutputs(opts Options, summaries []Summary) error {
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return err
+// inheritedTuning picks from env the variables that tune the frameworks' kernels or
+// runtimes, other than those the benchmark sets for its children.
+func inheritedTuning(env []string) []string {
+	prefixes := []string{"OPENBLAS_", "GOMLX_GO_", "OMP_", "GOMP_", "KMP_", "MKL_", "DNNL_", "ONEDNN_", "ATEN_", "GOGC=", "GOMEMLIMIT=", "GOMAXPROCS="}
+	set := []string{"OMP_NUM_THREADS=", "OMP_WAIT_POLICY=", "GOMLX_BACKEND="}
+	for _, switches := range simdEnv {
+		for _, kv := range switches {
+			name, _, _ := strings.Cut(kv, "=")
+			set = append(set, name+"=")
+		}
 	}
-	b, err := json.MarshalIndent(summaries, "", "  ")
-	if err != nil {
-		return err
+	var out []string
+	for _, kv := range env {
+		has := func(p string) bool { return strings.HasPrefix(kv, p) }
+		if slices.ContainsFunc(prefixes, has) && !slices.ContainsFunc(set, has) {
+			out = append(out, kv)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(opts.OutDir, "results.json"), b, 0o644); err != nil {
-		return err
-	}
-	torchVersion := ""
-	for _, s := range summaries {
-		for _, t := range s.Torch {
-			if t.Error == "" && t.TorchVersion != "" {
-				torchVersion = t.TorchVersion
+	slices.Sort(out)
+	return out
+}
+
+// collectKernels records the kernels the runs reported and PyTorch's version.
+func (r *Report) collectKernels() {
+	r.Machine.Kernels = map[string][]string{}
+	for _, s := range r.Summaries {
+		for _, res := range append(slices.Clone(s.Go), s.Torch...) {
+			if res.Error != "" {
+				continue
+			}
+			if res.Kernels != "" && !slices.Contains(r.Machine.Kernels[res.Framework], res.Kernels) {
+				r.Machine.Kernels[res.Framework] = append(r.Machine.Kernels[res.Framework], res.Kernels)
+			}
+			if res.TorchVersion != "" {
+				r.Machine.TorchVersion = res.TorchVersion
 			}
 		}
 	}
-	md := "Machine: " + Environment(opts, torchVersion) + "\n\n" + Table(summaries, opts.Rounds)
-	return os.WriteFile(filepath.Join(opts.OutDir, "table.md"), []byte(md), 0o644)
+}
+
+// String is the report's header: the machine, its SIMD features, the column, the kernels.
+func (m Machine) String() string {
+	if m.CPU.Model == "" {
+		return "Machine: not recorded (results.json of an earlier version)\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Machine: %s, %s, %d CPUs, %s, %s, GOEXPERIMENT=%s; vaekit backend: %s\n",
+		m.Date, m.CPU.Model, m.NumCPU, m.Platform, m.GoVersion, m.GoExperiment, m.Backend)
+	fmt.Fprintf(&b, "SIMD features: %s\n", strings.Join(m.CPU.Features, " "))
+	fmt.Fprintf(&b, "Column: %s (-simd=%s: %s)\n", m.Column, m.SIMD, m.ColumnNote)
+	if len(m.Inherited) > 0 {
+		fmt.Fprintf(&b, "Inherited tuning environment: %s\n", strings.Join(m.Inherited, " "))
+	}
+	kernels := func(framework string) string {
+		if k := m.Kernels[framework]; len(k) > 0 {
+			return strings.Join(k, " | ")
+		}
+		return "not run"
+	}
+	fmt.Fprintf(&b, "Kernels: vaekit: %s\n", kernels("vaekit"))
+	if m.TorchVersion != "" {
+		fmt.Fprintf(&b, "Kernels: PyTorch %s: %s; %d threads, OMP_WAIT_POLICY the faster of %s each round\n",
+			m.TorchVersion, kernels("pytorch"), m.TorchThreads, strings.Join(m.OMPWaitPolicies, ", "))
+	}
+	return b.String()
+}
+
+// write saves results.json (the report) and table.md (its String) in dir.
+func (r *Report) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "table.md"), []byte(r.String()), 0o644)
 }
 
 // torchPeer runs torch_peer.py (written out from the embedded copy).
@@ -386,6 +638,7 @@ type torchPeer struct {
 	python, script, mnistDir string
 	threads                  int
 	waitPolicies             []string
+	simd                     string // Options.SIMD.
 	dir                      string
 }
 
@@ -395,7 +648,7 @@ func newTorchPeer(opts Options) (*torchPeer, error) {
 	if python == "" {
 		python = "/usr/bin/python3"
 	}
-	p := &torchPeer{python: python, threads: max(opts.Threads, 1), waitPolicies: opts.OMPWaitPolicies}
+	p := &torchPeer{python: python, threads: max(opts.Threads, 1), waitPolicies: opts.OMPWaitPolicies, simd: opts.SIMD}
 	check := p.cmd("", "-c", "import torch, numpy")
 	if out, err := check.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s cannot import torch (install Debian's python3-torch and libopenblas0-openmp): %v: %s",
@@ -414,8 +667,10 @@ func newTorchPeer(opts Options) (*torchPeer, error) {
 		}
 		p.mnistDir = filepath.Join(strings.TrimSpace(string(out)), "data")
 	}
-	if _, err := os.Stat(filepath.Join(p.mnistDir, "train-images-idx3-ubyte.gz")); err != nil {
-		return nil, fmt.Errorf("MNIST's IDX files: %w", err)
+	for _, name := range []string{"train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"} {
+		if _, err := os.Stat(filepath.Join(p.mnistDir, name)); err != nil {
+			return nil, fmt.Errorf("MNIST's IDX files: %w", err)
+		}
 	}
 	dir, err := os.MkdirTemp("", "vaekit-bench-")
 	if err != nil {
@@ -443,7 +698,7 @@ func (p *torchPeer) policies() []string {
 func (p *torchPeer) cmd(waitPolicy string, args ...string) *exec.Cmd {
 	cmd := exec.Command(p.python, args...)
 	var env []string
-	for _, kv := range os.Environ() {
+	for _, kv := range withSIMD(os.Environ(), "pytorch", p.simd) {
 		if !strings.HasPrefix(kv, "OMP_WAIT_POLICY=") {
 			env = append(env, kv)
 		}
@@ -466,9 +721,17 @@ func prefixed(sep, s string) string {
 	return sep + s
 }
 
-func (p *torchPeer) command(m Model, steps, window int, waitPolicy string) *exec.Cmd {
-	return p.cmd(waitPolicy, p.script, "--model", m.Name, "--mnist-dir", p.mnistDir, "--steps", strconv.Itoa(steps),
-		"--window", strconv.Itoa(window), "--threads", strconv.Itoa(p.threads))
+// command runs model m for one round. A model with a budget in epochs trains them with
+// PyTorch's own loader (unless -steps overrides the budget).
+func (p *torchPeer) command(m Model, opts Options, seed int, waitPolicy string) *exec.Cmd {
+	budget := []string{"--steps", strconv.Itoa(stepsFor(m, opts))}
+	if m.Epochs > 0 && opts.Steps <= 0 {
+		budget = []string{"--epochs", strconv.Itoa(m.Epochs)}
+	}
+	args := append([]string{p.script, "--model", m.Name, "--mnist-dir", p.mnistDir}, budget...)
+	args = append(args, "--window", strconv.Itoa(opts.Window), "--threads", strconv.Itoa(p.threads),
+		"--seed", strconv.Itoa(seed), "--held-out", strconv.Itoa(opts.HeldOutImages))
+	return p.cmd(waitPolicy, args...)
 }
 
 func (p *torchPeer) Close() { _ = os.RemoveAll(p.dir) }

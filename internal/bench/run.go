@@ -12,9 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/dataset"
@@ -34,11 +31,17 @@ type RunOptions struct {
 	Window     int    // Steps between time stamps; 0: 50.
 	Batch      int    // Overrides the model's batch size (smoke tests); 0: the model's.
 	CPUProfile string // When set, a pprof CPU profile of the steps after warm-up is written there.
+	Seed       int64  // Seeds initialisation, shuffling and sampling; 0: 1 (vaekit's default).
 
-	// ReleaseHostImages lets the models trained without Model.Fit drop the sets' pixels
-	// once they are on the device (it clears trainSet.Images and testSet.Images), so
-	// that, like the PyTorch peer, the process holds one copy of the data. Model.Fit needs
-	// the sets the caller passes (and so keeps two copies: the caller's and the device's).
+	// HeldOutImages is how many MNIST test images (the first ones) are scored after
+	// training, for the held-out negative ELBO: 0, all 10,000; negative, none.
+	HeldOutImages int
+
+	// ReleaseHostImages lets the models trained without Model.Fit drop the training
+	// images' pixels once they are on the device (it clears trainSet.Images), so that,
+	// like the PyTorch peer, the process holds one copy of them. Model.Fit needs the sets
+	// the caller passes (and so keeps two copies: the caller's and the device's). The test
+	// images stay, for the held-out score (the peer holds them too).
 	ReleaseHostImages bool
 }
 
@@ -56,6 +59,9 @@ func (o RunOptions) withDefaults(m Model) RunOptions {
 	if o.Warmup <= 0 {
 		o.Warmup = o.Window
 	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
 	return o
 }
 
@@ -67,12 +73,17 @@ func LoadMNIST() (trainSet, testSet *data.Set, err error) {
 	return data.LoadBoth(data.MNIST, data.Options{NoDownload: true})
 }
 
-// RunGo trains model m with vaekit on the go backend (or whichever vaekit.Backend picks)
-// and measures it. The MLP models and architecture=conv go through vaekit's real training
-// path, Model.Fit; the conv benchmark network through GoMLX's trainer and loop directly.
+// RunGo trains model m with vaekit on the go backend (or whichever vaekit.Backend picks),
+// measures it, then scores the held-out images. The MLP models, pytorch-examples and
+// architecture=conv go through vaekit's real training path, Model.Fit; the conv benchmark
+// network through GoMLX's trainer and loop directly.
 func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err error) {
 	opts = opts.withDefaults(m)
-	r = Result{Model: m.Name, Framework: "vaekit", Batch: opts.Batch, Warmup: opts.Warmup, Window: opts.Window}
+	r = Result{Model: m.Name, Framework: "vaekit", Batch: opts.Batch, Warmup: opts.Warmup, Window: opts.Window, Seed: opts.Seed}
+	heldOut := testSet
+	if opts.HeldOutImages > 0 {
+		heldOut = testSet.Subset(min(opts.HeldOutImages, testSet.N))
+	}
 	var profiling bool
 	startProfile := func() {
 		if opts.CPUProfile == "" || profiling {
@@ -88,24 +99,29 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 		}
 		profiling = true
 	}
-	defer func() {
+	stopProfile := func() {
 		if profiling {
 			pprof.StopCPUProfile()
+			profiling = false
 		}
-	}()
+	}
+	defer stopProfile()
 
 	var stamps []stamp
+	var evaluate func() (*HeldOut, error) // Scores heldOut after training.
 	switch m.Kind {
-	case "mlp", "tutorial":
+	case "mlp", "tutorial", "pytorch-examples":
 		cfg := vaekit.DefaultConfig()
-		if m.Kind == "mlp" {
+		switch m.Kind {
+		case "mlp":
 			cfg.HiddenDims = []int{m.Hidden}
-		} else {
+		case "tutorial":
 			cfg.Architecture = "conv"
 		}
 		cfg.LatentDim = m.Latent
 		cfg.BatchSize = opts.Batch
 		cfg.Steps = opts.Steps
+		cfg.Seed = opts.Seed
 		// Time stamps come from the evaluation hook: every Window steps, a tiny
 		// evaluation (two forward passes of evalN images) marks the time.
 		cfg.EvalEvery = opts.Window
@@ -125,17 +141,33 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 				}
 			},
 		})
+		stopProfile()
 		r.Params = model.NumParameters()
 		if n := len(model.History); n > 0 {
 			r.FinalLoss = model.History[n-1].Train.Loss
 		}
-	case "convbench":
-		if opts.ReleaseHostImages {
-			testSet.Images = nil
+		evaluate = func() (*HeldOut, error) {
+			terms, err := model.Evaluate(heldOut)
+			if err != nil {
+				return nil, err
+			}
+			return &HeldOut{NegELBO: terms.NegELBO, Reconstruction: terms.Reconstruction, KL: terms.KL, Images: heldOut.N}, nil
 		}
-		stamps, r.FinalLoss, r.Params, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
-			return convBenchForward(scope, x, m.Latent)
+	case "convbench":
+		var store *model.Store
+		stamps, r.FinalLoss, store, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
+			recon, kl := convBenchTerms(scope, x, m.Latent)
+			return Add(recon, kl)
 		})
+		stopProfile()
+		if err == nil {
+			r.Params = trainableParams(store)
+		}
+		evaluate = func() (*HeldOut, error) {
+			return evaluateOwn(store, heldOut, opts.Batch, func(scope *model.Scope, x *Node) (recon, kl *Node) {
+				return convBenchTerms(scope, x, m.Latent)
+			})
+		}
 	default:
 		err = fmt.Errorf("bench: model %s has unknown kind %q", m.Name, m.Kind)
 	}
@@ -143,26 +175,76 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 		return r, err
 	}
 	r.summarize(stamps, mnistTrainSize/opts.Batch)
-	r.PeakRSSMB = PeakRSSMB()
+	r.PeakRSSMB = PeakRSSMB() // Training's peak: before the held-out images are scored.
+	if opts.HeldOutImages >= 0 {
+		if r.HeldOut, err = evaluate(); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
+}
+
+// evaluateOwn scores set with a network trained by runOwnTrainer, whose terms (per
+// example: -log p(x|z) and the KL, [batch] each) terms builds, batch images at a time.
+func evaluateOwn(store *model.Store, set *data.Set, batch int, terms func(*model.Scope, *Node) (recon, kl *Node)) (*HeldOut, error) {
+	backend, err := vaekit.Backend()
+	if err != nil {
+		return nil, err
+	}
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) []*Node {
+		// As a training graph, so that the Go backend keeps the variables (the RNG's state
+		// among them) as parameters instead of constants: each batch draws new z.
+		store.SetTraining(x.Graph(), true)
+		recon, kl := terms(scope, x)
+		return []*Node{ReduceAllSum(recon), ReduceAllSum(kl)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	pixels := set.Height * set.Width
+	var recon, kl float64
+	for start := 0; start < set.N; start += batch {
+		n := min(batch, set.N-start)
+		x := tensors.FromFlatDataAndDimensions(set.Images[start*pixels:(start+n)*pixels], n, pixels)
+		outs, err := exec.Call(x)
+		if err != nil {
+			return nil, fmt.Errorf("bench: scoring the held-out images: %w", err)
+		}
+		recon += float64(tensors.ToScalar[float32](outs[0]))
+		kl += float64(tensors.ToScalar[float32](outs[1]))
+		for _, out := range outs {
+			out.FinalizeAll()
+		}
+	}
+	n := float64(set.N)
+	return &HeldOut{NegELBO: (recon + kl) / n, Reconstruction: recon / n, KL: kl / n, Images: set.N}, nil
+}
+
+func trainableParams(store *model.Store) (params int) {
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			params += v.Shape().Size()
+		}
+	}
+	return params
 }
 
 // runOwnTrainer trains a network given by its per-example loss (convvae.go)
 // with GoMLX's trainer and loop, the same way vaekit's Model does: data on the device,
 // Adam 1e-3, shuffled batches.
-func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), perExampleLoss func(*model.Scope, *Node) *Node) (stamps []stamp, loss float64, params int, err error) {
+func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), perExampleLoss func(*model.Scope, *Node) *Node) (stamps []stamp, loss float64, store *model.Store, err error) {
 	backend, err := vaekit.Backend()
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, nil, err
 	}
-	store := model.NewStore()
-	if err := store.SetRNGStateFromSeed(1); err != nil {
-		return nil, 0, 0, err
+	store = model.NewStore()
+	if err := store.SetRNGStateFromSeed(opts.Seed); err != nil {
+		return nil, 0, nil, err
 	}
 	store.SetParams(map[string]any{optimizer.ParamOptimizer: "adam", optimizer.ParamLearningRate: 1e-3})
 	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		x := workarounds.PixelsFromBytes(inputs[0]) // MNIST is kept as bytes on the device.
-		if parts := splitBatch(m.Split); parts > 1 && x.Shape().Dimensions[0]%parts == 0 {
+		if parts := max(m.Split, 1); parts > 1 && x.Shape().Dimensions[0]%parts == 0 {
 			// The batch as independent sub-graphs (same variables), one per core: the Go
 			// backend runs independent ops concurrently, and most of a step's ops (gathers,
 			// scatters, element-wise) use one core each.
@@ -184,9 +266,9 @@ func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), 
 	trainer := train.NewTrainer(backend, store, modelFn, lossFn, optimizer.FromStore(store), nil, nil)
 
 	start := time.Now()
-	images, err := deviceImages(backend, trainSet)
+	images, err := workarounds.DeviceImages(backend, trainSet.Images, trainSet.N, trainSet.Height*trainSet.Width)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, nil, err
 	}
 	if opts.ReleaseHostImages {
 		trainSet.Images = nil
@@ -194,10 +276,10 @@ func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), 
 	}
 	ds, err := dataset.InMemoryFromData(backend, "train", []any{images}, nil)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, nil, err
 	}
 	defer ds.FinalizeAll()
-	ds.Shuffle().BatchSize(opts.Batch, true).Infinite(true).WithRand(mathrand.New(mathrand.NewSource(1)))
+	ds.Shuffle().BatchSize(opts.Batch, true).Infinite(true).WithRand(mathrand.New(mathrand.NewSource(opts.Seed)))
 
 	loop := train.NewLoop(trainer)
 	loop.OnStep("bench: time stamps", 0, func(loop *train.Loop, metrics []*tensors.Tensor) error {
@@ -214,44 +296,9 @@ func runOwnTrainer(m Model, opts RunOptions, trainSet *data.Set, onWarm func(), 
 		return nil
 	})
 	if _, err := loop.RunSteps(ds, opts.Steps); err != nil {
-		return nil, 0, 0, err
+		return nil, 0, nil, err
 	}
-	for v := range store.IterVariables() {
-		if v.Trainable {
-			params += v.Shape().Size()
-		}
-	}
-	return stamps, loss, params, nil
-}
-
-// splitBatch is the number of independent parts a batch is split into in the graph:
-// $VAEKIT_BENCH_SPLIT when set, else the model's.
-func splitBatch(model int) int {
-	if n, err := strconv.Atoi(os.Getenv("VAEKIT_BENCH_SPLIT")); err == nil && n >= 1 {
-		return n
-	}
-	return max(model, 1)
-}
-
-// deviceImages puts the images on the backend the way Model.Fit does
-// (vaekit.DeviceImages: written in place, as bytes for MNIST). VAEKIT_BENCH_UPLOAD
-// selects the formulations it replaced, for the notes: "float32" (written in place as
-// float32) or "copy" (tensors.FromFlatDataAndDimensions, then a transfer: a transient
-// second copy of MNIST).
-func deviceImages(backend compute.Backend, set *data.Set) (*tensors.Tensor, error) {
-	pixels := set.Height * set.Width
-	switch os.Getenv("VAEKIT_BENCH_UPLOAD") {
-	case "copy":
-		return tensors.FromFlatDataAndDimensions(set.Images, set.N, pixels), nil
-	case "float32":
-		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, set.N, pixels))
-		if err != nil {
-			return nil, err
-		}
-		err = tensors.MutableFlatData(t, func(flat []float32) { copy(flat, set.Images) })
-		return t, err
-	}
-	return workarounds.DeviceImages(backend, set.Images, set.N, pixels)
+	return stamps, loss, store, nil
 }
 
 // cpuSeconds is the CPU time (user + system) this process has used so far.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of vaekit's benchmark (internal/bench): trains the same VAE on the same
-MNIST training images, read from the same IDX .gz files, and prints one line
-"RESULT {json}" with the fields of bench.Result.
+MNIST training images, read from the same IDX .gz files, scores the 10,000 test images
+after training (the held-out negative ELBO), and prints one line "RESULT {json}" with the
+fields of bench.Result.
 
 Run by cmd/vaekit-bench (it is embedded in the Go binary); by hand:
 
@@ -11,11 +12,13 @@ Run by cmd/vaekit-bench (it is embedded in the Go binary); by hand:
 Only Debian's python3-torch (1.13) and numpy are needed: no torchvision, no download.
 """
 import argparse
+import ctypes
 import gzip
 import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -23,8 +26,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
-TRAIN_IMAGES_MD5 = "f68b3c2dcbeaaa9fbdd348bbdeb94873"  # The canonical MNIST file.
+# The canonical MNIST files and their md5s.
+TRAIN_IMAGES = ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873")
+TEST_IMAGES = ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3")
 
 
 def peak_rss_mb():
@@ -35,13 +39,14 @@ def peak_rss_mb():
     return 0.0
 
 
-def load_mnist(directory):
-    path = os.path.join(directory, TRAIN_IMAGES)
+def load_mnist(directory, file):
+    name, want_md5 = file
+    path = os.path.join(directory, name)
     with open(path, "rb") as f:
         raw = f.read()
     md5 = hashlib.md5(raw).hexdigest()
-    if md5 != TRAIN_IMAGES_MD5:
-        sys.exit(f"torch_peer: {path} has md5 {md5}, expected {TRAIN_IMAGES_MD5}")
+    if md5 != want_md5:
+        sys.exit(f"torch_peer: {path} has md5 {md5}, expected {want_md5}")
     buf = gzip.decompress(raw)
     magic, n, rows, cols = np.frombuffer(buf[:16], dtype=">i4")
     if magic != 2051 or rows != 28 or cols != 28:
@@ -133,13 +138,25 @@ class TutorialConvVAE(nn.Module):
         return self.out(h.reshape(b, -1)), mean, log_var
 
 
-MODELS = {
-    "mlp-512-2-b64": (lambda: MLPVAE(512, 2), 64),
-    "mlp-512-2-b128": (lambda: MLPVAE(512, 2), 128),
-    "mlp-400-20-b128": (lambda: MLPVAE(400, 20), 128),
-    "conv-b64": (lambda: ConvBenchVAE(8), 64),
-    "tutorial-conv-b64": (lambda: TutorialConvVAE(8), 64),
-}
+class PyTorchExamplesVAE(nn.Module):
+    """pytorch/examples' vae/main.py, layer for layer (fc1, fc21, fc22, fc3, fc4: created
+    in its order, so its initial weights too): 784-400-20, ReLU, a Bernoulli decoder. It
+    returns the decoder's logits; main.py's sigmoid is applied in examples_loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+    def forward(self, x):
+        h1 = F.relu(self.fc1(x))
+        mu, logvar = self.fc21(h1), self.fc22(h1)
+        std = torch.exp(0.5 * logvar)
+        z = mu + torch.randn_like(std) * std
+        return self.fc4(F.relu(self.fc3(z))), mu, logvar
 
 
 def neg_elbo(logits, x, mean, log_var):
@@ -149,80 +166,189 @@ def neg_elbo(logits, x, mean, log_var):
     return (nll + kl).mean()
 
 
+def examples_loss(logits, x, mu, logvar):
+    """pytorch/examples' loss_function: BCE of the sigmoid's output plus KL, both summed
+    over the batch (not averaged)."""
+    bce = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return bce + kld
+
+
+class Spec:
+    """A benchmarked model: its network, batch size, loss, and whether an epoch ends with
+    the last, smaller batch (torch's DataLoader, drop_last=False) or drops it (vaekit)."""
+
+    def __init__(self, build, batch, loss=neg_elbo, partial_batches=False):
+        self.build, self.batch, self.loss, self.partial_batches = build, batch, loss, partial_batches
+
+
+MODELS = {
+    "mlp-512-2-b64": Spec(lambda: MLPVAE(512, 2), 64),
+    "mlp-512-2-b128": Spec(lambda: MLPVAE(512, 2), 128),
+    "mlp-400-20-b128": Spec(lambda: MLPVAE(400, 20), 128),
+    "conv-b64": Spec(lambda: ConvBenchVAE(8), 64),
+    "tutorial-conv-b64": Spec(lambda: TutorialConvVAE(8), 64),
+    # pytorch/examples' vae/main.py: Adam 1e-3, batch 128 shuffled, 10 epochs (--epochs).
+    "pytorch-examples": Spec(PyTorchExamplesVAE, 128, loss=examples_loss, partial_batches=True),
+}
+
+
+def held_out_terms(net, images, batch):
+    """The held-out terms, per image in nats, as vaekit's Model.Evaluate computes them:
+    one z per image, -log p(x|z) from the logits (Bernoulli, summed over pixels), the
+    analytic KL."""
+    net.eval()
+    recon = kl = 0.0
+    with torch.no_grad():
+        for i in range(0, images.shape[0], batch):
+            x = images[i:i + batch]
+            logits, mean, log_var = net(x)
+            recon += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").double().item()
+            kl += (-0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum()).double().item()
+    net.train()
+    n = images.shape[0]
+    return {"neg_elbo": (recon + kl) / n, "reconstruction": recon / n, "kl": kl / n, "images": n}
+
+
+def kernels():
+    """Which compute kernels this process runs: ATen's CPU capability (its own vectorised
+    ops), OpenBLAS's core (matmuls: nn.Linear) and oneDNN's ISA with the implementation
+    of a small convolution (nn.Conv2d)."""
+    show = torch.__config__.show()
+    aten = next((line.split(":", 1)[1].strip() for line in show.splitlines() if "CPU capability usage" in line), "?")
+    parts = [f"ATen {aten}", openblas_core()]
+    try:
+        parts.append(onednn_kernels())
+    except Exception as e:  # Diagnostics only: never fail the run for them.
+        parts.append(f"oneDNN: {e}")
+    return "; ".join(parts)
+
+
+def openblas_core():
+    """OpenBLAS's openblas_get_corename, from the OpenBLAS this process has loaded."""
+    with open("/proc/self/maps") as f:
+        paths = sorted({line.split()[-1] for line in f if "openblas" in line and ".so" in line})
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)  # Already loaded: the same library, not a second copy.
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return f"OpenBLAS core {lib.openblas_get_corename().decode()} ({os.path.basename(path)})"
+        except (OSError, AttributeError):
+            continue
+    return "BLAS: not OpenBLAS (libblas.so.3 is another BLAS; install libopenblas0-openmp)"
+
+
+def onednn_kernels():
+    """oneDNN's ISA and the kernels of a small convolution, read from its verbose output
+    (written by C code to file descriptor 1, so captured there)."""
+    sys.stdout.flush()
+    with tempfile.TemporaryFile(mode="w+") as capture:
+        saved = os.dup(1)
+        os.dup2(capture.fileno(), 1)
+        try:
+            with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+                conv = nn.Conv2d(1, 8, 3, stride=2, padding=1)
+                conv(torch.rand(2, 1, 28, 28)).sum().backward()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        capture.seek(0)
+        lines = capture.read().splitlines()
+    isa = next((line.split("isa:", 1)[1] for line in lines if "isa:" in line), "?")
+    impls = sorted({line.split(",")[4] for line in lines
+                    if line.startswith("onednn_verbose,exec,cpu,convolution") and len(line.split(",")) > 4})
+    return f"oneDNN {isa} (convolution: {', '.join(impls) or '?'})"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True, choices=sorted(MODELS))
     p.add_argument("--mnist-dir", required=True)
     p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--epochs", type=int, default=0, help="train this many epochs (overrides --steps)")
     p.add_argument("--window", type=int, default=50)
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--batch", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--held-out", type=int, default=0, help="test images scored after training (0: all; -1: none)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # Denormals otherwise slow long runs 2-3x.
-    torch.manual_seed(1)
-    build, batch = MODELS[args.model]
-    batch = args.batch or batch
-    window = min(args.window, args.steps)
-    warmup = args.warmup or window
+    torch.manual_seed(args.seed)
+    spec = MODELS[args.model]
+    batch = args.batch or spec.batch
 
-    images = load_mnist(args.mnist_dir)
-    net = build()
+    images = load_mnist(args.mnist_dir, TRAIN_IMAGES)
+    test_images = None
+    if args.held_out >= 0:
+        test_images = torch.from_numpy(load_mnist(args.mnist_dir, TEST_IMAGES))
+        if args.held_out > 0:
+            test_images = test_images[:args.held_out]
+    used_kernels = kernels()
+    net = spec.build()
     params = sum(p.numel() for p in net.parameters())
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    start = time.perf_counter()
     data = torch.from_numpy(images)
     n = data.shape[0]
-    steps_per_epoch = n // batch
+    batches_per_epoch = -(-n // batch) if spec.partial_batches else n // batch
+    steps = args.epochs * batches_per_epoch if args.epochs > 0 else args.steps
+    window = min(args.window, steps)
+    warmup = args.warmup or window
+    start = time.perf_counter()
     stamps = []
-    step, loss_value = 0, float("nan")
-    while step < args.steps:
+    step, seen, loss_value = 0, 0, float("nan")
+    while step < steps:
         perm = torch.randperm(n)
-        for i in range(steps_per_epoch):
-            if step >= args.steps:
+        for i in range(batches_per_epoch):
+            if step >= steps:
                 break
             x = data[perm[i * batch:(i + 1) * batch]]
             logits, mean, log_var = net(x)
-            loss = neg_elbo(logits, x, mean, log_var)
+            loss = spec.loss(logits, x, mean, log_var)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             loss_value = loss.item()  # vaekit's loop reads the loss every step too.
             step += 1
-            if step == 1 or step % window == 0 or step == args.steps:
-                stamps.append((step, time.perf_counter() - start, time.process_time()))
+            seen += x.shape[0]
+            if step == 1 or step % window == 0 or step == steps:
+                stamps.append((step, seen, time.perf_counter() - start, time.process_time()))
 
     r = {"model": args.model, "framework": "pytorch", "batch": batch, "steps": step,
          "warmup": warmup, "window": window, "final_loss": loss_value, "params": params,
          "peak_rss_mb": peak_rss_mb(), "torch_version": torch.__version__,
-         "threads": torch.get_num_threads()}
-    r.update(summarize(stamps, batch, warmup, n // batch))
+         "threads": torch.get_num_threads(), "seed": args.seed, "kernels": used_kernels}
+    epoch_images = n if spec.partial_batches else batches_per_epoch * batch
+    r.update(summarize(stamps, warmup, batches_per_epoch, epoch_images))
+    if test_images is not None:
+        r["held_out"] = held_out_terms(net, test_images, batch)
     print("RESULT " + json.dumps(r), flush=True)
 
 
-def summarize(stamps, batch, warmup, steps_per_epoch):
-    """The timing fields, computed as bench.Result.summarize does."""
-    out = {"first_step_s": next((s for k, s, _ in stamps if k == 1), 0.0)}
-    last_step, last_s, last_cpu = stamps[-1]
-    warm = next((i for i, (k, _, _) in enumerate(stamps) if k >= warmup), 0)
+def summarize(stamps, warmup, steps_per_epoch, epoch_images):
+    """The timing fields, computed as bench.Result.summarize does (which counts
+    steps x batch images: the same, as vaekit's batches are all full)."""
+    out = {"first_step_s": next((s for k, _, s, _ in stamps if k == 1), 0.0)}
+    last_step, last_seen, last_s, last_cpu = stamps[-1]
+    warm = next((i for i, (k, _, _, _) in enumerate(stamps) if k >= warmup), 0)
     if warm == len(stamps) - 1:
         warm = 0
-    w_step, w_s, w_cpu = stamps[warm]
-    out["images_per_s"] = (last_step - w_step) * batch / (last_s - w_s) if last_s > w_s else 0.0
+    w_step, w_seen, w_s, w_cpu = stamps[warm]
+    out["images_per_s"] = (last_seen - w_seen) / (last_s - w_s) if last_s > w_s else 0.0
     if last_step > w_step:
-        out["cpu_per_image_ms"] = 1000 * (last_cpu - w_cpu) / ((last_step - w_step) * batch)
-    out["window_rates"] = [(b[0] - a[0]) * batch / (b[1] - a[1])
-                           for a, b in zip(stamps[warm:], stamps[warm + 1:]) if b[1] > a[1]]
-    i = next((i for i, (k, _, _) in enumerate(stamps) if k >= steps_per_epoch), -1)
+        out["cpu_per_image_ms"] = 1000 * (last_cpu - w_cpu) / (last_seen - w_seen)
+    out["window_rates"] = [(b[1] - a[1]) / (b[2] - a[2])
+                           for a, b in zip(stamps[warm:], stamps[warm + 1:]) if b[2] > a[2]]
+    i = next((i for i, (k, _, _, _) in enumerate(stamps) if k >= steps_per_epoch), -1)
     if i > 0:
-        (a_step, a_s, _), (b_step, b_s, _) = stamps[i - 1], stamps[i]
+        (a_step, _, a_s, _), (b_step, _, b_s, _) = stamps[i - 1], stamps[i]
         out["epoch_s"] = a_s + (b_s - a_s) * (steps_per_epoch - a_step) / (b_step - a_step)
         out["epoch_measured"] = True
     else:
         rate = out["images_per_s"]
-        out["epoch_s"] = last_s + (steps_per_epoch - last_step) * batch / rate if rate else 0.0
+        out["epoch_s"] = last_s + (epoch_images - last_seen) / rate if rate else 0.0
         out["epoch_measured"] = False
     return out
 
