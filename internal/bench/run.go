@@ -82,7 +82,7 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 	r = Result{Model: m.Name, Framework: "vaekit", Batch: opts.Batch, Warmup: opts.Warmup, Window: opts.Window, Seed: opts.Seed}
 	heldOut := testSet
 	if opts.HeldOutImages > 0 {
-		heldOut = testSet.Subset(min(opts.HeldOutImages, testSet.N))
+		heldOut = testSet.Head(opts.HeldOutImages)
 	}
 	var profiling bool
 	startProfile := func() {
@@ -147,11 +147,11 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			r.FinalLoss = model.History[n-1].Train.Loss
 		}
 		evaluate = func() (*HeldOut, error) {
-			terms, err := model.Evaluate(heldOut)
+			metrics, err := model.Measure(heldOut, vaekit.MeasureOptions{Seed: uint64(opts.Seed)})
 			if err != nil {
 				return nil, err
 			}
-			return &HeldOut{NegELBO: terms.NegELBO, Reconstruction: terms.Reconstruction, KL: terms.KL, Images: heldOut.N}, nil
+			return &HeldOut{NegELBO: metrics.NegELBO, Reconstruction: metrics.Reconstruction, KL: metrics.KL, Images: heldOut.N}, nil
 		}
 	case "convbench":
 		var store *model.Store
