@@ -34,6 +34,8 @@ import (
 // RegisterFlags, UnmarshalJSON) take a pointer; every other method a value.
 type Config struct {
 	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
+	Condition    string  // "none", or "label": a conditional VAE, q(z|x,y) and p(x|z,y) (Sohn, Lee & Yan 2015).
+	Classes      int     // Number of label values y takes (condition=label).
 	Dataset      string  // "mnist" or "fashion-mnist".
 	Architecture string  // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
 	LatentDim    int     // Size of z.
@@ -76,6 +78,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Model:          "vae",
+		Condition:      "none",
+		Classes:        10,
 		Dataset:        "mnist",
 		Architecture:   "mlp",
 		LatentDim:      20,
@@ -112,6 +116,7 @@ func DefaultConfig() Config {
 // Known values of the string hyperparameters.
 var (
 	KnownModels          = []string{"vae", "ae"}
+	KnownConditions      = []string{"none", "label"}
 	KnownDatasets        = []string{"mnist", "fashion-mnist"}
 	KnownArchitectures   = []string{"mlp", "conv"}
 	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
@@ -139,6 +144,8 @@ type param struct {
 func (c *Config) params() []param {
 	return []param{
 		{"model", "model kind: " + strings.Join(KnownModels, " | "), &c.Model},
+		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition},
+		{"classes", "number of label values, for condition=label", &c.Classes},
 		{"dataset", "data set: " + strings.Join(KnownDatasets, " | "), &c.Dataset},
 		{"architecture", "network: " + strings.Join(KnownArchitectures, " | "), &c.Architecture},
 		{"latent_dim", "size of the latent code z", &c.LatentDim},
@@ -282,6 +289,10 @@ func (c *Config) problems(combinations bool) error {
 		}
 	}
 	oneOf("model", c.Model, KnownModels)
+	oneOf("condition", c.Condition, KnownConditions)
+	if c.Classes < 2 {
+		bad("classes=%d: expected >= 2", c.Classes)
+	}
 	oneOf("dataset", c.Dataset, KnownDatasets)
 	oneOf("architecture", c.Architecture, KnownArchitectures)
 	oneOf("activation", c.Activation, KnownActivations)
@@ -455,7 +466,8 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		raw = map[string]json.RawMessage{}
 	}
 	// Settings added later, with the value models saved before them were trained with.
-	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`} {
+	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
+		"condition": `"none"`, "classes": "10"} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

@@ -10,14 +10,16 @@ import (
 	"github.com/vaekit/vaekit/internal/conv"
 )
 
-// Decoder is the generative model p(x|z), built from the Config's architecture: z
-// [batch, latent] -> one logit per pixel, [batch, height*width]. Logits (not
-// probabilities) keep the Bernoulli loss numerically stable; sigmoid(logits) is the
-// decoded image.
-func Decoder(scope *model.Scope, cfg *Config, z *Node, height, width int) (logits *Node) {
+// Decoder is the generative model p(x|z), built from the Config's architecture (with
+// dense layers, the decoder of the paper's appendix C.2): z [batch, latent] -> one logit
+// per pixel, [batch, height*width]. Logits (not probabilities) keep the Bernoulli loss
+// numerically stable; sigmoid(logits) is the decoded image. A conditional Config models
+// p(x|z,y): the one-hot labels [batch] are joined to z; otherwise labels must be nil.
+func Decoder(scope *model.Scope, cfg *Config, z, labels *Node, height, width int) (logits *Node) {
 	if z.Rank() != 2 || z.Shape().Dimensions[1] != cfg.LatentDim {
 		exceptions.Panicf("vaekit.Decoder: expected z of shape [batch, %d], got %s", cfg.LatentDim, z.Shape())
 	}
+	z = withLabels(z, oneHotLabels(cfg, labels, z))
 	scope = scope.In("decoder")
 	var h *Node
 	switch cfg.Architecture {
@@ -31,14 +33,6 @@ func Decoder(scope *model.Scope, cfg *Config, z *Node, height, width int) (logit
 		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
 	}
 	return dense(scope.In("logits"), cfg, h, height*width)
-}
-
-// MLPDecoder is the decoder of the paper's appendix C.2: the encoder's hidden sizes in
-// reverse, then one logit per pixel. z: [batch, latent]; result [batch, pixels].
-func MLPDecoder(scope *model.Scope, cfg *Config, z *Node, pixels int) (logits *Node) {
-	mlp := cfg.Clone()
-	mlp.Architecture = "mlp"
-	return Decoder(scope, &mlp, z, 1, pixels)
 }
 
 // deconvFeatures is the convolutional decoder body of the TensorFlow tutorial: dense

@@ -7,33 +7,53 @@ import (
 )
 
 // Encoder is the recognition model q(z|x) = N(mean, diag(exp(logVar))) of Kingma &
-// Welling (2014), section 3, built from the Config's architecture. x holds flattened
-// images, [batch, height*width]; mean and logVar are [batch, latent].
+// Welling (2014), section 3, built from the Config's architecture: with dense layers, the
+// encoder of the paper's appendix C.2. x holds flattened images, [batch, height*width].
+// mean and logVar are [batch, latent].
 //
-// For the plain autoencoder (cfg.Model == "ae") the encoder is deterministic: logVar is nil.
-func Encoder(scope *model.Scope, cfg *Config, x *Node, height, width int) (mean, logVar *Node) {
+// A conditional Config (condition=label) models q(z|x,y): labels [batch] (int32) are
+// given to the network as one-hot codes, joined to the pixels (dense layers) or to the
+// convolutions' flattened features; otherwise labels must be nil. For the plain
+// autoencoder (cfg.Model == "ae") the encoder is deterministic: logVar is nil.
+func Encoder(scope *model.Scope, cfg *Config, x, labels *Node, height, width int) (mean, logVar *Node) {
 	if x.Rank() != 2 || x.Shape().Dimensions[1] != height*width {
 		exceptions.Panicf("vaekit.Encoder: expected images flattened to [batch, %d], got shape %s", height*width, x.Shape())
 	}
+	y := oneHotLabels(cfg, labels, x)
 	scope = scope.In("encoder")
 	var h *Node
 	switch cfg.Architecture {
 	case "mlp":
-		h = denseLayers(scope, cfg, x, cfg.HiddenDims)
+		h = denseLayers(scope, cfg, withLabels(x, y), cfg.HiddenDims)
 	case "conv":
-		h = convFeatures(scope, cfg, x, height, width)
+		h = withLabels(convFeatures(scope, cfg, x, height, width), y)
 	default:
 		exceptions.Panicf("vaekit.Encoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
 	}
 	return posteriorHeads(scope, cfg, h)
 }
 
-// MLPEncoder is the encoder of the paper's appendix C.2: dense hidden layers (sizes
-// cfg.HiddenDims), then the posterior heads. x: [batch, pixels].
-func MLPEncoder(scope *model.Scope, cfg *Config, x *Node) (mean, logVar *Node) {
-	mlp := cfg.Clone()
-	mlp.Architecture = "mlp"
-	return Encoder(scope, &mlp, x, 1, x.Shape().Dimensions[x.Rank()-1])
+// oneHotLabels is the one-hot code of labels [batch] for a conditional Config, [batch,
+// classes] in x's dtype, or nil for an unconditional one.
+func oneHotLabels(cfg *Config, labels, x *Node) *Node {
+	if cfg.Condition != "label" {
+		if labels != nil {
+			exceptions.Panicf("vaekit: labels given to a model with condition=%q: expected nil", cfg.Condition)
+		}
+		return nil
+	}
+	if labels == nil || labels.Rank() != 1 || labels.Shape().Dimensions[0] != x.Shape().Dimensions[0] {
+		exceptions.Panicf("vaekit: condition=label: expected one label per example, [%d], got %v", x.Shape().Dimensions[0], labels)
+	}
+	return OneHot(labels, cfg.Classes, x.DType())
+}
+
+// withLabels joins the one-hot labels y (nil: none) to the features h [batch, n].
+func withLabels(h, y *Node) *Node {
+	if y == nil {
+		return h
+	}
+	return Concatenate([]*Node{h, y}, -1)
 }
 
 // convFeatures is the convolutional encoder body of the TensorFlow tutorial: one Conv2D

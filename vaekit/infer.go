@@ -14,6 +14,10 @@ import (
 
 // Images go in and out of a Model as a *data.Set (its pixels with their size and, for
 // data, labels); latent codes are [][]float32, one row of LatentDim values per image.
+//
+// A conditional model (condition=label) reads each image's label from its Set, and is told
+// the label to decode a code with by the trailing labels argument of Decode, Sample,
+// Manifold and Traverse: one label for every code, or one per code.
 
 // encode returns the encoder's outputs for each image: the posterior mean and
 // log-variance, or the autoencoder's code alone (logVar nil).
@@ -21,9 +25,13 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 	if err := m.checkSet(images, "images"); err != nil {
 		return nil, nil, err
 	}
-	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, x *Node) []*Node {
-		beginGraph(scope, x.Graph())
-		mean, logVar := Encoder(scope, &m.Config, x, m.Height, m.Width)
+	labels, err := m.labelsOf(images, "images")
+	if err != nil {
+		return nil, nil, err
+	}
+	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
+		beginGraph(scope, inputs[0].Graph())
+		mean, logVar := Encoder(scope, &m.Config, inputs[0], m.labelsInput(inputs), m.Height, m.Width)
 		if logVar == nil {
 			return []*Node{mean}
 		}
@@ -32,7 +40,7 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	outs, err := m.runBatched(exec, imageRows(images), m.Pixels(), "images")
+	outs, err := m.runBatched(exec, imageRows(images), m.Pixels(), labels, "images")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,8 +51,9 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 }
 
 // Encode returns the parameters of each image's posterior q(z|x) = N(mean,
-// diag(exp(logVar))), the recognition model of Kingma & Welling (2014), section 3. A plain
-// autoencoder (model=ae) has no posterior: Embed gives its codes.
+// diag(exp(logVar))), the recognition model of Kingma & Welling (2014), section 3 (for a
+// conditional model q(z|x,y), y the image's label). A plain autoencoder (model=ae) has no
+// posterior: Embed gives its codes.
 func (m *Model) Encode(images *data.Set) (mean, logVar [][]float32, err error) {
 	if m.Config.Model == "ae" {
 		return nil, nil, fmt.Errorf("vaekit: Encode: a plain autoencoder (model=ae) has a code, not a posterior distribution: use Embed")
@@ -59,30 +68,41 @@ func (m *Model) Embed(images *data.Set) ([][]float32, error) {
 	return codes, err
 }
 
-// Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1].
-func (m *Model) Decode(z [][]float32) (*data.Set, error) {
-	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, z *Node) []*Node {
-		beginGraph(scope, z.Graph())
-		return []*Node{Sigmoid(Decoder(scope, &m.Config, z, m.Height, m.Width))}
+// Decode maps latent codes to images: the decoder's mean, sigmoid(logits), in [0,1]. A
+// conditional model needs labels: one for every code, or one per code; the decoded Set
+// carries them.
+func (m *Model) Decode(z [][]float32, labels ...uint8) (*data.Set, error) {
+	perCode, err := m.decodeLabels(len(z), labels)
+	if err != nil {
+		return nil, err
+	}
+	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
+		beginGraph(scope, inputs[0].Graph())
+		return []*Node{Sigmoid(Decoder(scope, &m.Config, inputs[0], m.labelsInput(inputs), m.Height, m.Width))}
 	})
 	if err != nil {
 		return nil, err
 	}
-	outs, err := m.runBatched(exec, z, m.Config.LatentDim, "latent codes")
+	outs, err := m.runBatched(exec, z, m.Config.LatentDim, toInt32(perCode), "latent codes")
 	if err != nil {
 		return nil, err
 	}
-	return m.imageSet(outs[0], nil)
+	return m.imageSet(outs[0], perCode)
 }
 
-// Reconstruct decodes each image's code (Embed): the images as the model sees them.
-// The reconstructions keep the images' labels.
+// Reconstruct decodes each image's code (Embed), with the image's label for a
+// conditional model: the images as the model sees them. The reconstructions keep the
+// images' labels.
 func (m *Model) Reconstruct(images *data.Set) (*data.Set, error) {
 	codes, err := m.Embed(images)
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.Decode(codes)
+	var labels []uint8
+	if m.Config.Condition == "label" {
+		labels = images.Labels
+	}
+	out, err := m.Decode(codes, labels...)
 	if err != nil {
 		return nil, err
 	}
@@ -91,13 +111,14 @@ func (m *Model) Reconstruct(images *data.Set) (*data.Set, error) {
 }
 
 // Sample decodes n codes drawn from the prior N(0, I) with seed (PriorCodes): the same
-// seed gives the same samples.
-func (m *Model) Sample(n int, seed uint64) (*data.Set, error) {
+// seed gives the same samples. A conditional model draws samples of the given label(s):
+// one for all n, or one per sample.
+func (m *Model) Sample(n int, seed uint64, labels ...uint8) (*data.Set, error) {
 	z, err := m.PriorCodes(n, seed)
 	if err != nil {
 		return nil, err
 	}
-	return m.Decode(z)
+	return m.Decode(z, labels...)
 }
 
 // PriorCodes draws n codes z ~ N(0, I), each of LatentDim values, from seed: the same seed
@@ -115,6 +136,63 @@ func (m *Model) PriorCodes(n int, seed uint64) ([][]float32, error) {
 		}
 	}
 	return z, nil
+}
+
+// labelsOf returns the labels of set a conditional model reads, nil for an unconditional
+// one, checking there is one valid label per image.
+func (m *Model) labelsOf(set *data.Set, what string) ([]int32, error) {
+	if m.Config.Condition != "label" {
+		return nil, nil
+	}
+	if len(set.Labels) != set.N {
+		return nil, fmt.Errorf("vaekit: %s: %d labels for %d images: a conditional model (condition=label) needs one label per image", what, len(set.Labels), set.N)
+	}
+	if err := m.checkLabels(set.Labels, what); err != nil {
+		return nil, err
+	}
+	return toInt32(set.Labels), nil
+}
+
+// decodeLabels expands the labels given for n codes to one per code (nil for an
+// unconditional model).
+func (m *Model) decodeLabels(n int, labels []uint8) ([]uint8, error) {
+	if m.Config.Condition != "label" {
+		if len(labels) > 0 {
+			return nil, fmt.Errorf("vaekit: %d labels given, but the model is not conditional (condition=%s)", len(labels), m.Config.Condition)
+		}
+		return nil, nil
+	}
+	if err := m.checkLabels(labels, "labels"); err != nil {
+		return nil, err
+	}
+	switch len(labels) {
+	case n:
+		return slices.Clone(labels), nil
+	case 1:
+		return slices.Repeat(labels, n), nil
+	}
+	return nil, fmt.Errorf("vaekit: %d labels for %d codes: a conditional model (condition=label) needs one label for all or one per code", len(labels), n)
+}
+
+// checkLabels checks every label is one of the model's classes.
+func (m *Model) checkLabels(labels []uint8, what string) error {
+	for i, l := range labels {
+		if int(l) >= m.Config.Classes {
+			return fmt.Errorf("vaekit: %s: label %d is %d: expected 0..%d (classes=%d)", what, i, l, m.Config.Classes-1, m.Config.Classes)
+		}
+	}
+	return nil
+}
+
+func toInt32(labels []uint8) []int32 {
+	if labels == nil {
+		return nil
+	}
+	out := make([]int32, len(labels))
+	for i, l := range labels {
+		out[i] = int32(l)
+	}
+	return out
 }
 
 // imageRows returns the images of set as one slice view each.
@@ -137,7 +215,8 @@ func (m *Model) imageSet(rows [][]float32, labels []uint8) (*data.Set, error) {
 }
 
 // executor builds an inference executor once (the graph is compiled per input shape).
-func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node) (*model.Exec, error) {
+// Its inputs: the rows, then the labels for a conditional model.
+func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, []*Node) []*Node) (*model.Exec, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if *slot == nil {
@@ -150,14 +229,15 @@ func (m *Model) executor(slot **model.Exec, fn func(*model.Scope, *Node) []*Node
 	return *slot, nil
 }
 
-// runBatched feeds rows of width `width` through exec in chunks of EvalBatchSize. The last
-// chunk is padded to the full size, so one compiled graph serves every call.
-func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, what string) ([][][]float32, error) {
-	return m.runInChunks(exec, rows, width, m.Config.EvalBatchSize, what)
+// runBatched feeds rows of width `width` (and their labels, when not nil) through exec in
+// chunks of EvalBatchSize. The last chunk is padded to the full size, so one compiled
+// graph serves every call.
+func (m *Model) runBatched(exec *model.Exec, rows [][]float32, width int, labels []int32, what string) ([][][]float32, error) {
+	return m.runInChunks(exec, rows, width, labels, m.Config.EvalBatchSize, what)
 }
 
 // runInChunks is runBatched with an explicit chunk size.
-func (m *Model) runInChunks(exec *model.Exec, rows [][]float32, width, chunk int, what string) ([][][]float32, error) {
+func (m *Model) runInChunks(exec *model.Exec, rows [][]float32, width int, labels []int32, chunk int, what string) ([][][]float32, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("vaekit: no %s given", what)
 	}
@@ -166,16 +246,26 @@ func (m *Model) runInChunks(exec *model.Exec, rows [][]float32, width, chunk int
 			return nil, fmt.Errorf("vaekit: %s[%d] has %d values, expected %d", what, i, len(r), width)
 		}
 	}
+	if labels != nil && len(labels) != len(rows) {
+		return nil, fmt.Errorf("vaekit: %d labels for %d %s", len(labels), len(rows), what)
+	}
 	chunk = min(chunk, len(rows))
 	var results [][][]float32
 	flat := make([]float32, chunk*width)
+	chunkLabels := make([]int32, chunk)
 	for start := 0; start < len(rows); start += chunk {
 		n := min(chunk, len(rows)-start)
 		clear(flat)
 		for i := range n {
 			copy(flat[i*width:], rows[start+i])
 		}
-		outs, err := exec.Call(tensors.FromFlatDataAndDimensions(flat, chunk, width))
+		args := []any{tensors.FromFlatDataAndDimensions(flat, chunk, width)}
+		if labels != nil {
+			clear(chunkLabels)
+			copy(chunkLabels, labels[start:start+n])
+			args = append(args, tensors.FromFlatDataAndDimensions(chunkLabels, chunk))
+		}
+		outs, err := exec.Call(args...)
 		if err != nil {
 			return nil, fmt.Errorf("vaekit: running the model on %s: %w", what, err)
 		}

@@ -29,16 +29,20 @@ func (m *Model) iwae(set *data.Set, k int) (float64, error) {
 	if err := m.checkSet(set, "IWAE set"); err != nil {
 		return 0, err
 	}
-	exec, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) *Node {
-		beginGraph(scope, x.Graph())
-		return m.logLikelihoodBound(scope, x, k)
+	exec, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, inputs []*Node) []*Node {
+		beginGraph(scope, inputs[0].Graph())
+		return []*Node{m.logLikelihoodBound(scope, inputs[0], m.labelsInput(inputs), k)}
 	})
 	if err != nil {
 		return 0, fmt.Errorf("vaekit: building the IWAE graph: %w", err)
 	}
 	defer exec.Finalize()
+	labels, err := m.labelsOf(set, "IWAE images")
+	if err != nil {
+		return 0, err
+	}
 	images := imageRows(m.evalImages(set))
-	outs, err := m.runInChunks(exec, images, m.Pixels(), max(1, iwaeRows/k), "IWAE images")
+	outs, err := m.runInChunks(exec, images, m.Pixels(), labels, max(1, iwaeRows/k), "IWAE images")
 	if err != nil {
 		return 0, err
 	}
@@ -53,16 +57,20 @@ func (m *Model) iwae(set *data.Set, k int) (float64, error) {
 	return nll, nil
 }
 
-// logLikelihoodBound is the k-sample importance-weighted bound on log p(x) per image:
-// x [batch, pixels] -> [batch, 1].
-func (m *Model) logLikelihoodBound(scope *model.Scope, x *Node, k int) *Node {
+// logLikelihoodBound is the k-sample importance-weighted bound on log p(x) per image (for a
+// conditional model, on log p(x|y)): x [batch, pixels], labels [batch] or nil -> [batch, 1].
+func (m *Model) logLikelihoodBound(scope *model.Scope, x, labels *Node, k int) *Node {
 	batch, latent := x.Shape().Dimensions[0], m.Config.LatentDim
-	mean, logVar := Encoder(scope, &m.Config, x, m.Height, m.Width)
+	mean, logVar := Encoder(scope, &m.Config, x, labels, m.Height, m.Width)
 	eps := scope.RandomNormal(x.Graph(), shapes.Make(mean.DType(), batch, k, latent))
 	sigma := Exp(MulScalar(logVar, 0.5))
 	z := Add(InsertAxes(mean, 1), Mul(InsertAxes(sigma, 1), eps)) // [batch, k, latent]
 
-	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), m.Height, m.Width)
+	var repeatedLabels *Node
+	if labels != nil {
+		repeatedLabels = Reshape(BroadcastToDims(InsertAxes(labels, 1), batch, k), batch*k)
+	}
+	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels, m.Height, m.Width)
 	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, m.Pixels()), batch*k, m.Pixels())
 	_, nll := ReconstructionTerms(m.Config.Reconstruction, repeated, logits)
 	logPxGivenZ := Neg(Reshape(nll, batch, k))

@@ -68,8 +68,11 @@ type Manifold struct {
 
 // Manifold decodes the grid xValues x yValues over the latent dimensions dims[0] (x) and
 // dims[1] (y), the other dimensions held at base (nil: the prior's mean, 0). For a 2-D
-// latent, dims is {0, 1}.
-func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32) (*Manifold, error) {
+// latent, dims is {0, 1}. A conditional model decodes the whole grid with one label.
+func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32, label ...uint8) (*Manifold, error) {
+	if len(label) > 1 {
+		return nil, fmt.Errorf("vaekit: Manifold: %d labels, expected one label for the whole grid", len(label))
+	}
 	if len(xValues) == 0 || len(yValues) == 0 {
 		return nil, fmt.Errorf("vaekit: Manifold: expected grid values on both axes, got %d and %d", len(xValues), len(yValues))
 	}
@@ -91,7 +94,7 @@ func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32
 			codes = append(codes, z)
 		}
 	}
-	images, err := m.Decode(codes)
+	images, err := m.Decode(codes, label...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +118,12 @@ func TraversalCodes(base []float32, dim int, values []float32) ([][]float32, err
 }
 
 // Traverse decodes base with latent dimension dim swept over values, the others fixed
-// (nil base: the prior's mean, 0): what one coordinate of z controls.
-func (m *Model) Traverse(base []float32, dim int, values []float32) (*data.Set, error) {
+// (nil base: the prior's mean, 0): what one coordinate of z controls. A conditional model
+// decodes every code with the one label given.
+func (m *Model) Traverse(base []float32, dim int, values []float32, label ...uint8) (*data.Set, error) {
+	if len(label) > 1 {
+		return nil, fmt.Errorf("vaekit: Traverse: %d labels, expected one label for the whole sweep", len(label))
+	}
 	if err := m.checkDims("Traverse", dim); err != nil {
 		return nil, err
 	}
@@ -128,7 +135,7 @@ func (m *Model) Traverse(base []float32, dim int, values []float32) (*data.Set, 
 	if err != nil {
 		return nil, err
 	}
-	return m.Decode(codes)
+	return m.Decode(codes, label...)
 }
 
 // Path is a way through latent space: steps codes from a to b, both ends included. Lerp
@@ -188,7 +195,8 @@ func interpolate(a, b []float32, steps int, weights func(t float64) (wa, wb floa
 // Interpolate walks from each image of from to the image of to at the same index along
 // path (Lerp or Slerp) between their codes (Embed), in steps, and decodes every code:
 // steps images per pair, pair after pair; the first and last of each are the two
-// reconstructions.
+// reconstructions. A conditional model decodes a pair's frames with the label of its
+// image in from.
 func (m *Model) Interpolate(from, to *data.Set, steps int, path Path) (*data.Set, error) {
 	if path == nil {
 		return nil, fmt.Errorf("vaekit: Interpolate: no path given: expected vaekit.Lerp or vaekit.Slerp")
@@ -205,14 +213,18 @@ func (m *Model) Interpolate(from, to *data.Set, steps int, path Path) (*data.Set
 		return nil, err
 	}
 	var codes [][]float32
+	var labels []uint8
 	for i := range a {
 		walk, err := path(a[i], b[i], steps)
 		if err != nil {
 			return nil, err
 		}
 		codes = append(codes, walk...)
+		if m.Config.Condition == "label" {
+			labels = append(labels, slices.Repeat([]uint8{from.Labels[i]}, len(walk))...)
+		}
 	}
-	return m.Decode(codes)
+	return m.Decode(codes, labels...)
 }
 
 func (m *Model) checkDims(what string, dims ...int) error {

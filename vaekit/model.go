@@ -95,9 +95,11 @@ func Reparameterize(scope *model.Scope, mean, logVar *Node) *Node {
 // with the reparameterisation trick, decode, and score. It returns, per example, the
 // reconstruction term the Config trains on, -log p(x|z) in nats, and the KL of each latent
 // dimension, KL(q(z_j|x) || p(z_j)), [batch, latent] (zeros for the plain autoencoder).
-func (m *Model) forward(scope *model.Scope, x *Node) (reconObjective, reconNLL, klPerDim *Node) {
+//
+// labels [batch] are the class labels of a conditional model, nil otherwise.
+func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, reconNLL, klPerDim *Node) {
 	cfg := &m.Config
-	mean, logVar := Encoder(scope, cfg, x, m.Height, m.Width)
+	mean, logVar := Encoder(scope, cfg, x, labels, m.Height, m.Width)
 	z := mean
 	if logVar != nil {
 		z = Reparameterize(scope, mean, logVar)
@@ -105,7 +107,7 @@ func (m *Model) forward(scope *model.Scope, x *Node) (reconObjective, reconNLL, 
 	} else {
 		klPerDim = ZerosLike(mean) // Plain autoencoder: no prior, no KL.
 	}
-	logits := Decoder(scope, cfg, z, m.Height, m.Width)
+	logits := Decoder(scope, cfg, z, labels, m.Height, m.Width)
 	reconObjective, reconNLL = ReconstructionTerms(cfg.Reconstruction, x, logits)
 	return reconObjective, reconNLL, klPerDim
 }
@@ -150,10 +152,11 @@ func isTraining(g *Graph) bool {
 	return training
 }
 
-// modelFn is the train.ModelFn. Predictions: -log p(x|z) per example [batch], the KL per
-// example and dimension [batch, latent], and the batch's training loss (a scalar).
+// modelFn is the train.ModelFn. Inputs: the images, and for a conditional model their
+// labels. Predictions: -log p(x|z) per example [batch], the KL per example and dimension
+// [batch, latent], and the batch's training loss (a scalar).
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
-	x := inputs[0]
+	x, labels := inputs[0], m.labelsInput(inputs)
 	beginGraph(scope, x.Graph())
 	x = workarounds.PixelsFromBytes(x) // Training images are on the device as bytes.
 	if m.Config.Binarize == "dynamic" && isTraining(x.Graph()) {
@@ -161,8 +164,20 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		u := scope.RandomUniform(x.Graph(), x.Shape())
 		x = ConvertDType(LessThan(u, x), dtypes.Float32)
 	}
-	reconObjective, reconNLL, klPerDim := m.forward(scope, x)
+	reconObjective, reconNLL, klPerDim := m.forward(scope, x, labels)
 	return []*Node{reconNLL, klPerDim, m.objective(scope, reconObjective, klPerDim)}
+}
+
+// labelsInput returns the labels among a graph's inputs (images first, then labels) for a
+// conditional model, nil otherwise.
+func (m *Model) labelsInput(inputs []*Node) *Node {
+	if m.Config.Condition != "label" {
+		return nil
+	}
+	if len(inputs) < 2 {
+		panic(fmt.Sprintf("vaekit: condition=label but the graph got %d inputs, expected images and labels", len(inputs)))
+	}
+	return inputs[1]
 }
 
 // lossFn returns the loss modelFn computed (it needs the scope, for the warm-up's step).

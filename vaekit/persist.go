@@ -98,7 +98,7 @@ func (m *Model) save(dir string) error {
 // initVariables makes sure every model weight exists (they are created lazily, when a
 // graph first uses them), so that a never-trained model saves its initial weights.
 func (m *Model) initVariables() error {
-	blank, err := m.imageSet([][]float32{make([]float32, m.Pixels())}, nil)
+	blank, err := m.imageSet([][]float32{make([]float32, m.Pixels())}, []uint8{0})
 	if err != nil {
 		return err
 	}

@@ -381,13 +381,21 @@ func (m *Model) evalImages(set *data.Set) *data.Set {
 }
 
 // inMemory uploads the images to the backend as one [N, pixels] tensor, where GoMLX
-// gathers each batch.
+// gathers each batch; for a conditional model their labels too, as an [N] tensor.
 func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
 	images, err := workarounds.DeviceImages(m.backend, set.Images, set.N, m.Pixels())
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
 	}
-	ds, err := dataset.InMemoryFromData(m.backend, name, []any{images}, nil)
+	inputs := []any{images}
+	labels, err := m.labelsOf(set, name+" set")
+	if err != nil {
+		return nil, err
+	}
+	if labels != nil {
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(labels, set.N))
+	}
+	ds, err := dataset.InMemoryFromData(m.backend, name, inputs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
 	}
