@@ -7,7 +7,7 @@
 //	cfg := vaekit.DefaultConfig() // pytorch/examples' VAE: 784-400-20, Adam 1e-3, batch 128
 //	err = cfg.Set("kl_weight=0.5;latent_dim=2")
 //	m, err := vaekit.TrainOrLoad(cfg, train, test, vaekit.TrainOptions{})
-//	samples, err := m.Sample(64)
+//	samples, err := m.Sample(64, 1) // 64 decoded z ~ N(0, I), seed 1
 //
 // # Reading order
 //

@@ -98,11 +98,7 @@ func (m *Model) Reconstruct(images *data.Set) (*data.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	var labels []uint8
-	if m.Config.Condition == "label" {
-		labels = images.Labels
-	}
-	out, err := m.Decode(codes, labels...)
+	out, err := m.Decode(codes, m.ownLabels(images)...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +132,15 @@ func (m *Model) PriorCodes(n int, seed uint64) ([][]float32, error) {
 		}
 	}
 	return z, nil
+}
+
+// ownLabels returns the labels to decode the images' codes with: their own for a
+// conditional model, none otherwise.
+func (m *Model) ownLabels(images *data.Set) []uint8 {
+	if m.Config.Condition != "label" {
+		return nil
+	}
+	return images.Labels
 }
 
 // labelsOf returns the labels of set a conditional model reads, nil for an unconditional

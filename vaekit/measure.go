@@ -78,7 +78,7 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 		return nil, err
 	}
 	metrics.ActiveUnits = countActive(metrics.Activity)
-	reconstructions, err := m.Decode(means)
+	reconstructions, err := m.Decode(means, m.ownLabels(images)...)
 	if err != nil {
 		return nil, err
 	}

@@ -323,3 +323,57 @@ func TestReconstruct(t *testing.T) {
 		t.Errorf("reconstruct with row names is %v pixels, want wider than %d and %d high", size, 2+4*30, 2+28+2+28+2)
 	}
 }
+
+// A conditional model samples the class -label names: each class a different picture,
+// "all" one row per class with the same codes; a missing or impossible -label is a usage
+// error, and so is -label for an unconditional model.
+func TestSampleLabel(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cvae")
+	args := append([]string{"train", "-dir", dir, "-quiet", "-eval_n=500", "-train_eval_n=500", "--condition=label"}, tinyModel...)
+	mustRun(t, args...)
+	tmp := t.TempDir()
+	sample := func(label string) []byte {
+		path := filepath.Join(tmp, label+".png")
+		r := mustRun(t, "sample", "-dir", dir, "-n", "4", "-label", label, "-out", path)
+		if want := "of class " + label; label != "all" && !strings.Contains(r.stdout, want) {
+			t.Errorf("sample -label %s: stdout does not say %q:\n%s", label, want, r.stdout)
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return content
+	}
+	three, threeAgain, seven := sample("3"), sample("3"), sample("7")
+	if !bytes.Equal(three, threeAgain) || bytes.Equal(three, seven) {
+		t.Error("sample -label: the same class gave different pictures, or two classes the same")
+	}
+	all := filepath.Join(tmp, "all.png")
+	mustRun(t, "sample", "-dir", dir, "-n", "4", "-label", "all", "-scale", "1", "-padding", "0", "-out", all)
+	checkSize(t, all, readPNG(t, all), 4*28, 10*28) // 4 columns, one row per class.
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sample", "-dir", dir}, "give -label"},
+		{[]string{"sample", "-dir", dir, "-label", "10"}, "expected a class from 0 to 9"},
+		{[]string{"sample", "-dir", dir, "-label", "x"}, "expected a class from 0 to 9"},
+	} {
+		r := vaekitRun(tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	manifold := filepath.Join(tmp, "manifold.png")
+	if r := mustRun(t, "manifold", "-dir", dir, "-n", "3", "-label", "5", "-axes=false", "-out", manifold); !strings.Contains(r.stdout, "wrote "+manifold) {
+		t.Errorf("manifold -label 5: %s", r.stdout)
+	}
+	if r := vaekitRun("manifold", "-dir", dir, "-n", "3"); r.code != 2 || !strings.Contains(r.stderr, "give -label") {
+		t.Errorf("manifold of a conditional model without -label: exit %d, stderr %q", r.code, r.stderr)
+	}
+	plain, _ := trainedModel(t)
+	if r := vaekitRun("sample", "-dir", plain, "-label", "3"); r.code != 2 || !strings.Contains(r.stderr, "not conditional") {
+		t.Errorf("-label for an unconditional model: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

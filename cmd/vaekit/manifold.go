@@ -13,7 +13,7 @@ import (
 var manifoldCmd = &command{
 	name:    "manifold",
 	summary: "decode a grid over two latent dimensions into a PNG (the VAE paper's figure 4)",
-	usage:   "-dir DIR [-n 20] [-grid linear|quantile] [-range 3] [-dims 0,1] [-out FILE.png]",
+	usage:   "-dir DIR [-n 20] [-grid linear|quantile] [-range 3] [-dims 0,1] [-label L] [-out FILE.png]",
 	doc: `
 Decodes an N x N grid of codes over two latent dimensions (-dims; the other dimensions
 stay at 0, the prior's mean) and writes the images where their codes lie, the axes
@@ -31,6 +31,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 		fs.Var(dims, "dims", "the latent dimensions on the x and y axes, `X,Y` (0-based)")
 		axes := fs.Bool("axes", true, "draw axes labelled with the latent values; false: only the tiles")
 		scale := fs.Int("scale", 1, "-axes=false: each pixel becomes a scale x scale square")
+		label := fs.String("label", "", "conditional models: the class `L` to decode the grid with")
 		out := outFlag(fs, "manifold.png")
 		return func(e *env) error {
 			if *n < 2 || *n > 100 {
@@ -75,7 +76,14 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 					return usagef("-dims=%s: latent dimension %d does not exist, expected 0 to %d (latent_dim=%d)", dims, d, latent-1, latent)
 				}
 			}
-			man, err := m.Manifold(nil, *dims, values, values)
+			labels, _, err := sampleLabels(*label, 1, m.Config)
+			if err != nil {
+				return err
+			}
+			if len(labels) > 1 {
+				return usagef("-label=all: the manifold draws one class, expected a class from 0 to %d", m.Config.Classes-1)
+			}
+			man, err := m.Manifold(nil, *dims, values, values, labels...)
 			if err != nil {
 				return err
 			}
