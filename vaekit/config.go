@@ -55,7 +55,10 @@ type Config struct {
 	PosteriorHeads string // Where the posterior's two linear heads sit: "hidden" (on the last hidden layer) or "code" (on an autoencoder's code layer of LatentDim units).
 	Initializer    string // Initial weights: "pytorch", "keras", "tf1_glorot_init" or "gomlx"; see KnownInitializers.
 
-	// The objective: Reconstruction + KLWeight(step) * KL.
+	// The objective: Reconstruction + KLWeight(step) * KL (the ELBO, weighted), or the
+	// importance-weighted bound of Burda, Grosse & Salakhutdinov (2016) with IWAESamples.
+	Objective   string // "elbo" or "iwae".
+	IWAESamples int    // k, the importance samples per image of objective=iwae (k = 1 is the ELBO).
 	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
 	KLReduction    string  // "sum" over latent dimensions (the ELBO) or "mean" (one tutorial's averaged KL).
 	KLWeight       float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
@@ -95,6 +98,8 @@ func DefaultConfig() Config {
 		Posterior:      "log_var",
 		PosteriorHeads: "hidden",
 		Initializer:    "pytorch",
+		Objective:      "elbo",
+		IWAESamples:    1,
 		Reconstruction: "bernoulli",
 		KLReduction:    "sum",
 		KLWeight:       1.0,
@@ -122,6 +127,7 @@ var (
 	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
 	KnownPosteriors      = []string{"log_var", "log_std"}
 	KnownPosteriorHeads  = []string{"hidden", "code"}
+	KnownObjectives      = []string{"elbo", "iwae"}
 	KnownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
 	KnownKLReductions    = []string{"sum", "mean"}
 	KnownBinarization    = []string{"none", "static", "dynamic"}
@@ -161,6 +167,8 @@ func (c *Config) params() []param {
 		{"posterior", "encoder output for sigma: " + strings.Join(KnownPosteriors, " | "), &c.Posterior},
 		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads},
 		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer},
+		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples)", &c.Objective},
+		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples},
 		{"reconstruction", "reconstruction term: " + strings.Join(KnownReconstructions, " | "), &c.Reconstruction},
 		{"kl_reduction", "KL over latent dimensions: " + strings.Join(KnownKLReductions, " | "), &c.KLReduction},
 		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight},
@@ -299,6 +307,7 @@ func (c *Config) problems(combinations bool) error {
 	oneOf("posterior", c.Posterior, KnownPosteriors)
 	oneOf("posterior_heads", c.PosteriorHeads, KnownPosteriorHeads)
 	oneOf("initializer", c.Initializer, KnownInitializers)
+	oneOf("objective", c.Objective, KnownObjectives)
 	oneOf("reconstruction", c.Reconstruction, KnownReconstructions)
 	oneOf("kl_reduction", c.KLReduction, KnownKLReductions)
 	oneOf("binarize", c.Binarize, KnownBinarization)
@@ -323,6 +332,15 @@ func (c *Config) problems(combinations bool) error {
 	}
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		bad("dropout=%g: expected a rate in [0, 1)", c.Dropout)
+	}
+	if c.IWAESamples < 1 {
+		bad("iwae_samples=%d: expected >= 1", c.IWAESamples)
+	}
+	if c.Objective == "iwae" && (c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum") {
+		combo("objective=iwae trains the bound itself: expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0")
+	}
+	if c.Objective == "elbo" && c.IWAESamples != 1 {
+		combo("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=elbo", c.IWAESamples)
 	}
 	if c.Model == "ae" && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
 		combo("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
@@ -467,7 +485,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	// Settings added later, with the value models saved before them were trained with.
 	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10"} {
+		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1"} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

@@ -60,6 +60,18 @@ func (m *Model) iwae(set *data.Set, k int) (float64, error) {
 // logLikelihoodBound is the k-sample importance-weighted bound on log p(x) per image (for a
 // conditional model, on log p(x|y)): x [batch, pixels], labels [batch] or nil -> [batch, 1].
 func (m *Model) logLikelihoodBound(scope *model.Scope, x, labels *Node, k int) *Node {
+	bound, _, _ := m.importanceWeighted(scope, x, labels, k)
+	return InsertAxes(bound, -1)
+}
+
+// importanceWeighted is the k-sample bound of Burda et al. (2016), eq. 8, per image [batch],
+//
+//	log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x),
+//
+// with the encoder run once and the decoder on all k samples at once; also the mean over
+// the samples of -log p(x|z_i) [batch] and the closed-form KL of each dimension [batch,
+// latent], the ELBO's terms for the training curves.
+func (m *Model) importanceWeighted(scope *model.Scope, x, labels *Node, k int) (bound, nll, klPerDim *Node) {
 	batch, latent := x.Shape().Dimensions[0], m.Config.LatentDim
 	mean, logVar := Encoder(scope, &m.Config, x, labels, m.Height, m.Width)
 	eps := scope.RandomNormal(x.Graph(), shapes.Make(mean.DType(), batch, k, latent))
@@ -72,14 +84,14 @@ func (m *Model) logLikelihoodBound(scope *model.Scope, x, labels *Node, k int) *
 	}
 	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels, m.Height, m.Width)
 	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, m.Pixels()), batch*k, m.Pixels())
-	_, nll := ReconstructionTerms(m.Config.Reconstruction, repeated, logits)
-	logPxGivenZ := Neg(Reshape(nll, batch, k))
+	_, nllPerSample := ReconstructionTerms(m.Config.Reconstruction, repeated, logits)
+	nllPerSample = Reshape(nllPerSample, batch, k)
 
 	// log p(z) - log q(z|x): the (2 pi) constants cancel; (z - mean)/sigma = eps.
 	logPz := MulScalar(ReduceSum(Square(z), -1), -0.5)
 	logQz := MulScalar(ReduceSum(Add(Square(eps), InsertAxes(logVar, 1)), -1), -0.5)
-	logWeights := Add(logPxGivenZ, Sub(logPz, logQz)) // [batch, k]
-	return InsertAxes(LogMeanExp(logWeights, -1), -1)
+	logWeights := Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
+	return LogMeanExp(logWeights, -1), ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
 }
 
 // LogMeanExp is log(mean(exp(x))) over axis, computed stably as

@@ -164,6 +164,12 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		u := scope.RandomUniform(x.Graph(), x.Shape())
 		x = ConvertDType(LessThan(u, x), dtypes.Float32)
 	}
+	if k := m.Config.IWAESamples; m.Config.Objective == "iwae" && k > 1 {
+		// The importance-weighted bound itself (Burda et al. 2016); with k = 1 it is the
+		// ELBO, trained below with the KL in closed form, as the VAE is.
+		bound, reconNLL, klPerDim := m.importanceWeighted(scope, x, labels, k)
+		return []*Node{reconNLL, klPerDim, Neg(ReduceAllMean(bound))}
+	}
 	reconObjective, reconNLL, klPerDim := m.forward(scope, x, labels)
 	return []*Node{reconNLL, klPerDim, m.objective(scope, reconObjective, klPerDim)}
 }

@@ -80,26 +80,26 @@ func TestShortTrainingRunOnMNIST(t *testing.T) {
 
 // checkIWAEBound: on a trained model the importance-weighted NLL estimate is at most the
 // negative ELBO, agrees with it at k = 1 (IWAE_1 is the ELBO), and does not increase with
-// k (Burda et al. 2016, theorem 1), up to Monte Carlo error.
+// k = 1, 5, 50 (Burda et al. 2016, theorem 1), up to Monte Carlo error.
 func checkIWAEBound(t *testing.T, m *Model, set *data.Set) {
 	nll := map[int]float64{}
 	var terms Terms
-	for _, k := range []int{1, 10, 100} {
+	for _, k := range []int{1, 5, 50} {
 		metrics, err := m.Measure(set, MeasureOptions{IWAESamples: k, Seed: uint64(k)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		nll[k], terms = metrics.IWAENLL, metrics.Terms
 	}
-	t.Logf("negative ELBO %.2f; IWAE NLL k=1 %.2f, k=10 %.2f, k=100 %.2f nats", terms.NegELBO, nll[1], nll[10], nll[100])
+	t.Logf("negative ELBO %.2f; IWAE NLL k=1 %.2f, k=5 %.2f, k=50 %.2f nats", terms.NegELBO, nll[1], nll[5], nll[50])
 	// One z per image over 1,000 images: the two single-sample estimates differ by noise
 	// of about 0.3 nats (standard error); 1.5 nats is 5 of those.
 	if math.Abs(nll[1]-terms.NegELBO) > 1.5 {
 		t.Errorf("IWAE k=1 %.2f, expected the negative ELBO %.2f", nll[1], terms.NegELBO)
 	}
-	if !(nll[100] < terms.NegELBO && nll[100] <= nll[10]+0.1 && nll[10] <= nll[1]+0.1) {
-		t.Errorf("IWAE NLL k=1 %.2f, k=10 %.2f, k=100 %.2f, negative ELBO %.2f: expected a non-increasing estimate below the negative ELBO",
-			nll[1], nll[10], nll[100], terms.NegELBO)
+	if !(nll[50] < terms.NegELBO && nll[50] <= nll[5]+0.1 && nll[5] <= nll[1]+0.1) {
+		t.Errorf("IWAE NLL k=1 %.2f, k=5 %.2f, k=50 %.2f, negative ELBO %.2f: expected a non-increasing estimate below the negative ELBO",
+			nll[1], nll[5], nll[50], terms.NegELBO)
 	}
 }
 

@@ -1,0 +1,110 @@
+package vaekit
+
+import (
+	"math"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// objective=iwae with k = 1 is the ELBO: it trains exactly the model objective=elbo does
+// (same steps, same records, same weights).
+func TestIWAEObjectiveWithOneSampleIsTheELBO(t *testing.T) {
+	trainSet, heldOut := syntheticSet(128, 1), syntheticSet(32, 2)
+	elbo := smallConfig()
+	iwae := elbo.Clone()
+	iwae.Objective, iwae.IWAESamples = "iwae", 1
+	a, err := Train(elbo, trainSet, heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(iwae, trainSet, heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.History {
+		if a.History[i] != b.History[i] {
+			t.Errorf("record %d: ELBO %+v, IWAE k=1 %+v", i, a.History[i], b.History[i])
+		}
+	}
+	wa, _ := tensorsCopy(a, "/decoder/logits/dense/weights")
+	wb, _ := tensorsCopy(b, "/decoder/logits/dense/weights")
+	for i := range wa {
+		if wa[i] != wb[i] {
+			t.Fatalf("decoder weight %d: %g trained on the ELBO, %g on IWAE k=1", i, wa[i], wb[i])
+		}
+	}
+}
+
+// With k > 1 the model trains on the bound: its training loss is the negative bound (at
+// most the negative ELBO of the same images, up to noise), it learns, and the curves still
+// record the ELBO's terms.
+func TestIWAEObjectiveTrains(t *testing.T) {
+	trainSet, heldOut := syntheticSet(256, 3), syntheticSet(64, 4)
+	cfg := smallConfig()
+	cfg.Objective, cfg.IWAESamples, cfg.Steps, cfg.EvalEvery = "iwae", 5, 60, 30
+	untrained, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := untrained.evaluate(heldOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := m.History[len(m.History)-1].HeldOut
+	if !(last.NegELBO < start.NegELBO) {
+		t.Errorf("held-out negative ELBO %.2f after training, %.2f before: expected a fall", last.NegELBO, start.NegELBO)
+	}
+	// Loss is -IWAE_5, evaluated with other draws than the terms' single-sample ELBO, so the
+	// comparison allows for noise: 64 images, a fraction of a nat.
+	if last.Loss > last.NegELBO+1 {
+		t.Errorf("held-out loss (negative IWAE_5 bound) %.2f above the negative ELBO %.2f", last.Loss, last.NegELBO)
+	}
+	if math.Abs(last.NegELBO-(last.Reconstruction+last.KL)) > 1e-3 {
+		t.Errorf("the recorded terms do not add up: %.3f + %.3f != %.3f", last.Reconstruction, last.KL, last.NegELBO)
+	}
+}
+
+// LogMeanExp and its gradient, the softmax of x, against float64: computed naively where
+// exp does not overflow or underflow, and with the maximum subtracted where it would
+// (weights near e^1000 and e^-1000, as a trained model's importance weights are).
+func TestLogMeanExpGradient(t *testing.T) {
+	for _, row := range [][]float64{{0.5, -1, 2, 0}, {-3, -3.5, -2.8, -10}, {1000, 998, 1001, 990}, {-1000, -1003, -999, -1100}} {
+		x := make([]float32, len(row))
+		for i, v := range row {
+			x[i] = float32(v)
+		}
+		outs := MustExecOnceN(testBackend(t), func(x *Node) []*Node {
+			value := LogMeanExp(x, -1)
+			return []*Node{value, Gradient(value, x)[0]}
+		}, x)
+		value, grad := float64(tensors.ToScalar[float32](outs[0])), tensors.MustCopyFlatData[float32](outs[1])
+		// float64 reference: naive where safe, else shifted by the maximum.
+		shift := 0.0
+		if math.Abs(row[0]) > 100 {
+			shift = row[0]
+			for _, v := range row {
+				shift = math.Max(shift, v)
+			}
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(v - shift)
+		}
+		want := shift + math.Log(sum/float64(len(row)))
+		if math.Abs(value-want) > 1e-4*(1+math.Abs(want)) {
+			t.Errorf("LogMeanExp(%v) = %.6f, want %.6f", row, value, want)
+		}
+		for i, v := range row {
+			softmax := math.Exp(v-shift) / sum
+			if math.Abs(float64(grad[i])-softmax) > 1e-6 {
+				t.Errorf("x=%v: gradient[%d] = %g, want softmax %g", row, i, grad[i], softmax)
+			}
+		}
+	}
+}
