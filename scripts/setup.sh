@@ -15,6 +15,8 @@
 #      versions only, so `go install pkg@version` does not work there).
 #   4. Registers the "gonb" kernel and writes the environment it needs into
 #      its kernel.json (GOTOOLCHAIN, GOEXPERIMENT, GOMLX_NO_AUTO_INSTALL, PATH, HOME).
+#      PATH starts with go.mod's toolchain, so the kernel runs it directly (a
+#      local go that switches to it prints "switching to ..." on stderr).
 #   5. `go mod download`: the repository's modules.
 #
 # Versions and package lists come from scripts/versions.env (shared with docker/).
@@ -183,9 +185,15 @@ else
 fi
 # gonb --install writes an empty "env"; the kernel (started by Jupyter, maybe from a
 # desktop or a shell without our exports) needs these. "${PATH}" is expanded by
-# jupyter_client (>= 7) from the environment of whoever starts the kernel.
+# jupyter_client (>= 7) from the environment of whoever starts the kernel. go.mod's
+# toolchain comes first: the local go (next) would switch to it on every `go work` or
+# `go get` in a cell and say so on stderr, which shows as a red line in the notebook.
 go_dir="$(dirname "$(command -v go)")"
-K_PATH="${go_dir}:${VAEKIT_GOBIN}:\${PATH}" python3 - "$kernel_json" <<'EOF'
+toolchain_bin="$(go env GOROOT)/bin"
+[ -x "${toolchain_bin}/go" ] || die "no go in ${toolchain_bin} (go env GOROOT of ${want_go})"
+k_path="${toolchain_bin}:${go_dir}"
+[ "$toolchain_bin" != "$go_dir" ] || k_path="$go_dir"
+K_PATH="${k_path}:${VAEKIT_GOBIN}:\${PATH}" python3 - "$kernel_json" <<'EOF'
 import json, os, sys
 path = sys.argv[1]
 spec = json.load(open(path))
