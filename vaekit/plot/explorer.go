@@ -49,10 +49,11 @@ const MaxExplorerSliders = 4
 // static frame without looking for a browser.
 const noWidgetsEnv = "VAEKIT_NO_WIDGETS"
 
-// How long Explore waits for signs of a live front end (see frontEndAlive), and for
-// each widget to come up once one answered.
+// How long Explore waits for signs of a live front end (see frontEndAlive), how many
+// times it asks, and how long it waits for each widget to come up once one answered.
 const (
 	probeTimeout  = 2 * time.Second
+	probeTries    = 2
 	widgetTimeout = 10 * time.Second
 )
 
@@ -67,14 +68,15 @@ const (
 // stops the cell's program), leaving the last frame but no longer live controls.
 //
 // Widgets need a browser: executed headless (nbconvert) they would wait forever. So
-// Explore first checks, for about five seconds, that the front end answers; if it does
-// not, it shows one static frame (the start code) with a note, and returns. GoNB gives
-// a browser half a second to connect its widget channel; should that fail (seen once,
-// on a cold browser start), the check fails too: run the cell again. (That
-// check makes GoNB send its widget script to the page; headless, GoNB leaves the
-// script in the saved notebook.) With the environment variable VAEKIT_NO_WIDGETS=1,
-// e.g. in scripts that run notebooks headless, Explore skips the check and shows the
-// static frame at once. Outside GoNB it displays nothing and returns the start frame.
+// Explore first checks that the front end answers, asking twice (about ten seconds in
+// all when nothing answers); if it does not, it shows one static frame (the start code)
+// with a note, and returns. It asks twice because GoNB gives the browser only half a
+// second to acknowledge its widget channel, which a busy machine misses; GoNB then
+// opens the channel again on the next request. (The check makes GoNB send its widget
+// script to the page; headless, GoNB leaves the script in the saved notebook.) With the
+// environment variable VAEKIT_NO_WIDGETS=1, e.g. in scripts that run notebooks
+// headless, Explore skips the check and shows the static frame at once. Outside GoNB
+// it displays nothing and returns the start frame.
 func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, error) {
 	e, err := newExplorer(decode, latentDim, opts)
 	if err != nil {
@@ -87,7 +89,7 @@ func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, err
 	if !notebook() {
 		return frame, nil
 	}
-	if os.Getenv(noWidgetsEnv) == "1" || !frontEndAlive(probeTimeout) {
+	if os.Getenv(noWidgetsEnv) == "1" || !frontEndAnswers() {
 		displayHTML(e.frameHTML(frame, "Static frame: the sliders need a notebook open in a browser, "+
 			"and this run had none (e.g. nbconvert)."))
 		return frame, nil
@@ -308,6 +310,20 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 			return frame, nil
 		}
 	}
+}
+
+// frontEndAnswers asks frontEndAlive up to probeTries times. When GoNB's widget channel
+// failed to open (the page's half-second deadline for GoNB's acknowledgement passed),
+// the next request makes GoNB install it again: at once if GoNB never saw it open,
+// else once a ping to it (silent for over a second by then) goes unanswered (gonb
+// v0.11.5, internal/comms/comms.go, installWebSocketLocked).
+func frontEndAnswers() bool {
+	for range probeTries {
+		if frontEndAlive(probeTimeout) {
+			return true
+		}
+	}
+	return false
 }
 
 // frontEndAlive reports whether a browser is attached to the notebook, with working
