@@ -11,7 +11,7 @@
 #   6. scripts/run_notebooks.sh --quick every notebook, small training budgets,
 #                                       into $VAEKIT_OUT/test-notebooks
 #   7. tests/browser/run.sh             03_manifold in headless Chromium through Jupyter
-#                                       Notebook: runs its cells (quick mode), moves the
+#                                       Notebook: runs its cells (quick mode), drags the
 #                                       live explorer's slider, presses Done, edits a %%
 #                                       line and re-runs it (trained, then from the cache);
 #                                       fails on any cell error, stderr or page error

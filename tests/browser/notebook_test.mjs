@@ -14,8 +14,8 @@
 //   1. Cell > Run All. The training cell trains (it does not find a cached model) and
 //      prints its held-out terms; the cells after it load that model from MODELS_DIR;
 //      every `// expect-image` cell shows an image.
-//   2. The live explorer (last cell) shows its sliders and Done: five ArrowRight presses
-//      on the z1 slider must redraw the digit, now decoded at z = (0.50, 0.00).
+//   2. The live explorer (last cell) shows its sliders and Done: dragging the z1 slider
+//      with the mouse must redraw the digit, decoded where the slider stopped.
 //   3. Done ends the cell; the controls go, the last frame stays.
 //   4. The training cell's `%%` line is edited to `%% --kl_weight=0.5` and run: it trains
 //      a new model (new held-out numbers, new image).
@@ -266,27 +266,33 @@ async function main(page) {
   const src0 = await frameImg.getAttribute("src");
   const z0 = (await zText.textContent()).trim();
   check(z0 === "z = (0.00, 0.00)", `the explorer starts at ${z0}, expected z = (0.00, 0.00)`);
+  // Drag the z1 slider's thumb from the middle to 80% of its width with the mouse: a
+  // quick burst of moves, which must end with the digit decoded where the slider stopped.
   const slider = sliders.first();
   const pos0 = Number(await slider.inputValue());
-  await slider.focus();
+  check(pos0 === 30, `the z1 slider starts at position ${pos0}, expected 30 (z1 = 0 on 60 steps over [-3, 3])`);
+  await slider.scrollIntoViewIfNeeded();
+  const box = await slider.boundingBox();
   started = Date.now();
-  for (let i = 0; i < 5; i++) {
-    await page.keyboard.press("ArrowRight");
-  }
-  check(Number(await slider.inputValue()) === pos0 + 5, `the slider moved from ${pos0} to ${await slider.inputValue()}, expected ${pos0 + 5}`);
-  // 5 of its 60 steps over [-3, 3]: z1 = 0.5. (Each redraw replaces the frame's
-  // elements, so they are looked up afresh.)
-  await page.waitForFunction(([i, src]) => {
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 20 });
+  await page.mouse.up();
+  const pos1 = Number(await slider.inputValue());
+  check(pos1 >= 40, `the slider was dragged from position ${pos0} to ${pos1}, expected to about 48`);
+  const z1 = `z = (${(-3 + 6 * pos1 / 60).toFixed(2)}, 0.00)`;
+  // (Each redraw replaces the frame's elements, so they are looked up afresh.)
+  await page.waitForFunction(([i, src, want]) => {
     const out = Jupyter.notebook.get_cell(i).element[0];
     const img = out.querySelector(".output_area img");
     const z = [...out.querySelectorAll(".output_area div")].filter((d) => /^z = \(/.test(d.textContent)).pop();
-    return img && z && img.getAttribute("src") !== src && z.textContent.trim() === "z = (0.50, 0.00)";
-  }, [exploreIdx, src0], { timeout: Math.min(20000, remaining()) })
-    .catch(async () => fail(`the explorer did not redraw after the slider moved: it shows ${(await zText.textContent()).trim()}, ` +
-      `image ${(await frameImg.getAttribute("src")) === src0 ? "unchanged" : "changed"}`));
-  timings["slider move to redrawn image"] = (Date.now() - started) / 1000;
+    return img && z && img.getAttribute("src") !== src && z.textContent.trim() === want;
+  }, [exploreIdx, src0, z1], { timeout: Math.min(20000, remaining()) })
+    .catch(async () => fail(`the explorer did not redraw where the slider stopped (${z1}): it shows ` +
+      `${(await zText.textContent()).trim()}, image ${(await frameImg.getAttribute("src")) === src0 ? "unchanged" : "changed"}`));
+  timings["slider drag to redrawn image"] = (Date.now() - started) / 1000;
   const src1 = await frameImg.getAttribute("src");
-  note("slider moved: the explorer redrew the digit at z = (0.50, 0.00)");
+  note(`slider dragged to position ${pos1}: the explorer redrew the digit at ${z1}`);
 
   // --- 3. Done
   started = Date.now();
@@ -294,7 +300,7 @@ async function main(page) {
   cells = await waitCells(page, "the explorer cell to end after Done", (cs) => typeof cs[exploreIdx].count === "number");
   await sliders.first().waitFor({ state: "detached", timeout: Math.min(10000, remaining()) });
   check(await doneButton.count() === 0, "the Done button is still there after the cell ended");
-  check((await zText.textContent()).trim() === "z = (0.50, 0.00)", `after Done the frame shows ${(await zText.textContent()).trim()}, expected the last one`);
+  check((await zText.textContent()).trim() === z1, `after Done the frame shows ${(await zText.textContent()).trim()}, expected the last one (${z1})`);
   check(await frameImg.getAttribute("src") === src1, "after Done the frame is not the last one drawn");
   timings["Done to cell finished"] = (Date.now() - started) / 1000;
   note("Done: the explorer cell ended, the last frame stays");

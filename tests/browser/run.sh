@@ -7,7 +7,7 @@
 # of 127.0.0.1 with a token of its own, in quick mode (VAEKIT_QUICK=1, which the kernel
 # inherits) and with an empty model cache (VAEKIT_MODELS), and serves a copy of
 # notebooks/03_manifold.ipynb. notebook_test.mjs then drives headless Chromium (Debian's,
-# through playwright-core) over it: runs every cell, moves a slider of the live explorer,
+# through playwright-core) over it: runs every cell, drags a slider of the live explorer,
 # presses Done, edits the training cell's %% line and runs it twice; see that file for
 # what it checks. Widgets are live: VAEKIT_NO_WIDGETS must not be set.
 #
