@@ -3,9 +3,10 @@
 #
 #   system.sh DIR      DIR holds versions.env and bootstrap_go.py (copied from scripts/)
 #
-# installs the Debian packages scripts/setup.sh installs (APT_PACKAGES, APT_TEST_PACKAGES:
-# so setup.sh, test.sh and main.sh run in the container as they do on a machine), a C
-# compiler for cgo (go-xla's PJRT binding), python3-venv and tini; Go GO_VERSION into /usr/local/go
+# installs the Debian packages scripts/setup.sh installs (APT_PACKAGES, APT_TEST_PACKAGES,
+# APT_NODE_PACKAGES: so setup.sh, test.sh and main.sh run in the container as they do on a
+# machine), a C compiler for cgo (go-xla's PJRT binding), python3-venv and tini; Go
+# GO_VERSION into /usr/local/go
 # (scripts/bootstrap_go.py: from the Go module proxy, checked against the checksum
 # database); JupyterLab JUPYTERLAB_VERSION into the virtual environment /opt/jupyterlab;
 # and the user $NB_USER (uid $NB_UID) with the directory the repository goes in.
@@ -16,7 +17,7 @@ dir="$1"
 # shellcheck source=scripts/versions.env
 source "${dir}/versions.env"
 
-read -r -a packages <<<"${APT_PACKAGES} ${APT_TEST_PACKAGES}"
+read -r -a packages <<<"${APT_PACKAGES} ${APT_TEST_PACKAGES} ${APT_NODE_PACKAGES}"
 apt-get update -q
 apt-get install -y -q "${packages[@]}"
 apt-get install -y -q --no-install-recommends gcc libc6-dev python3-venv tini git less procps

@@ -3,7 +3,8 @@
 # checks, finds everything in place, and changes nothing (a few seconds).
 #
 #   1. Debian packages: Jupyter (nbconvert, nbclient, classic notebook), the
-#      ipykernel, Fashion-MNIST (dataset-fashion-mnist), shellcheck (for test.sh).
+#      ipykernel, Fashion-MNIST (dataset-fashion-mnist), shellcheck and chromium
+#      (for test.sh), and nodejs + npm when there is no `npm` command.
 #      `apt-get update` runs only when something is missing. Needs root, or sudo
 #      without a password.
 #   2. Go: when no go >= 1.21 is found, the toolchain named in go.mod is fetched
@@ -15,8 +16,14 @@
 #      versions only, so `go install pkg@version` does not work there).
 #   4. Registers the "gonb" kernel and writes the environment it needs into
 #      its kernel.json (GOTOOLCHAIN, GOEXPERIMENT, GOMLX_NO_AUTO_INSTALL, PATH, HOME).
+#      PATH starts with go.mod's toolchain, so the kernel runs it directly (a
+#      local go that switches to it prints "switching to ..." on stderr).
 #   5. `go mod download`: the repository's modules (with the offline MNIST copy and
 #      go-xla's source, which tests read), and docker/install-pjrt's (a test vets it).
+#   6. The browser test's Playwright library: `npm ci` in tests/browser (the
+#      npm registry; never a browser download), skipped when its node_modules was
+#      installed from the same package-lock.json. Only test.sh's browser phase
+#      needs it, so a failure here is a warning.
 #
 # Versions and package lists come from scripts/versions.env (shared with docker/).
 #
@@ -50,13 +57,18 @@ elif ! command -v dpkg-query >/dev/null 2>&1; then
   info "not a Debian/Ubuntu system: install Jupyter (nbconvert, nbclient, ipykernel) yourself; continuing"
 else
   missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  wanted=("${APT_PACKAGES[@]}")
+  if ! command -v npm >/dev/null 2>&1; then
+    read -r -a node_packages <<<"$APT_NODE_PACKAGES"
+    wanted+=("${node_packages[@]}")
+  fi
+  for p in "${wanted[@]}"; do
     if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
       missing+=("$p")
     fi
   done
   if [ "${#missing[@]}" = 0 ]; then
-    info "all present: ${APT_PACKAGES[*]}"
+    info "all present: ${wanted[*]}"
   else
     info "missing: ${missing[*]}"
     SUDO=()
@@ -184,9 +196,15 @@ else
 fi
 # gonb --install writes an empty "env"; the kernel (started by Jupyter, maybe from a
 # desktop or a shell without our exports) needs these. "${PATH}" is expanded by
-# jupyter_client (>= 7) from the environment of whoever starts the kernel.
+# jupyter_client (>= 7) from the environment of whoever starts the kernel. go.mod's
+# toolchain comes first: the local go (next) would switch to it on every `go work` or
+# `go get` in a cell and say so on stderr, which shows as a red line in the notebook.
 go_dir="$(dirname "$(command -v go)")"
-K_PATH="${go_dir}:${VAEKIT_GOBIN}:\${PATH}" python3 - "$kernel_json" <<'EOF'
+toolchain_bin="$(go env GOROOT)/bin"
+[ -x "${toolchain_bin}/go" ] || die "no go in ${toolchain_bin} (go env GOROOT of ${want_go})"
+k_path="${toolchain_bin}:${go_dir}"
+[ "$toolchain_bin" != "$go_dir" ] || k_path="$go_dir"
+K_PATH="${k_path}:${VAEKIT_GOBIN}:\${PATH}" python3 - "$kernel_json" <<'EOF'
 import json, os, sys
 path = sys.argv[1]
 spec = json.load(open(path))
@@ -221,5 +239,33 @@ timeout "$NET_TIMEOUT" go mod download || die "'go mod download' failed or timed
 (cd docker/install-pjrt && GOWORK=off timeout "$NET_TIMEOUT" go mod download) \
   || die "'go mod download' in docker/install-pjrt failed or timed out"
 info "ok"
+
+# ---------------------------------------------------------------- 6. npm
+# Only scripts/test.sh's browser phase needs this: should it fail, setup.sh warns and
+# goes on (the notebooks do not need it), and that phase says what is missing.
+browser_dir="${ROOT}/tests/browser"
+step "Browser test library (npm ci in ${browser_dir})"
+# install_browser_test_deps: npm ci, unless node_modules was installed from this very
+# package-lock.json (a stamp written after npm ci succeeded says so).
+install_browser_test_deps() {
+  command -v npm >/dev/null 2>&1 || { info "the 'npm' command is missing (Debian: apt-get install ${APT_NODE_PACKAGES})"; return 1; }
+  local node_major lock_sum stamp="${browser_dir}/node_modules/.vaekit-package-lock.sha256"
+  node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" \
+    || { info "'node' does not run (Debian: apt-get install ${APT_NODE_PACKAGES})"; return 1; }
+  [ "$node_major" -ge 18 ] || { info "node $(node --version) is too old: Playwright needs node >= 18"; return 1; }
+  lock_sum="$(sha256sum "${browser_dir}/package-lock.json" | cut -d' ' -f1)" || return 1
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
+    info "node_modules already installed from this package-lock.json"
+    return 0
+  fi
+  # playwright-core downloads no browser by itself; the variable makes sure of it.
+  (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout "$NET_TIMEOUT" \
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+    || { info "'npm ci' failed or timed out (is the npm registry $(npm config get registry) reachable?)"; return 1; }
+  printf '%s\n' "$lock_sum" >"$stamp" || return 1
+  info "installed: $(cd "$browser_dir" && node -p 'const p = require("playwright-core/package.json"); p.name + " " + p.version')"
+}
+install_browser_test_deps \
+  || info "WARNING: the browser test's library is not installed: tests/browser/run.sh (scripts/test.sh's browser phase) will fail until it is"
 
 printf '\nsetup.sh: done in %ss\n' "$((SECONDS - T0))"

@@ -14,10 +14,15 @@
 #                                       scripts/refresh_notebooks.sh NOTEBOOK and commit it)
 #   6. scripts/run_notebooks.sh --quick every notebook, small training budgets,
 #                                       into $VAEKIT_OUT/test-notebooks
+#   7. tests/browser/run.sh             03_manifold in headless Chromium through Jupyter
+#                                       Notebook: runs its cells (quick mode), drags the
+#                                       live explorer's slider, presses Done, edits a %%
+#                                       line and re-runs it (trained, then from the cache);
+#                                       fails on any cell error, stderr or page error
 #
-# Phases 2-6 all run even when one fails; the summary lists each with its wall time,
+# Phases 2-7 all run even when one fails; the summary lists each with its wall time,
 # and the exit status is non-zero if any failed. A failing setup stops at once.
-# VAEKIT_SKIP_NOTEBOOKS=1 skips phase 6.
+# VAEKIT_SKIP_NOTEBOOKS=1 skips phase 6, VAEKIT_SKIP_BROWSER=1 phase 7.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,6 +90,11 @@ if [ "${VAEKIT_SKIP_NOTEBOOKS:-0}" = 1 ]; then
   results+=("$(printf '%-10s %-7s' notebooks skipped)")
 else
   phase notebooks "${ROOT}/scripts/run_notebooks.sh" --quick "${VAEKIT_OUT}/test-notebooks" || true
+fi
+if [ "${VAEKIT_SKIP_BROWSER:-0}" = 1 ]; then
+  results+=("$(printf '%-10s %-7s' browser skipped)")
+else
+  phase browser "${ROOT}/tests/browser/run.sh" || true
 fi
 
 summary

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"math"
@@ -48,12 +49,18 @@ const MaxExplorerSliders = 4
 // static frame without looking for a browser.
 const noWidgetsEnv = "VAEKIT_NO_WIDGETS"
 
-// How long Explore waits for signs of a live front end (see frontEndAlive), and for
-// each widget to come up once one answered.
+// How long Explore waits for signs of a live front end (see frontEndAlive), how many
+// times it asks at most, and how long it waits for each widget to come up once one
+// answered.
 const (
 	probeTimeout  = 2 * time.Second
+	probeTries    = 5
 	widgetTimeout = 10 * time.Second
 )
+
+// gonbConnectTimeout is how long GoNB v0.11.5 waits for the page to open its widget
+// channel before it gives up (internal/comms/comms.go, WaitForConnectionTimeout).
+const gonbConnectTimeout = 3 * time.Second
 
 // Explore shows the image decoded from a latent code with sliders over its coordinates
 // and redraws it as they move, so one can see what each latent direction encodes. It
@@ -67,13 +74,13 @@ const (
 //
 // Widgets need a browser: executed headless (nbconvert) they would wait forever. So
 // Explore first checks, for about five seconds, that the front end answers; if it does
-// not, it shows one static frame (the start code) with a note, and returns. GoNB gives
-// a browser half a second to connect its widget channel; should that fail (seen once,
-// on a cold browser start), the check fails too: run the cell again. (That
-// check makes GoNB send its widget script to the page; headless, GoNB leaves the
-// script in the saved notebook.) With the environment variable VAEKIT_NO_WIDGETS=1,
-// e.g. in scripts that run notebooks headless, Explore skips the check and shows the
-// static frame at once. Outside GoNB it displays nothing and returns the start frame.
+// not, it shows one static frame (the start code) with a note, and returns. When a
+// browser opened GoNB's widget channel but did not answer, it asks again (see
+// frontEndAnswers). (The check makes GoNB send its widget script to the page; headless,
+// GoNB leaves the script in the saved notebook.) With the environment variable
+// VAEKIT_NO_WIDGETS=1, e.g. in scripts that run notebooks headless, Explore skips the
+// check and shows the static frame at once. Outside GoNB it displays nothing and
+// returns the start frame.
 func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, error) {
 	e, err := newExplorer(decode, latentDim, opts)
 	if err != nil {
@@ -86,7 +93,7 @@ func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, err
 	if !notebook() {
 		return frame, nil
 	}
-	if os.Getenv(noWidgetsEnv) == "1" || !frontEndAlive(probeTimeout) {
+	if os.Getenv(noWidgetsEnv) == "1" || !frontEndAnswers(frontEndAlive) {
 		displayHTML(e.frameHTML(frame, "Static frame: the sliders need a notebook open in a browser, "+
 			"and this run had none (e.g. nbconvert)."))
 		return frame, nil
@@ -219,9 +226,47 @@ func (e *explorer) sliderValue(pos int) float32 {
 	return float32(e.lo + (e.hi-e.lo)*float64(pos)/float64(e.steps))
 }
 
-// sliderMove is one slider update from the front end.
+// sliderMove is one slider update from the front end: slider (an index into dims) was
+// moved to position; seq numbers the updates in the order the page sent them.
 type sliderMove struct {
-	slider, position int
+	seq, slider, position int
+}
+
+// parseSliderMove reads a move as sliderScript sends it: "seq slider position".
+func parseSliderMove(msg string, sliders int) (sliderMove, bool) {
+	var m sliderMove
+	var rest string
+	if n, _ := fmt.Sscanf(msg+" .", "%d %d %d %s", &m.seq, &m.slider, &m.position, &rest); n != 4 || rest != "." {
+		return m, false
+	}
+	return m, m.slider >= 0 && m.slider < sliders
+}
+
+// sliderScript returns the page's side of the slider updates: on every move of the
+// slider with DOM id ids[k] it sends "seq k position" to address, seq counting up from 1.
+func sliderScript(address string, ids []string) string {
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		panic(err) // A []string always marshals.
+	}
+	return fmt.Sprintf(`(() => {
+	let seq = 0;
+	%s.forEach((id, k) => {
+		const slider = document.getElementById(id);
+		slider?.addEventListener("input", () => globalThis.gonb_comm?.send(%q, (++seq) + " " + k + " " + slider.value));
+	});
+})();`, idsJSON, address)
+}
+
+// apply moves the code to m, unless a later move of the same slider was applied already,
+// and reports whether it did. lastSeq holds the seq of each slider's latest move.
+func (e *explorer) apply(m sliderMove, lastSeq []int) bool {
+	if m.seq <= lastSeq[m.slider] {
+		return false
+	}
+	lastSeq[m.slider] = m.seq
+	e.z[e.dims[m.slider]] = e.sliderValue(m.position)
+	return true
 }
 
 // live runs the interactive session; see Explore.
@@ -252,24 +297,30 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 		return frame, nil
 	}
 
+	// The moves come from a script of ours that numbers them, not from the sliders'
+	// own updates: GoNB hands each value from the page to the program in a goroutine of
+	// its own (gonb v0.11.5, gonbui/comms/comms.go, dispatchValueUpdates), so the updates
+	// of a quick drag arrive in any order, and the last to arrive can be a position the
+	// slider has left. The numbers tell which move is the latest.
+	movesAddress := "/vaekit/explorer/moves/" + uid
+	updates := comms.Listen[string](movesAddress)
+	defer updates.Close()
 	moves := make(chan sliderMove, 256)
-	var listeners []*comms.AddressChan[int]
-	for k, s := range sliders {
-		updates := s.Listen()
-		listeners = append(listeners, updates)
-		go func() {
-			for pos := range updates.C {
-				moves <- sliderMove{k, pos}
+	go func() {
+		for msg := range updates.C {
+			if m, ok := parseSliderMove(msg, len(sliders)); ok {
+				moves <- m
 			}
-		}()
-	}
-	clicks := done.Listen()
-	listeners = append(listeners, clicks)
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
 		}
 	}()
+	ids := make([]string, len(sliders))
+	for k, s := range sliders {
+		ids[k] = s.HtmlId()
+	}
+	dom.TransientJavascript(sliderScript(movesAddress, ids))
+	lastSeq := make([]int, len(sliders))
+	clicks := done.Listen()
+	defer clicks.Close()
 	var timeout <-chan time.Time
 	if e.liveFor > 0 {
 		timeout = time.After(e.liveFor)
@@ -278,16 +329,19 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 	for {
 		select {
 		case m := <-moves:
-			e.z[e.dims[m.slider]] = e.sliderValue(m.position)
+			changed := e.apply(m, lastSeq)
 			// Apply every move already queued, then draw once: decoding can be slower
 			// than a slider drag sends updates.
 			for pending := true; pending; {
 				select {
 				case m := <-moves:
-					e.z[e.dims[m.slider]] = e.sliderValue(m.position)
+					changed = e.apply(m, lastSeq) || changed
 				default:
 					pending = false
 				}
+			}
+			if !changed {
+				continue
 			}
 			next, err := e.frame()
 			if err != nil {
@@ -306,29 +360,53 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 	}
 }
 
+// frontEndAnswers asks probe (frontEndAlive), again while a browser is there but did
+// not answer, up to probeTries times. That happens on a busy machine: GoNB's page script
+// gives the kernel only half a second to acknowledge the widget channel the page opened
+// (internal/websocket/websocket.js, _wait_open_ack), then drops it while GoNB counts it
+// open. The next request makes GoNB install the channel again, once a ping to it
+// (silent for over a second by then) goes unanswered (internal/comms/comms.go,
+// installWebSocketLocked). A browser shows itself by opening the channel before GoNB's
+// gonbConnectTimeout; without one, the first try ends the check.
+func frontEndAnswers(probe func(timeout time.Duration) (alive bool, connectWait time.Duration)) bool {
+	for range probeTries {
+		alive, connectWait := probe(probeTimeout)
+		if alive {
+			return true
+		}
+		if connectWait >= gonbConnectTimeout {
+			return false
+		}
+	}
+	return false
+}
+
 // frontEndAlive reports whether a browser is attached to the notebook, with working
 // widget communication: it asks the page to send a value back and waits up to timeout
 // for it. It never blocks for long, unlike GoNB's widgets, which wait for the browser
 // without a limit.
 //
 // Subscribing to the answer's address makes GoNB install its communication script in
-// the page, and GoNB waits up to 3 s for the page to connect; the script that answers
-// is only sent after that (TransientJavascript waits for GoNB), so headless runs spend
-// about 3 s + timeout here.
-func frontEndAlive(timeout time.Duration) bool {
+// the page, and GoNB waits up to gonbConnectTimeout for the page to connect; the script
+// that answers is only sent after that (TransientJavascript waits for GoNB), so
+// headless runs spend about 3 s + timeout here. connectWait is that wait: about 3 s
+// headless, tens of milliseconds with a browser (measured).
+func frontEndAlive(timeout time.Duration) (alive bool, connectWait time.Duration) {
 	if !notebook() || gonbui.Error() != nil {
-		return false
+		return false, 0
 	}
 	address := "/vaekit/explorer/probe/" + gonbui.UniqueId()
+	start := time.Now()
 	answers := comms.Listen[int](address)
 	defer answers.Close()
 	dom.TransientJavascript(fmt.Sprintf(
 		`(() => { const comm = globalThis?.gonb_comm; if (comm) { comm.send(%q, 1); } })();`, address))
+	connectWait = time.Since(start)
 	select {
 	case <-answers.C:
-		return true
+		return true, connectWait
 	case <-time.After(timeout):
-		return false
+		return false, connectWait
 	}
 }
 

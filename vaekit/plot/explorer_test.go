@@ -96,3 +96,81 @@ func TestExploreErrors(t *testing.T) {
 		}
 	}
 }
+
+// The slider moves of a quick drag, delivered out of order (as GoNB delivers them), leave
+// the code where the slider stopped: the latest move of each slider wins.
+func TestExplorerAppliesLatestMove(t *testing.T) {
+	e, err := newExplorer((&fakeDecoder{}).decode, 2, ExplorerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// z1 dragged from position 31 to 35 (seq 1-5), z2 once to position 0 (seq 6).
+	moves := []sliderMove{{3, 0, 33}, {6, 1, 0}, {5, 0, 35}, {1, 0, 31}, {4, 0, 34}, {2, 0, 32}}
+	lastSeq := make([]int, 2)
+	var applied []int
+	for _, m := range moves {
+		if e.apply(m, lastSeq) {
+			applied = append(applied, m.seq)
+		}
+	}
+	// Position 35 of 60 over [-3, 3] is 0.5; position 0 is -3.
+	if !slices.Equal(e.z, []float32{0.5, -3}) || !slices.Equal(applied, []int{3, 6, 5}) {
+		t.Errorf("z = %v after applying seqs %v; expected [0.5 -3] from seqs [3 6 5]", e.z, applied)
+	}
+}
+
+func TestParseSliderMove(t *testing.T) {
+	if m, ok := parseSliderMove("12 1 35", 2); !ok || m != (sliderMove{12, 1, 35}) {
+		t.Errorf(`"12 1 35" parsed as %+v, %v; expected {12 1 35}`, m, ok)
+	}
+	for _, bad := range []string{"", "1 2", "1 0 3 4", "1 2 3", "1 -1 3", "a 0 1", "1 0 3x"} {
+		if m, ok := parseSliderMove(bad, 2); ok {
+			t.Errorf("%q parsed as %+v; expected it refused (2 sliders)", bad, m)
+		}
+	}
+}
+
+// The page's script numbers every move and names the slider by its index.
+func TestSliderScript(t *testing.T) {
+	js := sliderScript("/vaekit/explorer/moves/u1", []string{"s0", "s1"})
+	for _, want := range []string{`["s0","s1"].forEach((id, k)`, `addEventListener("input"`,
+		`send("/vaekit/explorer/moves/u1", (++seq) + " " + k + " " + slider.value)`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("slider script lacks %q:\n%s", want, js)
+		}
+	}
+}
+
+// The check for a browser asks again only while a browser opened GoNB's channel (GoNB
+// did not wait its full connection timeout), at most probeTries times.
+func TestFrontEndAnswersRetriesOnlyWithABrowser(t *testing.T) {
+	type answer struct {
+		alive bool
+		wait  time.Duration
+	}
+	browserSilent := answer{false, 30 * time.Millisecond}
+	for _, c := range []struct {
+		what    string
+		answers []answer
+		want    bool
+		calls   int
+	}{
+		{"headless", []answer{{false, 3010 * time.Millisecond}}, false, 1},
+		{"browser answers at once", []answer{{true, 30 * time.Millisecond}}, true, 1},
+		{"browser answers on the third try", []answer{browserSilent, {false, 530 * time.Millisecond}, {true, 20 * time.Millisecond}}, true, 3},
+		{"browser never answers", slices.Repeat([]answer{browserSilent}, probeTries+3), false, probeTries},
+	} {
+		calls := 0
+		got := frontEndAnswers(func(timeout time.Duration) (bool, time.Duration) {
+			if timeout != probeTimeout {
+				t.Errorf("%s: probe timeout %v, expected %v", c.what, timeout, probeTimeout)
+			}
+			a := c.answers[calls]
+			calls++
+			return a.alive, a.wait
+		})
+		if got != c.want || calls != c.calls {
+			t.Errorf("%s: answered %v after %d probes; expected %v after %d", c.what, got, calls, c.want, c.calls)
+		}
+	}
+}
