@@ -17,15 +17,17 @@ import (
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-// Decoder maps latent codes to images, one per code; the method value
-// (*vaekit.Model).Decode is one.
-type Decoder func(z [][]float32) (*data.Set, error)
+// Decoder maps latent codes to images, one per code, with the labels of a conditional
+// model; the method value (*vaekit.Model).Decode is one.
+type Decoder func(z [][]float32, labels ...uint8) (*data.Set, error)
 
 // ExplorerOptions configure Explore.
 type ExplorerOptions struct {
 	// Start is the first code shown, and holds the coordinates without a slider; nil
 	// means the origin, the prior's mean.
 	Start []float32
+	// Label is the class a conditional model decodes with (nil: an unconditional model).
+	Label *uint8
 	// Dims are the latent coordinates (0-based) that get a slider; nil means all of
 	// them for a latent of at most MaxExplorerSliders dimensions, else the first two.
 	Dims []int
@@ -104,6 +106,7 @@ func Explore(decode Decoder, latentDim int, opts ExplorerOptions) (*Picture, err
 // explorer holds the state of one Explore call.
 type explorer struct {
 	decode  Decoder
+	label   *uint8
 	scale   int
 	dims    []int
 	lo, hi  float64
@@ -121,7 +124,7 @@ func newExplorer(decode Decoder, latentDim int, opts ExplorerOptions) (*explorer
 	if latentDim < 1 {
 		return nil, fmt.Errorf("%s: latentDim is %d, expected >= 1", fn, latentDim)
 	}
-	e := &explorer{decode: decode, liveFor: opts.LiveFor,
+	e := &explorer{decode: decode, label: opts.Label, liveFor: opts.LiveFor,
 		scale: opts.Scale, steps: opts.Steps, lo: opts.Min, hi: opts.Max, dims: opts.Dims}
 	if e.scale <= 0 {
 		e.scale = 8
@@ -177,7 +180,11 @@ func newExplorer(decode Decoder, latentDim int, opts ExplorerOptions) (*explorer
 
 // frame decodes the current code into a picture.
 func (e *explorer) frame() (*Picture, error) {
-	images, err := e.decode([][]float32{e.z})
+	var labels []uint8
+	if e.label != nil {
+		labels = []uint8{*e.label}
+	}
+	images, err := e.decode([][]float32{e.z}, labels...)
 	if err != nil {
 		return nil, fmt.Errorf("plot.Explore: decoding %v: %w", e.z, err)
 	}
