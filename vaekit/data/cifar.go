@@ -86,12 +86,10 @@ func readCIFAR(r io.Reader, name string, split Split, wantMD5 string) (*Set, err
 		}
 		batches[member] = b
 	}
-	// Read to the end: the checksum covers the whole archive and gzip verifies its CRC.
+	// Read to the end, so that the checksum covers the whole archive and gzip verifies
+	// its CRC (gzip reads on to the stream's end, looking for a next member).
 	if _, err := io.Copy(io.Discard, zr); err != nil {
 		return nil, fmt.Errorf("%s: corrupt or truncated gzip data: %v", name, err)
-	}
-	if _, err := io.Copy(io.Discard, raw); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	if got := hex.EncodeToString(sum.Sum(nil)); wantMD5 != "" && got != wantMD5 {
 		return nil, fmt.Errorf("%s: checksum mismatch: MD5 of the archive is %s, expected %s (corrupt file, or not the official %s %s)",

@@ -161,10 +161,11 @@ func TestLoadFolderClassesAndHeldOut(t *testing.T) {
 // train/ and test/ subfolders are the splits; labels come from the classes of both.
 func TestLoadFolderSplitFolders(t *testing.T) {
 	dir := t.TempDir()
-	writeImage(t, filepath.Join(dir, "train", "apple", "1.png"), tagged(1, 2, 2))
-	writeImage(t, filepath.Join(dir, "train", "banana", "2.png"), tagged(2, 2, 2))
-	writeImage(t, filepath.Join(dir, "test", "banana", "3.png"), tagged(3, 2, 2))
-	writeImage(t, filepath.Join(dir, "test", "cherry", "4.png"), tagged(4, 2, 2))
+	// The test split has a class the train split lacks, first in the sorted order.
+	writeImage(t, filepath.Join(dir, "train", "banana", "1.png"), tagged(1, 2, 2))
+	writeImage(t, filepath.Join(dir, "train", "cherry", "2.png"), tagged(2, 2, 2))
+	writeImage(t, filepath.Join(dir, "test", "apple", "3.png"), tagged(3, 2, 2))
+	writeImage(t, filepath.Join(dir, "test", "banana", "4.png"), tagged(4, 2, 2))
 	writeFile(t, filepath.Join(dir, "README"), []byte("ignored"))
 	train := loadFolder(t, dir, Train, FolderOptions{})
 	test := loadFolder(t, dir, Test, FolderOptions{})
@@ -172,10 +173,10 @@ func TestLoadFolderSplitFolders(t *testing.T) {
 	if !slices.Equal(train.ClassNames(), want) || !slices.Equal(test.ClassNames(), want) {
 		t.Errorf("ClassNames %q and %q, want %q for both", train.ClassNames(), test.ClassNames(), want)
 	}
-	if !slices.Equal(tags(train), []uint8{1, 2}) || !slices.Equal(train.Labels, []uint8{0, 1}) {
+	if !slices.Equal(tags(train), []uint8{1, 2}) || !slices.Equal(train.Labels, []uint8{1, 2}) {
 		t.Errorf("train: tags %v labels %v", tags(train), train.Labels)
 	}
-	if !slices.Equal(tags(test), []uint8{3, 4}) || !slices.Equal(test.Labels, []uint8{1, 2}) {
+	if !slices.Equal(tags(test), []uint8{3, 4}) || !slices.Equal(test.Labels, []uint8{0, 1}) {
 		t.Errorf("test: tags %v labels %v", tags(test), test.Labels)
 	}
 
