@@ -128,19 +128,19 @@ func folderSplit(dir string, split Split, opts FolderOptions) (all, mine []image
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var splitDirs []string
-	for _, e := range top.dirs {
-		if e == string(Train) || e == string(Test) {
-			splitDirs = append(splitDirs, e)
+	var splitDirs, others []string
+	for _, name := range slices.Concat(top.dirs, top.images) {
+		if name == string(Train) || name == string(Test) {
+			splitDirs = append(splitDirs, name)
+		} else {
+			others = append(others, name)
 		}
 	}
 	switch {
 	case len(splitDirs) == 2:
-		if len(top.dirs) > 2 || len(top.images) > 0 {
+		if len(others) > 0 {
 			return nil, nil, nil, fmt.Errorf("%s: holds train/ and test/ (the splits) and also %s: expected only the two split folders",
-				dir, strings.Join(slices.Concat(slices.DeleteFunc(slices.Clone(top.dirs), func(d string) bool {
-					return d == string(Train) || d == string(Test)
-				}), top.images), ", "))
+				dir, strings.Join(others, ", "))
 		}
 		train, trainClassed, err := scanImages(filepath.Join(dir, string(Train)))
 		if err != nil {

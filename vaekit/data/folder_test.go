@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -436,6 +437,14 @@ func TestLoadFolderRejects(t *testing.T) {
 			}
 		}, FolderOptions{}, Train, func(dir string) []string {
 			return []string{dir, "no such file or directory"}
+		}},
+		{"257 classes", func(t *testing.T, dir string) {
+			dot := image.NewGray(image.Rect(0, 0, 1, 1))
+			for i := range 257 {
+				writeImage(t, filepath.Join(dir, fmt.Sprintf("c%03d", i), "a.png"), dot)
+			}
+		}, FolderOptions{}, Train, func(dir string) []string {
+			return []string{dir + ": 257 class folders, expected at most 256"}
 		}},
 		{"a height without a width", func(t *testing.T, dir string) {}, FolderOptions{Height: 28}, Train, func(dir string) []string {
 			return []string{"FolderOptions: Height 28 and Width 0: expected both >= 1"}
