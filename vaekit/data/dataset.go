@@ -2,20 +2,27 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Name identifies a dataset.
 type Name string
 
-// The datasets this package knows how to find and verify.
+// The datasets this package knows how to find and verify, and the two kinds of data a
+// user names by its directory (Options.Dir): no checksum, any image size.
 const (
 	MNIST        Name = "mnist"
 	FashionMNIST Name = "fashion-mnist"
+	CIFAR10      Name = "cifar10"
+	// IDXFiles is a directory of IDX files of any image size (see LoadIDX).
+	IDXFiles Name = "idx"
+	// ImageFolder is a folder of PNG and JPEG images (see LoadFolder).
+	ImageFolder Name = "folder"
 )
 
 // knownNames is the order names are listed in errors.
-var knownNames = []Name{MNIST, FashionMNIST}
+var knownNames = []Name{MNIST, FashionMNIST, CIFAR10, IDXFiles, ImageFolder}
 
 // ParseName accepts a dataset name as a user would type it in a notebook.
 func ParseName(s string) (Name, error) {
@@ -24,6 +31,12 @@ func ParseName(s string) (Name, error) {
 		return MNIST, nil
 	case "fashion-mnist", "fashion_mnist", "fashion":
 		return FashionMNIST, nil
+	case "cifar10", "cifar-10", "cifar_10":
+		return CIFAR10, nil
+	case "idx":
+		return IDXFiles, nil
+	case "folder", "images":
+		return ImageFolder, nil
 	}
 	return "", fmt.Errorf("unknown dataset %q: known datasets are %s", s, listNames())
 }
@@ -74,27 +87,70 @@ func (s Split) filePrefix() (string, error) {
 	return "", fmt.Errorf("unknown split %q: expected %q or %q", string(s), Train, Test)
 }
 
+// Shape is the size of one image: Height x Width pixels of Channels values each
+// (1: grey, 3: red, green, blue).
+type Shape struct {
+	Height, Width, Channels int
+}
+
+// Size is the number of values in one image: Height*Width*Channels.
+func (sh Shape) Size() int { return sh.Height * sh.Width * sh.Channels }
+
+// String writes the shape as height x width x channels, e.g. "32x32x3".
+func (sh Shape) String() string {
+	return fmt.Sprintf("%dx%dx%d", sh.Height, sh.Width, sh.Channels)
+}
+
+// check says what is wrong with a shape, or nil.
+func (sh Shape) check() error {
+	if sh.Height < 1 || sh.Width < 1 {
+		return fmt.Errorf("image size %dx%d, expected both >= 1", sh.Height, sh.Width)
+	}
+	if sh.Channels != 1 && sh.Channels != 3 {
+		return fmt.Errorf("%d channels, expected 1 (grey) or 3 (red, green, blue)", sh.Channels)
+	}
+	return nil
+}
+
 // Set is one split of a dataset held in memory.
 type Set struct {
 	Name  Name
 	Split Split
-	// Images holds N*Height*Width pixel values in [0,1] (byte/255), row-major.
+	// Images holds N images of Height*Width*Channels values in [0,1] (byte/255) each.
+	// Within an image the layout is height x width x channels, row-major, channels
+	// last: the value of channel c at row y, column x is at (y*Width+x)*Channels+c.
 	Images []float32
-	// Labels holds the N class labels, 0..9; the models ignore them, plots
-	// use them.
+	// Labels holds the N class labels (nil when the data has none); the models
+	// ignore them, plots use them.
 	Labels []uint8
 
 	N, Height, Width int
+	// Channels is 1 for grey images, 3 for colour (red, green, blue). 0 reads as 1,
+	// so a Set of grey images built by hand needs no change.
+	Channels int
+
+	// Classes names each label value when the data brings its names (a folder's
+	// class subfolders, the label values of IDX files); nil otherwise, and
+	// ClassNames falls back on the dataset's own table.
+	Classes []string
 
 	// Source says where the data was loaded from (directory or URL), so
 	// notebooks can report it.
 	Source string
 }
 
-// Image returns image i as a slice view of Height*Width pixels. Like a
+// Shape returns the size of one image, with Channels 0 read as 1.
+func (s *Set) Shape() Shape {
+	return Shape{Height: s.Height, Width: s.Width, Channels: max(1, s.Channels)}
+}
+
+// ImageSize is the number of values in one image: Height*Width*Channels.
+func (s *Set) ImageSize() int { return s.Shape().Size() }
+
+// Image returns image i as a slice view of its Height*Width*Channels values. Like a
 // slice index it panics when i is out of range.
 func (s *Set) Image(i int) []float32 {
-	size := s.Height * s.Width
+	size := s.ImageSize()
 	return s.Images[i*size : (i+1)*size : (i+1)*size]
 }
 
@@ -102,7 +158,7 @@ func (s *Set) Image(i int) []float32 {
 // memory with s.
 func (s *Set) Head(n int) *Set {
 	n = max(0, min(n, s.N))
-	size := s.Height * s.Width
+	size := s.ImageSize()
 	sub := *s
 	sub.N = n
 	sub.Images = s.Images[: n*size : n*size]
@@ -114,7 +170,7 @@ func (s *Set) Head(n int) *Set {
 
 // Select returns the images at the given indices, in that order (a copy).
 func (s *Set) Select(indices ...int) (*Set, error) {
-	size := s.Height * s.Width
+	size := s.ImageSize()
 	sub := *s
 	sub.N = len(indices)
 	sub.Images = make([]float32, 0, len(indices)*size)
@@ -134,25 +190,37 @@ func (s *Set) Select(indices ...int) (*Set, error) {
 	return &sub, nil
 }
 
-// FromImages makes a Set of height x width images from one slice of pixels per image
-// (values in [0,1]); it has no labels and no data set name.
+// FromImages makes a Set of height x width grey images from one slice of pixels per
+// image (values in [0,1]); it has no labels and no data set name.
 func FromImages(images [][]float32, height, width int) (*Set, error) {
-	if height < 1 || width < 1 {
-		return nil, fmt.Errorf("data: FromImages: image size %dx%d, expected both >= 1", height, width)
+	return FromImagesHWC(images, height, width, 1)
+}
+
+// FromImagesHWC makes a Set of height x width images of channels values per pixel
+// (1 or 3) from one slice per image, laid out height x width x channels (values in
+// [0,1]); it has no labels and no data set name.
+func FromImagesHWC(images [][]float32, height, width, channels int) (*Set, error) {
+	shape := Shape{Height: height, Width: width, Channels: channels}
+	if err := shape.check(); err != nil {
+		return nil, fmt.Errorf("data: FromImages: %w", err)
 	}
-	size := height * width
-	set := &Set{N: len(images), Height: height, Width: width, Images: make([]float32, 0, len(images)*size)}
+	size := shape.Size()
+	set := &Set{N: len(images), Height: height, Width: width, Channels: channels, Images: make([]float32, 0, len(images)*size)}
 	for i, image := range images {
 		if len(image) != size {
-			return nil, fmt.Errorf("data: FromImages: image %d has %d values, expected %dx%d = %d", i, len(image), height, width, size)
+			return nil, fmt.Errorf("data: FromImages: image %d has %d values, expected %v = %d", i, len(image), shape, size)
 		}
 		set.Images = append(set.Images, image...)
 	}
 	return set, nil
 }
 
-// ClassNames returns the human-readable name of each label value.
+// ClassNames returns the human-readable name of each label value: Classes when
+// set, else the dataset's own names (nil for an unknown dataset).
 func (s *Set) ClassNames() []string {
+	if s.Classes != nil {
+		return s.Classes
+	}
 	return classNames(s.Name)
 }
 
@@ -163,6 +231,9 @@ func classNames(n Name) []string {
 	case FashionMNIST:
 		return []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 			"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+	case CIFAR10:
+		return []string{"airplane", "automobile", "bird", "cat", "deer",
+			"dog", "frog", "horse", "ship", "truck"}
 	}
 	return nil
 }
@@ -182,42 +253,29 @@ var pixelScale = func() (t [256]float32) {
 	return t
 }()
 
-// newSet checks that an images file and a labels file belong together and
-// converts them. imagesName and labelsName are used in errors.
+// newSet checks that an MNIST-style images file (28x28 unsigned bytes) and labels
+// file (0..9) belong together and converts them. imagesName and labelsName are used in
+// errors.
 func newSet(name Name, split Split, images, labels *IDX, imagesName, labelsName string) (*Set, error) {
 	if err := images.CheckDims(imagesName, -1, imageHeight, imageWidth); err != nil {
 		return nil, err
 	}
-	if err := labels.CheckDims(labelsName, -1); err != nil {
+	if images.Type != idxTypeUbyte {
+		return nil, fmt.Errorf("%s: IDX element type 0x%02x (%s), expected 0x%02x (unsigned byte)",
+			imagesName, images.Type, idxTypeName(images.Type), idxTypeUbyte)
+	}
+	set, err := idxToSet(images, labels, imagesName, labelsName)
+	if err != nil {
 		return nil, err
 	}
-	n := images.Dims[0]
-	if labels.Dims[0] != n {
-		return nil, fmt.Errorf("%s has %d images but %s has %d labels: expected the same count",
-			imagesName, n, labelsName, labels.Dims[0])
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s: contains no images, expected at least one", imagesName)
-	}
-	for i, l := range labels.Data {
+	for i, l := range set.Labels {
 		if int(l) >= numClasses {
 			return nil, fmt.Errorf("%s: label %d of example %d is out of range: expected 0..%d",
 				labelsName, l, i, numClasses-1)
 		}
 	}
-	pixels := make([]float32, len(images.Data))
-	for i, b := range images.Data {
-		pixels[i] = pixelScale[b]
-	}
-	return &Set{
-		Name:   name,
-		Split:  split,
-		Images: pixels,
-		Labels: labels.Data,
-		N:      n,
-		Height: imageHeight,
-		Width:  imageWidth,
-	}, nil
+	set.Name, set.Split, set.Classes = name, split, nil
+	return set, nil
 }
 
 // Concat returns the images of sets one after the other, in a new Set (labels kept only
@@ -226,13 +284,18 @@ func Concat(sets ...*Set) (*Set, error) {
 	if len(sets) == 0 || sets[0] == nil {
 		return nil, fmt.Errorf("data: Concat: no sets given")
 	}
-	out := &Set{Name: sets[0].Name, Height: sets[0].Height, Width: sets[0].Width, Labels: []uint8{}}
+	shape := sets[0].Shape()
+	out := &Set{Name: sets[0].Name, Height: shape.Height, Width: shape.Width, Channels: shape.Channels,
+		Classes: sets[0].Classes, Labels: []uint8{}}
 	for i, s := range sets {
-		if s == nil || s.Height != out.Height || s.Width != out.Width {
-			return nil, fmt.Errorf("data: Concat: set %d is not of %dx%d images like set 0", i, out.Height, out.Width)
+		if s == nil || s.Shape() != shape {
+			return nil, fmt.Errorf("data: Concat: set %d is not of %v images like set 0", i, shape)
 		}
 		if s.Name != out.Name {
 			out.Name = ""
+		}
+		if !slices.Equal(s.Classes, out.Classes) {
+			out.Classes = nil
 		}
 		out.N += s.N
 		out.Images = append(out.Images, s.Images...)

@@ -14,14 +14,18 @@ func TestParseName(t *testing.T) {
 		"fashion-mnist": FashionMNIST,
 		"fashion_mnist": FashionMNIST,
 		"Fashion":       FashionMNIST,
+		"cifar10":       CIFAR10,
+		"CIFAR-10":      CIFAR10,
+		"idx":           IDXFiles,
+		"folder":        ImageFolder,
 	} {
 		got, err := ParseName(in)
 		if err != nil || got != want {
 			t.Errorf("ParseName(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	_, err := ParseName("cifar10")
-	wantErr(t, err, `"cifar10"`, "mnist, fashion-mnist")
+	_, err := ParseName("cifar100")
+	wantErr(t, err, `"cifar100"`, "mnist, fashion-mnist, cifar10, idx, folder")
 }
 
 func TestParseSplit(t *testing.T) {
@@ -132,4 +136,65 @@ func TestLoadUnknown(t *testing.T) {
 	wantErr(t, err, "unknown dataset", "cifar")
 	_, err = Load(MNIST, "val", Options{})
 	wantErr(t, err, "unknown split", "val")
+}
+
+// Colour images: every method steps by Height*Width*Channels values per image.
+func TestColourSetMethods(t *testing.T) {
+	var images [][]float32
+	for i := range 3 {
+		img := make([]float32, 2*2*3)
+		for j := range img {
+			img[j] = float32(i*100+j) / 1000
+		}
+		images = append(images, img)
+	}
+	s, err := FromImagesHWC(images, 2, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Labels, s.Classes = []uint8{0, 1, 0}, []string{"a", "b"}
+	if s.Shape() != (Shape{2, 2, 3}) || s.ImageSize() != 12 || s.Shape().String() != "2x2x3" || s.N != 3 || len(s.Images) != 36 {
+		t.Fatalf("FromImagesHWC: %v, ImageSize %d, N %d, %d values", s.Shape(), s.ImageSize(), s.N, len(s.Images))
+	}
+	if !slices.Equal(s.Image(2), images[2]) {
+		t.Errorf("Image(2) = %v, want %v", s.Image(2), images[2])
+	}
+	if h := s.Head(2); h.N != 2 || len(h.Images) != 24 || !slices.Equal(h.Image(1), images[1]) || h.Channels != 3 {
+		t.Errorf("Head(2): N %d, %d values, Channels %d", h.N, len(h.Images), h.Channels)
+	}
+	picked, err := s.Select(2, 0)
+	if err != nil || !slices.Equal(picked.Images, slices.Concat(images[2], images[0])) || !slices.Equal(picked.Labels, []uint8{0, 0}) {
+		t.Errorf("Select(2, 0): %v, %v", picked, err)
+	}
+	both, err := Concat(s, picked)
+	if err != nil || both.N != 5 || both.Channels != 3 || !slices.Equal(both.Image(4), images[0]) || !slices.Equal(both.ClassNames(), []string{"a", "b"}) {
+		t.Errorf("Concat of colour sets: %+v, %v", both, err)
+	}
+	other := s.Head(1)
+	other.Classes = []string{"x", "y"}
+	if mixed, err := Concat(s, other); err != nil || mixed.Classes != nil {
+		t.Errorf("Concat of sets with other class names: Classes %q, %v; want none", mixed.Classes, err)
+	}
+	grey, _ := FromImages([][]float32{make([]float32, 4)}, 2, 2)
+	if _, err := Concat(s, grey); err == nil || !strings.Contains(err.Error(), "set 1 is not of 2x2x3 images like set 0") {
+		t.Errorf("Concat of colour and grey 2x2 images: %v", err)
+	}
+	if b := s.Binarized(0.15); b.Channels != 3 || b.Image(1)[0] != 0 || b.Image(1)[11] != 0 || b.Image(2)[0] != 1 {
+		t.Errorf("Binarized: Channels %d, images %v", b.Channels, b.Images)
+	}
+	if _, err := FromImagesHWC(images, 2, 2, 2); err == nil || !strings.Contains(err.Error(), "2 channels, expected 1 (grey) or 3") {
+		t.Errorf("FromImagesHWC with 2 channels: %v", err)
+	}
+	if _, err := FromImagesHWC(images, 2, 3, 3); err == nil || !strings.Contains(err.Error(), "image 0 has 12 values, expected 2x3x3 = 18") {
+		t.Errorf("FromImagesHWC of the wrong size: %v", err)
+	}
+
+	// A Set built by hand without Channels is grey.
+	hand := &Set{N: 2, Height: 1, Width: 2, Images: []float32{1, 2, 3, 4}}
+	if hand.Shape() != (Shape{1, 2, 1}) || !slices.Equal(hand.Image(1), []float32{3, 4}) {
+		t.Errorf("Channels 0: %v, Image(1) %v", hand.Shape(), hand.Image(1))
+	}
+	if _, err := Concat(hand, &Set{N: 1, Height: 1, Width: 2, Channels: 1, Images: []float32{5, 6}}); err != nil {
+		t.Errorf("Concat of Channels 0 and 1: %v, want them alike", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,20 +26,27 @@ var mirrors = map[Name][]string{
 		"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 		"https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 	},
+	CIFAR10: {
+		"https://www.cs.toronto.edu/~kriz/",
+	},
 }
 
 const (
-	// downloadTimeout bounds one file from one mirror, body included.
-	downloadTimeout = 2 * time.Minute
-	// maxDownloadBytes is far above the largest file (26 MB) and stops a
-	// misbehaving server from filling the disk.
+	// downloadTimeout bounds one file from one mirror, body included: CIFAR-10's
+	// 170 MB at 100 kB/s.
+	downloadTimeout = 30 * time.Minute
+	// maxDownloadBytes is above the largest file (CIFAR-10's archive, 170 MB) and
+	// stops a misbehaving server from filling the disk.
 	maxDownloadBytes = 256 << 20
 )
+
+// stallTimeout ends a download that has received nothing for that long. A variable
+// so that tests can shorten it.
+var stallTimeout = time.Minute
 
 // defaultHTTPClient fails fast when offline (short connect and header
 // timeouts) while leaving time for the body on a slow link.
 var defaultHTTPClient = &http.Client{
-	Timeout: downloadTimeout,
 	Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
@@ -50,6 +58,9 @@ var defaultHTTPClient = &http.Client{
 // tryCacheOrDownload uses the download cache, fetching whichever file is
 // missing or broken there. A valid cached file is never downloaded again.
 func (l *loader) tryCacheOrDownload() *Set {
+	if l.name == CIFAR10 {
+		return l.tryArchiveCache()
+	}
 	dir, err := l.cacheDir()
 	if err != nil {
 		l.note("download cache: %v", err)
@@ -59,7 +70,7 @@ func (l *loader) tryCacheOrDownload() *Set {
 	var names [2]string
 	var from []string
 	for i, base := range []string{l.imagesBase, l.labelsBase} {
-		path, err := findFile(dir, base)
+		path, err := findFile(dir, base+".gz", base)
 		if err == nil {
 			idx[i], err = l.readFile(path, base)
 			names[i] = path
@@ -76,11 +87,14 @@ func (l *loader) tryCacheOrDownload() *Set {
 			l.note("download skipped: %s", why)
 			return nil
 		}
-		url, x, ok := l.download(dir, base)
+		url, ok := l.download(dir, base+".gz", func(r io.Reader, url string) (err error) {
+			idx[i], err = l.parseIDX(r, url, base)
+			return err
+		})
 		if !ok {
 			return nil
 		}
-		idx[i], names[i] = x, url
+		names[i] = url
 		from = append(from, url)
 	}
 	s, err := newSet(l.name, l.split, idx[0], idx[1], names[0], names[1])
@@ -95,36 +109,35 @@ func (l *loader) tryCacheOrDownload() *Set {
 	return s
 }
 
-// download fetches base from the first mirror that delivers a valid file,
-// noting each failure.
-func (l *loader) download(dir, base string) (url string, x *IDX, ok bool) {
+// download fetches file from the first mirror whose copy passes check, noting each
+// failure.
+func (l *loader) download(dir, file string, check func(r io.Reader, url string) error) (url string, ok bool) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		l.note("download cache: %v", err)
-		return "", nil, false
+		return "", false
 	}
 	bases := l.opts.Mirrors
 	if len(bases) == 0 {
 		bases = mirrors[l.name]
 	}
 	for _, m := range bases {
-		url := strings.TrimSuffix(m, "/") + "/" + base + ".gz"
-		x, err := l.fetch(url, dir, base)
-		if err != nil {
+		url := strings.TrimSuffix(m, "/") + "/" + file
+		if err := l.fetch(url, dir, file, check); err != nil {
 			l.skip("download %s: %v", url, err)
 			continue
 		}
-		return url, x, true
+		return url, true
 	}
-	return "", nil, false
+	return "", false
 }
 
-// fetch downloads url into a temporary file in dir, validates it, and only
-// then renames it to its final name, so an interrupted or bad download
-// never looks like a cached file.
-func (l *loader) fetch(url, dir, base string) (x *IDX, err error) {
-	tmp, err := os.CreateTemp(dir, "."+base+".gz.part-*")
+// fetch downloads url into a temporary file in dir, checks it, and only then
+// renames it to dir/file, so an interrupted or bad download never looks like a
+// cached file.
+func (l *loader) fetch(url, dir, file string, check func(r io.Reader, url string) error) (err error) {
+	tmp, err := os.CreateTemp(dir, "."+file+".part-*")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() {
 		tmp.Close() // a second Close is harmless
@@ -134,32 +147,28 @@ func (l *loader) fetch(url, dir, base string) (x *IDX, err error) {
 	}()
 
 	if err := l.get(url, tmp); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return err
 	}
-	if x, err = ParseIDX(tmp, url); err != nil {
-		return nil, err
-	}
-	if !l.opts.SkipChecksum {
-		if err := verifyChecksum(l.name, base, url, x); err != nil {
-			return nil, err
-		}
+	if err := check(tmp, url); err != nil {
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, base+".gz")); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return os.Rename(tmp.Name(), filepath.Join(dir, file))
 }
 
-// get copies the body of a successful GET into w.
+// get copies the body of a successful GET into w, giving up when nothing arrives
+// for stallTimeout.
 func (l *loader) get(url string, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), downloadTimeout)
 	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(stallTimeout, func() { stalled.Store(true); cancel() })
+	defer watchdog.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -170,13 +179,26 @@ func (l *loader) get(url string, w io.Writer) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if stalled.Load() {
+			return fmt.Errorf("download stalled: no answer for %v", stallTimeout)
+		}
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("HTTP %s", resp.Status)
 	}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, maxDownloadBytes+1))
+	body := readFunc(func(p []byte) (int, error) {
+		n, err := resp.Body.Read(p)
+		if n > 0 {
+			watchdog.Reset(stallTimeout)
+		}
+		return n, err
+	})
+	n, err := io.Copy(w, io.LimitReader(body, maxDownloadBytes+1))
+	if stalled.Load() {
+		return fmt.Errorf("download stalled: nothing received for %v, after %d bytes", stallTimeout, n)
+	}
 	if err != nil {
 		return fmt.Errorf("download cut short after %d bytes: %w", n, err)
 	}
@@ -185,3 +207,8 @@ func (l *loader) get(url string, w io.Writer) error {
 	}
 	return nil
 }
+
+// readFunc is an io.Reader made of a function.
+type readFunc func(p []byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }

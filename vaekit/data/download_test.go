@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeMirror serves the gzipped files of one synthetic split under /good/,
@@ -185,5 +186,58 @@ func TestDefaultMirrors(t *testing.T) {
 		if _, ok := checksums[name]; !ok {
 			t.Errorf("%s has no checksums", name)
 		}
+	}
+}
+
+// A server that stops sending mid-file is given up on after stallTimeout, with an error
+// that says so, and the next mirror is tried.
+func TestDownloadStall(t *testing.T) {
+	isolate(t)
+	s := makeSynthetic(20)
+	useChecksums(t, MNIST, Test, s)
+	good := newFakeMirror(t, Test, s)
+	old := stallTimeout
+	stallTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { stallTimeout = old })
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // sends nothing more until the client gives up
+	}))
+	defer stall.Close()
+
+	var log strings.Builder
+	start := time.Now()
+	set, err := Load(MNIST, Test, Options{CacheDir: t.TempDir(), Mirrors: []string{stall.URL, good.URL + "/good/"}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.N != 20 {
+		t.Errorf("N = %d, want 20", set.N)
+	}
+	want := "download " + stall.URL + "/t10k-images-idx3-ubyte.gz: download stalled: nothing received for 200ms, after 1000 bytes"
+	if !strings.Contains(log.String(), want) {
+		t.Errorf("Options.Log %q does not say %q", log.String(), want)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("took %v: the stall was not cut short", took)
+	}
+
+	// A slow server that keeps sending is no stall, however long the whole file takes.
+	files := map[string][]byte{"t10k-images-idx3-ubyte.gz": gzipBytes(t, s.images), "t10k-labels-idx1-ubyte.gz": gzipBytes(t, s.labels)}
+	trickle := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := files[strings.TrimPrefix(r.URL.Path, "/")]
+		for i := range 8 { // 8 pieces 100 ms apart: 700 ms in all, 3.5 stall timeouts
+			if i > 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			w.Write(b[i*len(b)/8 : (i+1)*len(b)/8])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer trickle.Close()
+	if set, err := Load(MNIST, Test, Options{CacheDir: t.TempDir(), Mirrors: []string{trickle.URL}}); err != nil || set.N != 20 {
+		t.Errorf("from a slow mirror: %v", err)
 	}
 }

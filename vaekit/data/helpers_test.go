@@ -15,8 +15,13 @@ import (
 
 // idxBytes builds a raw ubyte IDX file.
 func idxBytes(dims []int, data []byte) []byte {
+	return idxFile(idxTypeUbyte, dims, data)
+}
+
+// idxFile builds a raw IDX file of elements of type typ, data holding their bytes.
+func idxFile(typ byte, dims []int, data []byte) []byte {
 	var b bytes.Buffer
-	b.Write([]byte{0, 0, idxTypeUbyte, byte(len(dims))})
+	b.Write([]byte{0, 0, typ, byte(len(dims))})
 	for _, d := range dims {
 		binary.Write(&b, binary.BigEndian, uint32(d))
 	}

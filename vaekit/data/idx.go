@@ -9,27 +9,60 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 )
 
-// idxTypeUbyte is the IDX element type code for unsigned bytes, the only
-// type MNIST and Fashion-MNIST use.
-const idxTypeUbyte = 0x08
+// The IDX element type codes (the third byte of the magic number). MNIST and
+// Fashion-MNIST use unsigned bytes.
+const (
+	idxTypeUbyte   = 0x08
+	idxTypeInt8    = 0x09
+	idxTypeInt16   = 0x0B
+	idxTypeInt32   = 0x0C
+	idxTypeFloat32 = 0x0D
+	idxTypeFloat64 = 0x0E
+)
 
-// maxIDXElements caps the size a header may declare, so a corrupt header
+// maxIDXBytes caps the data size a header may declare, so a corrupt header
 // cannot make us allocate gigabytes before the data is even read.
-const maxIDXElements = 1 << 31
+const maxIDXBytes = 1 << 31
 
 // initialReadBuf is the most we allocate before data actually arrives; the
 // buffer then doubles, so a lying header on a short file stays cheap.
 const initialReadBuf = 1 << 20
 
-// IDX is a parsed IDX file of unsigned bytes (the MNIST file format).
+// IDX is a parsed IDX file (the MNIST file format).
 type IDX struct {
-	Dims []int  // e.g. [N, rows, cols] for images, [N] for labels
-	Data []byte // len(Data) is the product of Dims, row-major
+	Type byte  // element type code: 0x08 unsigned byte, 0x0D float32, ... (idxTypeName)
+	Dims []int // e.g. [N, rows, cols] for images, [N] for labels
+	// Data holds the elements as in the file: row-major, big-endian, so
+	// len(Data) is the product of Dims times the element size.
+	Data []byte
 	MD5  string // hex MD5 of the decompressed file (header and data)
+}
+
+// Len is the number of elements: the product of Dims.
+func (x *IDX) Len() int { return len(x.Data) / idxTypeSize(x.Type) }
+
+// Float returns element i as a float64, whatever the element type.
+func (x *IDX) Float(i int) float64 {
+	switch x.Type {
+	case idxTypeUbyte:
+		return float64(x.Data[i])
+	case idxTypeInt8:
+		return float64(int8(x.Data[i]))
+	case idxTypeInt16:
+		return float64(int16(binary.BigEndian.Uint16(x.Data[2*i:])))
+	case idxTypeInt32:
+		return float64(int32(binary.BigEndian.Uint32(x.Data[4*i:])))
+	case idxTypeFloat32:
+		return float64(math.Float32frombits(binary.BigEndian.Uint32(x.Data[4*i:])))
+	case idxTypeFloat64:
+		return math.Float64frombits(binary.BigEndian.Uint64(x.Data[8*i:]))
+	}
+	panic(fmt.Sprintf("data: IDX.Float: unknown element type 0x%02x", x.Type))
 }
 
 // ReadIDXFile reads a raw or gzip-compressed IDX file.
@@ -42,7 +75,8 @@ func ReadIDXFile(path string) (*IDX, error) {
 	return ParseIDX(f, path)
 }
 
-// ParseIDX parses a raw or gzip-compressed IDX stream of unsigned bytes.
+// ParseIDX parses a raw or gzip-compressed IDX stream of any of the IDX element types
+// (unsigned or signed byte, int16, int32, float32, float64).
 // Gzip is detected by its magic bytes. The whole stream must be consumed by
 // the declared dimensions: short data and trailing bytes are both errors.
 // name (usually the file path) prefixes every error.
@@ -63,11 +97,11 @@ func ParseIDX(r io.Reader, name string) (*IDX, error) {
 	sum := md5.New()
 	p := &idxReader{r: io.TeeReader(src, sum), name: name, gz: gz}
 
-	dims, err := p.header()
+	typ, dims, err := p.header()
 	if err != nil {
 		return nil, err
 	}
-	want := 1
+	want := idxTypeSize(typ)
 	for _, d := range dims {
 		want *= d
 	}
@@ -78,7 +112,7 @@ func ParseIDX(r io.Reader, name string) (*IDX, error) {
 	if err := p.end(); err != nil {
 		return nil, err
 	}
-	return &IDX{Dims: dims, Data: data, MD5: hex.EncodeToString(sum.Sum(nil))}, nil
+	return &IDX{Type: typ, Dims: dims, Data: data, MD5: hex.EncodeToString(sum.Sum(nil))}, nil
 }
 
 // idxReader reads one IDX stream and turns low-level read errors into
@@ -127,43 +161,44 @@ func (p *idxReader) full(buf []byte, what string) error {
 }
 
 // header reads the magic number and dimensions and checks they are sane.
-func (p *idxReader) header() ([]int, error) {
+func (p *idxReader) header() (typ byte, dims []int, err error) {
 	var magic [4]byte
 	if err := p.full(magic[:], "magic number"); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if magic[0] != 0 || magic[1] != 0 {
-		return nil, fmt.Errorf("%s: bad IDX magic: expected first two bytes 0x00 0x00, got 0x%02x 0x%02x (not an IDX file?)",
+		return 0, nil, fmt.Errorf("%s: bad IDX magic: expected first two bytes 0x00 0x00, got 0x%02x 0x%02x (not an IDX file?)",
 			p.name, magic[0], magic[1])
 	}
-	if magic[2] != idxTypeUbyte {
-		return nil, fmt.Errorf("%s: unsupported IDX element type 0x%02x (%s): only 0x%02x (unsigned byte) is supported",
-			p.name, magic[2], idxTypeName(magic[2]), idxTypeUbyte)
+	typ = magic[2]
+	if idxTypeSize(typ) == 0 {
+		return 0, nil, fmt.Errorf("%s: unknown IDX element type 0x%02x: expected 0x08 (unsigned byte), 0x09 (signed byte), 0x0b (int16), 0x0c (int32), 0x0d (float32) or 0x0e (float64)",
+			p.name, typ)
 	}
 	ndims := int(magic[3])
 	if ndims == 0 {
-		return nil, fmt.Errorf("%s: IDX header declares 0 dimensions, expected at least 1", p.name)
+		return 0, nil, fmt.Errorf("%s: IDX header declares 0 dimensions, expected at least 1", p.name)
 	}
 	raw := make([]byte, 4*ndims)
 	if err := p.full(raw, fmt.Sprintf("%d dimension sizes", ndims)); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	dims := make([]int, ndims)
-	total := uint64(1)
+	dims = make([]int, ndims)
+	total := uint64(idxTypeSize(typ)) // bytes
 	for i := range dims {
 		d := uint64(binary.BigEndian.Uint32(raw[4*i:]))
 		dims[i] = int(d)
-		if total != 0 && d != 0 && total > maxIDXElements/d {
-			total = maxIDXElements + 1 // saturate; zero dims may still follow
+		if total != 0 && d != 0 && total > maxIDXBytes/d {
+			total = maxIDXBytes + 1 // saturate; zero dims may still follow
 		} else {
 			total *= d
 		}
 	}
-	if total > maxIDXElements {
-		return nil, fmt.Errorf("%s: IDX dimensions %v describe more than %d elements (corrupt header?)",
-			p.name, dims, uint64(maxIDXElements))
+	if total > maxIDXBytes {
+		return 0, nil, fmt.Errorf("%s: IDX dimensions %v of %s describe more than %d bytes (corrupt header?)",
+			p.name, dims, idxTypeName(typ), uint64(maxIDXBytes))
 	}
-	return dims, nil
+	return typ, dims, nil
 }
 
 // data reads exactly n bytes. The buffer grows as bytes arrive instead of
@@ -208,20 +243,35 @@ func (p *idxReader) end() error {
 // idxTypeName names the IDX type codes so errors are readable.
 func idxTypeName(code byte) string {
 	switch code {
-	case 0x08:
+	case idxTypeUbyte:
 		return "unsigned byte"
-	case 0x09:
+	case idxTypeInt8:
 		return "signed byte"
-	case 0x0B:
+	case idxTypeInt16:
 		return "int16"
-	case 0x0C:
+	case idxTypeInt32:
 		return "int32"
-	case 0x0D:
+	case idxTypeFloat32:
 		return "float32"
-	case 0x0E:
+	case idxTypeFloat64:
 		return "float64"
 	}
 	return "unknown type"
+}
+
+// idxTypeSize is the size in bytes of one element of a type, 0 for an unknown type.
+func idxTypeSize(code byte) int {
+	switch code {
+	case idxTypeUbyte, idxTypeInt8:
+		return 1
+	case idxTypeInt16:
+		return 2
+	case idxTypeInt32, idxTypeFloat32:
+		return 4
+	case idxTypeFloat64:
+		return 8
+	}
+	return 0
 }
 
 // CheckDims verifies the number of dimensions and, where want[i] >= 0, the

@@ -3,9 +3,11 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +48,43 @@ func TestParseIDXValid(t *testing.T) {
 	}
 }
 
+// Every IDX element type parses, and Float reads its elements back: values written with
+// encoding/binary, big-endian as the format says.
+func TestParseIDXTypes(t *testing.T) {
+	want := []float64{0, 1, -2, 100.5, -0.25, 0.75}
+	for _, tc := range []struct {
+		typ    byte
+		values []float64 // what the type can hold of want
+		put    func(v float64) []byte
+	}{
+		{idxTypeUbyte, []float64{0, 1, 254, 100, 7, 255}, func(v float64) []byte { return []byte{byte(v)} }},
+		{idxTypeInt8, []float64{0, 1, -2, 100, -128, 127}, func(v float64) []byte { return []byte{byte(int8(v))} }},
+		{idxTypeInt16, []float64{0, 1, -2, 1000, -32768, 32767}, func(v float64) []byte { return binary.BigEndian.AppendUint16(nil, uint16(int16(v))) }},
+		{idxTypeInt32, []float64{0, 1, -2, 1 << 30, -1 << 31, 5}, func(v float64) []byte { return binary.BigEndian.AppendUint32(nil, uint32(int32(v))) }},
+		{idxTypeFloat32, want, func(v float64) []byte { return binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(v))) }},
+		{idxTypeFloat64, want, func(v float64) []byte { return binary.BigEndian.AppendUint64(nil, math.Float64bits(v)) }},
+	} {
+		t.Run(idxTypeName(tc.typ), func(t *testing.T) {
+			var data []byte
+			for _, v := range tc.values {
+				data = append(data, tc.put(v)...)
+			}
+			x, err := ParseIDX(bytes.NewReader(gzipBytes(t, idxFile(tc.typ, []int{2, 3}, data))), "f")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x.Type != tc.typ || x.Len() != 6 || len(x.Data) != len(data) {
+				t.Fatalf("Type 0x%02x, Len %d, %d bytes; want 0x%02x, 6, %d", x.Type, x.Len(), len(x.Data), tc.typ, len(data))
+			}
+			for i, v := range tc.values {
+				if got := x.Float(i); got != v {
+					t.Errorf("Float(%d) = %v, want %v", i, got, v)
+				}
+			}
+		})
+	}
+}
+
 func TestParseIDXErrors(t *testing.T) {
 	good := idxBytes([]int{2, 2, 2}, []byte{1, 2, 3, 4, 5, 6, 7, 8})
 	gz := gzipBytes(t, good)
@@ -74,9 +113,11 @@ func TestParseIDXErrors(t *testing.T) {
 		{"trailing bytes", append(slices.Clone(good), 9, 9), []string{"2 trailing bytes", "expected the file to end"}},
 		{"trailing bytes gzip", gzipBytes(t, append(slices.Clone(good), 9)), []string{"1 trailing bytes"}},
 		{"wrong magic", withByte(good, 0, 0x12), []string{"bad IDX magic", "expected first two bytes 0x00 0x00, got 0x12 0x00"}},
-		{"wrong type code", withByte(good, 2, 0x0D), []string{"unsupported IDX element type 0x0d (float32)", "only 0x08 (unsigned byte)"}},
+		{"unknown type code", withByte(good, 2, 0x0A), []string{"unknown IDX element type 0x0a", "expected 0x08 (unsigned byte), 0x09 (signed byte)"}},
+		{"float32 data of ubyte length", withByte(good, 2, 0x0D), []string{"truncated IDX data", "expected 32 bytes, got 8"}},
 		{"zero dims", withByte(good, 3, 0), []string{"0 dimensions", "expected at least 1"}},
-		{"huge dims", idxBytes([]int{1 << 20, 1 << 20, 1 << 20}, nil), []string{"describe more than 2147483648 elements"}},
+		{"huge dims", idxBytes([]int{1 << 20, 1 << 20, 1 << 20}, nil), []string{"of unsigned byte describe more than 2147483648 bytes"}},
+		{"huge float64 dims", idxFile(idxTypeFloat64, []int{1<<28 + 1}, nil), []string{"[268435457] of float64 describe more than 2147483648 bytes"}},
 		{"huge dims with zero", idxBytes([]int{0xffffffff, 0xffffffff, 0}, nil), nil}, // zero elements: valid
 		{"huge dims truncated", idxBytes([]int{1 << 30}, []byte{1, 2}), []string{"truncated IDX data", "expected 1073741824 bytes, got 2"}},
 		{"gzip corrupt body", garbage, []string{"corrupt or truncated gzip data"}},
@@ -145,11 +186,16 @@ func FuzzParseIDX(f *testing.F) {
 	for _, seed := range [][]byte{
 		images, labels,
 		gzipBytes(f, images), gzipBytes(f, labels),
-		images[:len(images)-1],               // truncated
-		append(slices.Clone(labels), 0),      // trailing
-		{0, 0, 0x0D, 1, 0, 0, 0, 1, 0},       // float type
-		{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff}, // huge, truncated header
-		gzipBytes(f, images)[:20],            // truncated gzip
+		images[:len(images)-1],          // truncated
+		append(slices.Clone(labels), 0), // trailing
+		{0, 0, 0x0D, 1, 0, 0, 0, 1, 0},  // float32, truncated
+		idxFile(idxTypeFloat32, []int{1, 1, 2}, []byte{0x3f, 0, 0, 0, 0x3f, 0x80, 0, 0}), // 0.5, 1
+		idxFile(idxTypeFloat64, []int{1, 1, 1, 1}, []byte{0x3f, 0xe0, 0, 0, 0, 0, 0, 0}), // 0.5
+		idxFile(idxTypeFloat32, []int{1, 1, 1}, []byte{0x7f, 0xc0, 0, 0}),                // NaN
+		idxFile(idxTypeInt16, []int{2, 1, 1}, []byte{0, 1, 0xff, 0xff}),
+		idxBytes([]int{1, 2, 2, 3}, make([]byte, 12)), // one 2x2 colour image
+		{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff},          // huge, truncated header
+		gzipBytes(f, images)[:20],                     // truncated gzip
 		{0x1f, 0x8b},
 		nil,
 	} {
@@ -164,8 +210,19 @@ func FuzzParseIDX(f *testing.F) {
 		for _, d := range x.Dims {
 			n *= d
 		}
-		if len(x.Data) != n {
-			t.Fatalf("len(Data) = %d, product of Dims %v = %d", len(x.Data), x.Dims, n)
+		if x.Len() != n || len(x.Data) != n*idxTypeSize(x.Type) {
+			t.Fatalf("Len() = %d, %d bytes of %s; product of Dims %v = %d", x.Len(), len(x.Data), idxTypeName(x.Type), x.Dims, n)
+		}
+		// Read as images of any size: an error or a Set of values in [0,1], never a panic.
+		if set, err := idxToSet(x, nil, "fuzz", ""); err == nil {
+			if len(set.Images) != set.N*set.ImageSize() || set.N != x.Dims[0] {
+				t.Fatalf("dims %v: a set of %d images of %v, %d values", x.Dims, set.N, set.Shape(), len(set.Images))
+			}
+			for i, v := range set.Images {
+				if !(v >= 0 && v <= 1) {
+					t.Fatalf("dims %v of %s: value %d is %v, outside [0,1]", x.Dims, idxTypeName(x.Type), i, v)
+				}
+			}
 		}
 		// Round trip: the parsed IDX written back is the stream's (decompressed) bytes, and
 		// MD5 is their checksum.
@@ -179,7 +236,7 @@ func FuzzParseIDX(f *testing.F) {
 				t.Fatalf("ParseIDX accepted a gzip stream gzip cannot read: %v", err)
 			}
 		}
-		if written := idxBytes(x.Dims, x.Data); !bytes.Equal(written, raw) {
+		if written := idxFile(x.Type, x.Dims, x.Data); !bytes.Equal(written, raw) {
 			t.Fatalf("parsed dims %v and %d data bytes, written back as %d bytes that differ from the %d bytes read",
 				x.Dims, len(x.Data), len(written), len(raw))
 		}

@@ -56,9 +56,17 @@ type Options struct {
 	// source with broken files (or a failed download) to the next one. Nil means
 	// os.Stderr; io.Discard silences it. Nothing is written otherwise.
 	Log io.Writer
+	// Folder tells how to read an ImageFolder data set (image size, channels, the
+	// held-out share).
+	Folder FolderOptions
 }
 
-// Load returns one split of a dataset. A source the user named, Options.Dir or
+// Load returns one split of a dataset.
+//
+// IDXFiles and ImageFolder are the user's own data, read from Options.Dir only (see
+// LoadIDX and LoadFolder), with no checksum.
+//
+// For the others, a source the user named, Options.Dir or
 // else $VAEKIT_DATA, is the only one tried: its files are used, or Load fails
 // naming the file and what is wrong with it (training on other data than the
 // user chose, without a word, would be worse). With neither set, Load tries the
@@ -76,6 +84,10 @@ func Load(name Name, split Split, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch name {
+	case IDXFiles, ImageFolder:
+		return loadUserData(name, split, opts)
+	}
 	l := &loader{
 		name:       name,
 		split:      split,
@@ -84,6 +96,25 @@ func Load(name Name, split Split, opts Options) (*Set, error) {
 		labelsBase: prefix + "-labels-idx1-ubyte",
 	}
 	return l.load()
+}
+
+// loadUserData loads data the user made from Options.Dir, the only source for it.
+func loadUserData(name Name, split Split, opts Options) (*Set, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("%s %s: no directory given: the %s data set is read from Options.Dir (the -data_dir flag)",
+			name, split, name)
+	}
+	var s *Set
+	var err error
+	if name == IDXFiles {
+		s, err = LoadIDX(opts.Dir, split)
+	} else {
+		s, err = LoadFolder(opts.Dir, split, opts.Folder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s from the data directory %s: %w", name, split, opts.Dir, err)
+	}
+	return s, nil
 }
 
 // LoadBoth loads the train and test splits of a dataset.
@@ -137,8 +168,8 @@ func (l *loader) load() (*Set, error) {
 		s = l.tryCacheOrDownload()
 	}
 	if s == nil {
-		return nil, fmt.Errorf("%s %s: no usable source:\n  - %s\n(set $%s to a directory holding %s.gz and %s.gz)",
-			l.name, l.split, strings.Join(l.tried, "\n  - "), envData, l.imagesBase, l.labelsBase)
+		return nil, fmt.Errorf("%s %s: no usable source:\n  - %s\n(set $%s to a directory holding %s)",
+			l.name, l.split, strings.Join(l.tried, "\n  - "), envData, l.wantedFiles())
 	}
 	if len(l.skipped) > 0 {
 		log := l.opts.Log
@@ -184,6 +215,14 @@ type absentError struct{ err error }
 func (e absentError) Error() string { return e.err.Error() }
 func (e absentError) Unwrap() error { return e.err }
 
+// wantedFiles names the files a source must hold, for messages.
+func (l *loader) wantedFiles() string {
+	if l.name == CIFAR10 {
+		return cifarArchive
+	}
+	return l.imagesBase + ".gz and " + l.labelsBase + ".gz"
+}
+
 func (l *loader) loadDir(dir string) (*Set, error) {
 	if info, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -193,13 +232,16 @@ func (l *loader) loadDir(dir string) (*Set, error) {
 	} else if !info.IsDir() {
 		return nil, errors.New("not a directory")
 	}
+	if l.name == CIFAR10 {
+		return l.loadArchive(dir)
+	}
 	// Find both before parsing either, so an incomplete directory is
 	// skipped without decompressing anything.
-	imagesPath, err := findFile(dir, l.imagesBase)
+	imagesPath, err := findFile(dir, l.imagesBase+".gz", l.imagesBase)
 	if err != nil {
 		return nil, err
 	}
-	labelsPath, err := findFile(dir, l.labelsBase)
+	labelsPath, err := findFile(dir, l.labelsBase+".gz", l.labelsBase)
 	if err != nil { // Not absent: half a data set is a broken one.
 		return nil, fmt.Errorf("%s is there, but: %v", filepath.Base(imagesPath), err)
 	}
@@ -219,9 +261,9 @@ func (l *loader) loadDir(dir string) (*Set, error) {
 	return s, nil
 }
 
-// findFile returns the path of base.gz or, failing that, base.
-func findFile(dir, base string) (string, error) {
-	for _, file := range []string{base + ".gz", base} {
+// findFile returns the path of the first of files that dir holds.
+func findFile(dir string, files ...string) (string, error) {
+	for _, file := range files {
 		path := filepath.Join(dir, file)
 		info, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -235,17 +277,28 @@ func findFile(dir, base string) (string, error) {
 		}
 		return path, nil
 	}
-	return "", absentError{fmt.Errorf("not found: no %s.gz or %s", base, base)}
+	return "", absentError{fmt.Errorf("not found: no %s", strings.Join(files, " or "))}
 }
 
 // readFile parses one file and verifies its checksum.
 func (l *loader) readFile(path, base string) (*IDX, error) {
-	x, err := ReadIDXFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return l.parseIDX(f, path, base)
+}
+
+// parseIDX parses the file base of the dataset from r and verifies its checksum; name
+// (a path or URL) is used in errors.
+func (l *loader) parseIDX(r io.Reader, name, base string) (*IDX, error) {
+	x, err := ParseIDX(r, name)
 	if err != nil {
 		return nil, err
 	}
 	if !l.opts.SkipChecksum {
-		if err := verifyChecksum(l.name, base, path, x); err != nil {
+		if err := verifyChecksum(l.name, base, name, x); err != nil {
 			return nil, err
 		}
 	}
