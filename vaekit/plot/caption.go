@@ -3,6 +3,7 @@ package plot
 import (
 	"image"
 	"image/color"
+	"image/draw"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -19,7 +20,7 @@ const captionHeight = 13
 const captionCharWidth = 7
 
 // drawCaption writes text in black, centred in rect, cutting characters that do not fit.
-func drawCaption(out *image.Gray, text string, rect image.Rectangle) {
+func drawCaption(out draw.Image, text string, rect image.Rectangle) {
 	runes := []rune(text)
 	if fit := rect.Dx() / captionCharWidth; len(runes) > fit {
 		runes = runes[:fit]

@@ -87,7 +87,9 @@ func TestExploreErrors(t *testing.T) {
 		{"dim out of range", dec.decode, 2, ExplorerOptions{Dims: []int{0, 2}}, "opts.Dims[1] is 2"},
 		{"repeated dim", dec.decode, 2, ExplorerOptions{Dims: []int{1, 1}}, "repeats coordinate 1"},
 		{"empty range", dec.decode, 2, ExplorerOptions{Min: 1, Max: 1}, "expected Min < Max"},
-		{"two images for one code", func(z [][]float32, _ ...uint8) (*data.Set, error) { return imageSet(1, 1, []float32{0}, []float32{1}), nil }, 2, ok, "decode returned 2 images for 1 code"},
+		{"two images for one code", func(z [][]float32, _ ...uint8) (*data.Set, error) {
+			return imageSet(1, 1, []float32{0}, []float32{1}), nil
+		}, 2, ok, "decode returned 2 images for 1 code"},
 		{"decoder fails", func([][]float32, ...uint8) (*data.Set, error) { return nil, errors.New("boom") }, 2, ok, "boom"},
 	} {
 		_, err := Explore(c.decode, c.latentDim, c.opts)

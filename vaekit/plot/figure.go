@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,17 +33,33 @@ type Figure interface {
 	Display() error
 }
 
-// Picture is a greyscale pixel picture, such as an image grid. It embeds the
-// *image.Gray, so it is an image.Image itself and its pixels can be read directly.
+// Picture is a pixel picture, such as an image grid: greyscale for greyscale images (the
+// embedded *image.Gray, whose pixels can be read directly), RGB for colour ones. It is an
+// image.Image itself.
 type Picture struct {
-	*image.Gray
+	*image.Gray             // Greyscale pictures; nil for colour ones.
+	rgba        *image.RGBA // Colour pictures.
 }
 
 // Image returns the picture's pixels.
-func (p *Picture) Image() image.Image { return p.Gray }
+func (p *Picture) Image() image.Image {
+	if p.Gray != nil {
+		return p.Gray
+	}
+	return p.rgba
+}
+
+// Bounds, At and ColorModel make a Picture an image.Image, grey or colour.
+func (p *Picture) Bounds() image.Rectangle { return p.Image().Bounds() }
+
+// At is the colour of pixel (x, y).
+func (p *Picture) At(x, y int) color.Color { return p.Image().At(x, y) }
+
+// ColorModel is the picture's colour model: grey or RGBA.
+func (p *Picture) ColorModel() color.Model { return p.Image().ColorModel() }
 
 // PNG returns the picture encoded as PNG.
-func (p *Picture) PNG() ([]byte, error) { return EncodePNG(p.Gray) }
+func (p *Picture) PNG() ([]byte, error) { return EncodePNG(p.Image()) }
 
 // SavePNG writes the picture as a PNG file (pictures are pixels, so PNG is their format).
 func (p *Picture) SavePNG(path string) error {
@@ -54,7 +71,7 @@ func (p *Picture) SavePNG(path string) error {
 }
 
 // Display shows the picture inline under GoNB (see Display).
-func (p *Picture) Display() error { return Display(p.Gray) }
+func (p *Picture) Display() error { return Display(p.Image()) }
 
 // Chart is a gonum/plot chart: one or more panels side by side and, optionally, a
 // legend in a column to their right (so it never hides data). Its fields set the size

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -33,13 +34,14 @@ type GridOptions struct {
 	Labels []string
 }
 
-// Grid tiles greyscale images into one picture, ink black on white. Values outside [0,1]
-// are clipped.
+// Grid tiles images into one picture: greyscale ones ink black on white, colour ones in
+// their colours, on white. Values outside [0,1] are clipped.
 func Grid(set *data.Set, opts GridOptions) (*Picture, error) {
-	images, height, width, err := setRows("plot.Grid", "images", set)
+	images, shape, err := setRows("plot.Grid", "images", set)
 	if err != nil {
 		return nil, err
 	}
+	height, width := shape.Height, shape.Width
 	if opts.Labels != nil && len(opts.Labels) != len(images) {
 		return nil, fmt.Errorf("plot.Grid: %d labels for %d images, expected one label per image", len(opts.Labels), len(images))
 	}
@@ -55,35 +57,58 @@ func Grid(set *data.Set, opts GridOptions) (*Picture, error) {
 		captionH = captionHeight
 	}
 	cellW, cellH := width*scale+pad, height*scale+captionH+pad
-	out := newWhite(cols*cellW+pad, rows*cellH+pad)
+	out := newWhite(cols*cellW+pad, rows*cellH+pad, shape.Channels)
 	for i, img := range images {
 		x0, y0 := pad+(i%cols)*cellW, pad+(i/cols)*cellH
-		drawTile(out, img, height, width, scale, x0, y0)
+		drawTile(out, img, shape, scale, x0, y0)
 		if opts.Labels != nil {
 			caption := image.Rect(x0, y0+height*scale, x0+width*scale, y0+height*scale+captionH)
 			drawCaption(out, opts.Labels[i], caption)
 		}
 	}
-	return &Picture{out}, nil
+	return newPicture(out), nil
 }
 
-// newWhite returns a white greyscale image: white background and padding, so
-// dark-on-light digits stand out.
-func newWhite(w, h int) *image.Gray {
-	out := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range out.Pix {
-		out.Pix[i] = 255
+// newPicture wraps a canvas made by newWhite.
+func newPicture(canvas draw.Image) *Picture {
+	if g, ok := canvas.(*image.Gray); ok {
+		return &Picture{Gray: g}
+	}
+	return &Picture{rgba: canvas.(*image.RGBA)}
+}
+
+// newWhite returns a white canvas, greyscale for one channel and RGB for more: white
+// background and padding, so dark-on-light digits stand out.
+func newWhite(w, h, channels int) draw.Image {
+	var out draw.Image
+	var pix []uint8
+	if channels == 1 {
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		out, pix = g, g.Pix
+	} else {
+		c := image.NewRGBA(image.Rect(0, 0, w, h))
+		out, pix = c, c.Pix
+	}
+	for i := range pix {
+		pix[i] = 255
 	}
 	return out
 }
 
 // drawTile draws one image with its top-left corner at (x0, y0), each pixel scaled to
-// scale x scale, value v as grey 255*(1-v).
-func drawTile(out *image.Gray, img []float32, height, width, scale, x0, y0 int) {
-	for y := range height * scale {
-		for x := range width * scale {
-			v := min(max(img[(y/scale)*width+x/scale], 0), 1)
-			out.SetGray(x0+x, y0+y, color.Gray{Y: uint8(math.Round(float64(255 * (1 - v))))})
+// scale x scale: a greyscale value v as grey 255*(1-v) (ink black on white, as digits are
+// drawn), colour values (r, g, b) as they are.
+func drawTile(out draw.Image, img []float32, shape data.Shape, scale, x0, y0 int) {
+	byteOf := func(v float32) uint8 { return uint8(math.Round(float64(255 * min(max(v, 0), 1)))) }
+	c := shape.Channels
+	for y := range shape.Height * scale {
+		for x := range shape.Width * scale {
+			at := ((y/scale)*shape.Width + x/scale) * c
+			if c == 1 {
+				out.Set(x0+x, y0+y, color.Gray{Y: byteOf(1 - img[at])})
+				continue
+			}
+			out.Set(x0+x, y0+y, color.RGBA{R: byteOf(img[at]), G: byteOf(img[at+1]), B: byteOf(img[at+2]), A: 255})
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 func TestGridPixels(t *testing.T) {
@@ -124,5 +126,38 @@ func TestPictureSavePNG(t *testing.T) {
 				t.Fatalf("PNG pixel (%d,%d) = %d, picture has %d", x, y, r>>8, pic.GrayAt(x, y).Y)
 			}
 		}
+	}
+}
+
+// Colour images are drawn in their colours (not inverted like greyscale ink), channels
+// last, on white padding.
+func TestGridOfColourImages(t *testing.T) {
+	red := []float32{1, 0, 0, 0, 0.5, 1} // Two pixels: red, then (0, 0.5, 1).
+	set, err := data.FromImagesHWC([][]float32{red, red}, 1, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := Grid(set, GridOptions{Cols: 2, Padding: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pic.Gray != nil {
+		t.Fatal("a colour grid came out greyscale")
+	}
+	if b := pic.Bounds(); b.Dx() != 2*(2+1)+1 || b.Dy() != 1+1+1 {
+		t.Fatalf("bounds %v", b)
+	}
+	for _, c := range []struct {
+		x, y    int
+		r, g, b uint32
+	}{{1, 1, 255, 0, 0}, {2, 1, 0, 128, 255}, {4, 1, 255, 0, 0}, {0, 0, 255, 255, 255}} {
+		r, g, b, _ := pic.At(c.x, c.y).RGBA()
+		if r>>8 != c.r || g>>8 != c.g || b>>8 != c.b {
+			t.Errorf("pixel (%d,%d) = (%d,%d,%d), want (%d,%d,%d)", c.x, c.y, r>>8, g>>8, b>>8, c.r, c.g, c.b)
+		}
+	}
+	two := &data.Set{N: 1, Height: 1, Width: 1, Channels: 2, Images: []float32{0, 1}}
+	if _, err := Grid(two, GridOptions{}); err == nil || !strings.Contains(err.Error(), "2 channels") {
+		t.Errorf("2-channel images: %v", err)
 	}
 }

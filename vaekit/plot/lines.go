@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+
 	gplot "gonum.org/v1/plot"
 
 	"gonum.org/v1/plot/plotter"

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // The manifold picture (Kingma & Welling 2014, figure 4) decodes a grid of latent
@@ -30,9 +31,10 @@ type ManifoldOptions struct {
 // manifoldCanvas tiles nx x ny decoded images, in vaekit.Manifold's order, into one
 // picture without padding: image r*nx+c goes to column c and to row r counted from the
 // bottom (from the top with yDown). Each pixel becomes scale x scale pixels (0 means 1).
-func manifoldCanvas(images [][]float32, height, width, nx, ny, scale int, yDown bool) (*Picture, error) {
+func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, yDown bool) (*Picture, error) {
+	height, width := shape.Height, shape.Width
 	const fn = "plot.Manifold"
-	if err := checkImages(fn, "images", images, height, width); err != nil {
+	if err := checkImages(fn, "images", images, height, width*shape.Channels); err != nil {
 		return nil, err
 	}
 	if nx < 1 || ny < 1 || len(images) != nx*ny {
@@ -40,17 +42,17 @@ func manifoldCanvas(images [][]float32, height, width, nx, ny, scale int, yDown 
 	}
 	scale = max(scale, 1)
 	tileW, tileH := width*scale, height*scale
-	out := newWhite(nx*tileW, ny*tileH)
+	out := newWhite(nx*tileW, ny*tileH, shape.Channels)
 	for r := range ny {
 		for c := range nx {
 			row := ny - 1 - r
 			if yDown {
 				row = r
 			}
-			drawTile(out, images[r*nx+c], height, width, scale, c*tileW, row*tileH)
+			drawTile(out, images[r*nx+c], shape, scale, c*tileW, row*tileH)
 		}
 	}
-	return &Picture{out}, nil
+	return newPicture(out), nil
 }
 
 // ManifoldTiles is the manifold's decoded images alone, tiled without axes or padding,
@@ -59,11 +61,11 @@ func ManifoldTiles(man *vaekit.Manifold, scale int, opts ManifoldOptions) (*Pict
 	if man == nil {
 		return nil, fmt.Errorf("plot.ManifoldTiles: the manifold is nil")
 	}
-	images, height, width, err := setRows("plot.ManifoldTiles", "manifold images", man.Images)
+	images, shape, err := setRows("plot.ManifoldTiles", "manifold images", man.Images)
 	if err != nil {
 		return nil, err
 	}
-	return manifoldCanvas(images, height, width, len(man.XValues), len(man.YValues), scale, opts.YDown)
+	return manifoldCanvas(images, shape, len(man.XValues), len(man.YValues), scale, opts.YDown)
 }
 
 // manifoldTargetWidth is about how many pixels wide the decoded grid is drawn: whole
@@ -77,10 +79,11 @@ func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 	if man == nil {
 		return nil, fmt.Errorf("%s: the manifold is nil", fn)
 	}
-	images, height, width, err := setRows(fn, "manifold images", man.Images)
+	images, shape, err := setRows(fn, "manifold images", man.Images)
 	if err != nil {
 		return nil, err
 	}
+	width := shape.Width
 	zx, zy := toFloat64(man.XValues), toFloat64(man.YValues)
 	if len(zx) == 0 || len(zy) == 0 {
 		return nil, fmt.Errorf("%s: grid of %d x %d values (zx x zy), expected at least one of each", fn, len(zx), len(zy))
@@ -93,7 +96,7 @@ func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 	}
 	nx, ny := len(zx), len(zy)
 	scale := max(1, (manifoldTargetWidth+nx*width/2)/(nx*width))
-	canvas, err := manifoldCanvas(images, height, width, nx, ny, scale, opts.YDown)
+	canvas, err := manifoldCanvas(images, shape, nx, ny, scale, opts.YDown)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 	}
 	p := newPlot(opts.Title, xLabel, yLabel)
 	// Data coordinates count tiles: column c spans [c, c+1].
-	p.Add(plotter.NewImage(canvas.Gray, 0, 0, float64(nx), float64(ny)))
+	p.Add(plotter.NewImage(canvas.Image(), 0, 0, float64(nx), float64(ny)))
 	p.X.Min, p.X.Max = 0, float64(nx)
 	p.Y.Min, p.Y.Max = 0, float64(ny)
 	p.X.Tick.Marker = tileTicks(zx)

@@ -28,17 +28,18 @@ const pairsBandGap = 6
 // reconstructions under image i of originals.
 func Pairs(originalSet, reconstructionSet *data.Set, opts PairsOptions) (*Picture, error) {
 	const fn = "plot.Pairs"
-	originals, height, width, err := setRows(fn, "originals", originalSet)
+	originals, shape, err := setRows(fn, "originals", originalSet)
 	if err != nil {
 		return nil, err
 	}
-	reconstructions, h, w, err := setRows(fn, "reconstructions", reconstructionSet)
+	reconstructions, reconShape, err := setRows(fn, "reconstructions", reconstructionSet)
 	if err != nil {
 		return nil, err
 	}
-	if h != height || w != width {
-		return nil, fmt.Errorf("%s: originals are %dx%d, reconstructions %dx%d: expected the same size", fn, height, width, h, w)
+	if reconShape != shape {
+		return nil, fmt.Errorf("%s: originals are %s, reconstructions %s: expected the same shape", fn, shape, reconShape)
 	}
+	height, width := shape.Height, shape.Width
 	if len(originals) != len(reconstructions) {
 		return nil, fmt.Errorf("%s: %d originals but %d reconstructions, expected one reconstruction per original",
 			fn, len(originals), len(reconstructions))
@@ -64,7 +65,7 @@ func Pairs(originalSet, reconstructionSet *data.Set, opts PairsOptions) (*Pictur
 	tileW, tileH := width*scale, height*scale
 	bands := (n + cols - 1) / cols
 	bandH := 2*tileH + pad // Original row, padding, reconstruction row.
-	out := newWhite(nameW+pad+cols*(tileW+pad), pad+bands*(bandH+pad)+(bands-1)*pairsBandGap)
+	out := newWhite(nameW+pad+cols*(tileW+pad), pad+bands*(bandH+pad)+(bands-1)*pairsBandGap, shape.Channels)
 	for b := range bands {
 		y0 := pad + b*(bandH+pad+pairsBandGap)
 		if !opts.NoRowNames {
@@ -77,9 +78,9 @@ func Pairs(originalSet, reconstructionSet *data.Set, opts PairsOptions) (*Pictur
 				break
 			}
 			x0 := nameW + pad + c*(tileW+pad)
-			drawTile(out, originals[i], height, width, scale, x0, y0)
-			drawTile(out, reconstructions[i], height, width, scale, x0, y0+tileH+pad)
+			drawTile(out, originals[i], shape, scale, x0, y0)
+			drawTile(out, reconstructions[i], shape, scale, x0, y0+tileH+pad)
 		}
 	}
-	return &Picture{out}, nil
+	return newPicture(out), nil
 }

@@ -26,23 +26,27 @@ func checkImages(fn, name string, images [][]float32, height, width int) error {
 	return nil
 }
 
-// setRows checks that set holds at least one image and returns its images as one pixel
-// slice each (views, not copies), with the image size.
-func setRows(fn, name string, set *data.Set) (rows [][]float32, height, width int, err error) {
+// setRows checks that set holds at least one image of one or three channels and returns
+// its images as one slice of values each (views, not copies), with their shape.
+func setRows(fn, name string, set *data.Set) (rows [][]float32, shape data.Shape, err error) {
 	if set == nil {
-		return nil, 0, 0, fmt.Errorf("%s: %s is nil, expected a set of images", fn, name)
+		return nil, shape, fmt.Errorf("%s: %s is nil, expected a set of images", fn, name)
 	}
-	if len(set.Images) != set.N*set.Height*set.Width {
-		return nil, 0, 0, fmt.Errorf("%s: %s holds %d pixel values, expected %d images of %dx%d", fn, name, len(set.Images), set.N, set.Height, set.Width)
+	shape = set.Shape()
+	if shape.Channels != 1 && shape.Channels != 3 {
+		return nil, shape, fmt.Errorf("%s: %s have %d channels, expected 1 (grey) or 3 (RGB)", fn, name, shape.Channels)
+	}
+	if len(set.Images) != set.N*shape.Size() {
+		return nil, shape, fmt.Errorf("%s: %s holds %d pixel values, expected %d images of %s", fn, name, len(set.Images), set.N, shape)
 	}
 	rows = make([][]float32, set.N)
 	for i := range rows {
 		rows[i] = set.Image(i)
 	}
-	if err := checkImages(fn, name, rows, set.Height, set.Width); err != nil {
-		return nil, 0, 0, err
+	if err := checkImages(fn, name, rows, shape.Height, shape.Width*shape.Channels); err != nil {
+		return nil, shape, err
 	}
-	return rows, set.Height, set.Width, nil
+	return rows, shape, nil
 }
 
 // checkFinite checks that no value is NaN or infinite.
