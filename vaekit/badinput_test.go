@@ -90,7 +90,7 @@ func TestInferenceRejectsBadInput(t *testing.T) {
 			s, _ := data.FromImages([][]float32{make([]float32, 32*32)}, 32, 32)
 			_, err := m.Reconstruct(s)
 			return err
-		}, []string{"32x32 images", "expects 28x28"}},
+		}, []string{"32x32x1 images", "expects 28x28x1"}},
 		{"Encode(NaN pixel)", func() error { _, _, err := m.Encode(withNaN); return err }, []string{"non-finite pixel", "image 1, pixel 5"}},
 		{"Decode(nil)", func() error { _, err := m.Decode(nil); return err }, []string{"no latent codes given"}},
 		{"Decode(ragged)", func() error { _, err := m.Decode([][]float32{{1, 2, 3, 4}, {1, 2, 3}}); return err }, []string{"latent codes[1] has 3 values, expected 4"}},

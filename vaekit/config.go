@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ui/commandline"
 
 	"github.com/vaekit/vaekit/internal/conv"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // Config holds every hyperparameter of one experiment. It is the single source of truth:
@@ -36,7 +37,8 @@ type Config struct {
 	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
 	Condition    string  // "none", or "label": a conditional VAE, q(z|x,y) and p(x|z,y) (Sohn, Lee & Yan 2015).
 	Classes      int     // Number of label values y takes (condition=label).
-	Dataset      string  // "mnist" or "fashion-mnist".
+	Dataset      string  // "mnist", "fashion-mnist", "cifar10", or "idx" / "folder" for data of one's own (see package data).
+	ImageShape   []int   // Height, width and channels of the images, as the data has them (Config.WithImageShape).
 	Architecture string  // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
 	LatentDim    int     // Size of z.
 	HiddenDims   []int   // MLP: encoder hidden layer sizes; the decoder mirrors them.
@@ -57,8 +59,8 @@ type Config struct {
 
 	// The objective: Reconstruction + KLWeight(step) * KL (the ELBO, weighted), or the
 	// importance-weighted bound of Burda, Grosse & Salakhutdinov (2016) with IWAESamples.
-	Objective   string // "elbo" or "iwae".
-	IWAESamples int    // k, the importance samples per image of objective=iwae (k = 1 is the ELBO).
+	Objective      string  // "elbo" or "iwae".
+	IWAESamples    int     // k, the importance samples per image of objective=iwae (k = 1 is the ELBO).
 	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
 	KLReduction    string  // "sum" over latent dimensions (the ELBO) or "mean" (one tutorial's averaged KL).
 	KLWeight       float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
@@ -84,6 +86,7 @@ func DefaultConfig() Config {
 		Condition:      "none",
 		Classes:        10,
 		Dataset:        "mnist",
+		ImageShape:     []int{28, 28, 1},
 		Architecture:   "mlp",
 		LatentDim:      20,
 		HiddenDims:     []int{400},
@@ -122,7 +125,7 @@ func DefaultConfig() Config {
 var (
 	KnownModels          = []string{"vae", "ae"}
 	KnownConditions      = []string{"none", "label"}
-	KnownDatasets        = []string{"mnist", "fashion-mnist"}
+	KnownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.IDXFiles), string(data.ImageFolder)}
 	KnownArchitectures   = []string{"mlp", "conv"}
 	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
 	KnownPosteriors      = []string{"log_var", "log_std"}
@@ -153,6 +156,7 @@ func (c *Config) params() []param {
 		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition},
 		{"classes", "number of label values, for condition=label", &c.Classes},
 		{"dataset", "data set: " + strings.Join(KnownDatasets, " | "), &c.Dataset},
+		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape},
 		{"architecture", "network: " + strings.Join(KnownArchitectures, " | "), &c.Architecture},
 		{"latent_dim", "size of the latent code z", &c.LatentDim},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
@@ -238,6 +242,7 @@ func (c *Config) set(settings string, combinations bool) error {
 // Clone returns a deep copy.
 func (c Config) Clone() Config {
 	c.HiddenDims = slices.Clone(c.HiddenDims)
+	c.ImageShape = slices.Clone(c.ImageShape)
 	c.ConvStrides = slices.Clone(c.ConvStrides)
 	c.DeconvStrides = slices.Clone(c.DeconvStrides)
 	return c
@@ -315,6 +320,11 @@ func (c *Config) problems(combinations bool) error {
 	oneOf("conv_algorithm", c.ConvAlgorithm, KnownConvAlgorithms)
 	if c.LatentDim < 1 {
 		bad("latent_dim=%d: expected >= 1", c.LatentDim)
+	}
+	if len(c.ImageShape) != 3 || slices.Min(c.ImageShape) < 1 {
+		bad("image_shape=%s: expected height,width,channels, each >= 1", intList(c.ImageShape))
+	} else if want, known := knownShapes[c.Dataset]; known && !slices.Equal(c.ImageShape, want) {
+		combo("image_shape=%s: %s's images are %s: expected image_shape=%s", intList(c.ImageShape), c.Dataset, intList(want), intList(want))
 	}
 	for i, h := range c.HiddenDims {
 		if h < 1 {
@@ -407,9 +417,12 @@ func (c *Config) validateConv(bad, combo func(string, ...any)) {
 			}
 		}
 	}
-	height, _ := imageSize(c.Dataset)
-	if len(c.ConvStrides) > 0 && conv.OutputSize(height, c.ConvStrides) < 2 {
-		combo("conv_strides=%v: the encoder shrinks %dx%d images to 1x1; expected fewer or smaller strides", c.ConvStrides, height, height)
+	if len(c.ImageShape) != 3 {
+		return
+	}
+	height, width := c.ImageShape[0], c.ImageShape[1]
+	if len(c.ConvStrides) > 0 && min(conv.OutputSize(height, c.ConvStrides), conv.OutputSize(width, c.ConvStrides)) < 2 {
+		combo("conv_strides=%v: the encoder shrinks %dx%d images to 1 pixel in a dimension; expected fewer or smaller strides", c.ConvStrides, height, width)
 	}
 }
 
@@ -423,6 +436,32 @@ func (c Config) StepsFor(n int) int {
 		stepsPerEpoch = 1
 	}
 	return c.Epochs * stepsPerEpoch
+}
+
+// knownShapes are the image shapes of the data sets that have one.
+var knownShapes = map[string][]int{
+	string(data.MNIST): {28, 28, 1}, string(data.FashionMNIST): {28, 28, 1}, string(data.CIFAR10): {32, 32, 3},
+}
+
+// intList prints values as Set reads them: comma separated.
+func intList(values []int) string {
+	return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(values)), ","), "[]")
+}
+
+// Shape is the images' shape, from ImageShape.
+func (c Config) Shape() data.Shape {
+	if len(c.ImageShape) != 3 {
+		return data.Shape{}
+	}
+	return data.Shape{Height: c.ImageShape[0], Width: c.ImageShape[1], Channels: c.ImageShape[2]}
+}
+
+// WithImageShape returns a copy of c for images of the given shape (a data.Set's Shape()):
+// the data's shape is part of the model.
+func (c Config) WithImageShape(s data.Shape) Config {
+	c = c.Clone()
+	c.ImageShape = []int{s.Height, s.Width, s.Channels}
+	return c
 }
 
 // ELBOBeta is the weight this Config's objective puts on the KL term relative to the
@@ -439,8 +478,7 @@ func (c Config) ELBOBeta() float64 {
 	}
 	beta := c.KLWeight
 	if c.Reconstruction == "bernoulli_mean" {
-		height, width := imageSize(c.Dataset)
-		beta *= float64(height * width)
+		beta *= float64(c.Shape().Size())
 	}
 	if c.KLReduction == "mean" {
 		beta /= float64(c.LatentDim)
@@ -485,7 +523,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	// Settings added later, with the value models saved before them were trained with.
 	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1"} {
+		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]"} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

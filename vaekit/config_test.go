@@ -68,7 +68,7 @@ func TestConfigErrors(t *testing.T) {
 		{"free_bits=-0.5", "free_bits=-0.5"},
 		{"kl_warmup_steps=-3", "kl_warmup_steps=-3"},
 		{"model=ae;free_bits=1", "model=ae has no KL term"},
-		{"architecture=conv;conv_strides=2,2,2,2,2", "shrinks 28x28 images to 1x1"},
+		{"architecture=conv;conv_strides=2,2,2,2,2", "shrinks 28x28 images to 1 pixel"},
 		{"architecture=conv;conv_kernel=2;conv_strides=3", "conv_strides[0]=3: expected a stride between 1 and conv_kernel=2"},
 		{"architecture=conv;deconv_strides=0", "deconv_strides[0]=0"},
 		{"architecture=conv;conv_filters=0", "conv_filters=0"},

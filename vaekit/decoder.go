@@ -12,10 +12,10 @@ import (
 
 // Decoder is the generative model p(x|z), built from the Config's architecture (with
 // dense layers, the decoder of the paper's appendix C.2): z [batch, latent] -> one logit
-// per pixel, [batch, height*width]. Logits (not probabilities) keep the Bernoulli loss
+// per pixel value, [batch, height*width*channels] (cfg.ImageShape). Logits (not probabilities) keep the Bernoulli loss
 // numerically stable; sigmoid(logits) is the decoded image. A conditional Config models
 // p(x|z,y): the one-hot labels [batch] are joined to z; otherwise labels must be nil.
-func Decoder(scope *model.Scope, cfg *Config, z, labels *Node, height, width int) (logits *Node) {
+func Decoder(scope *model.Scope, cfg *Config, z, labels *Node) (logits *Node) {
 	if z.Rank() != 2 || z.Shape().Dimensions[1] != cfg.LatentDim {
 		exceptions.Panicf("vaekit.Decoder: expected z of shape [batch, %d], got %s", cfg.LatentDim, z.Shape())
 	}
@@ -28,11 +28,11 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node, height, width int
 		slices.Reverse(hidden) // The encoder's layers in reverse.
 		h = denseLayers(scope, cfg, z, hidden)
 	case "conv":
-		h = deconvFeatures(scope, cfg, z, height, width)
+		h = deconvFeatures(scope, cfg, z)
 	default:
 		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
 	}
-	return dense(scope.In("logits"), cfg, h, height*width)
+	return dense(scope.In("logits"), cfg, h, cfg.Shape().Size())
 }
 
 // deconvFeatures is the convolutional decoder body of the TensorFlow tutorial: dense
@@ -40,9 +40,9 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node, height, width int
 // where s is the encoder's output size (7 for 28x28 images and strides 2, 2, 1); then one
 // ConvTranspose2D with ReLU per stride in cfg.DeconvStrides, with dropout after all but
 // the last (as in the original); flattened for the final dense layer to pixels.
-func deconvFeatures(scope *model.Scope, cfg *Config, z *Node, height, width int) *Node {
-	batch := z.Shape().Dimensions[0]
-	sh, sw := conv.OutputSize(height, cfg.ConvStrides), conv.OutputSize(width, cfg.ConvStrides)
+func deconvFeatures(scope *model.Scope, cfg *Config, z *Node) *Node {
+	batch, shape := z.Shape().Dimensions[0], cfg.Shape()
+	sh, sw := conv.OutputSize(shape.Height, cfg.ConvStrides), conv.OutputSize(shape.Width, cfg.ConvStrides)
 	h := denseLayers(scope, cfg.withoutDropout(), z, []int{cfg.ConvDense, sh * sw})
 	h = Reshape(h, batch, sh, sw, 1)
 	for i, stride := range cfg.DeconvStrides {

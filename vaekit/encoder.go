@@ -8,16 +8,18 @@ import (
 
 // Encoder is the recognition model q(z|x) = N(mean, diag(exp(logVar))) of Kingma &
 // Welling (2014), section 3, built from the Config's architecture: with dense layers, the
-// encoder of the paper's appendix C.2. x holds flattened images, [batch, height*width].
-// mean and logVar are [batch, latent].
+// encoder of the paper's appendix C.2. x holds flattened images, [batch,
+// height*width*channels] (cfg.ImageShape, channels last). mean and logVar are [batch,
+// latent].
 //
 // A conditional Config (condition=label) models q(z|x,y): labels [batch] (int32) are
 // given to the network as one-hot codes, joined to the pixels (dense layers) or to the
 // convolutions' flattened features; otherwise labels must be nil. For the plain
 // autoencoder (cfg.Model == "ae") the encoder is deterministic: logVar is nil.
-func Encoder(scope *model.Scope, cfg *Config, x, labels *Node, height, width int) (mean, logVar *Node) {
-	if x.Rank() != 2 || x.Shape().Dimensions[1] != height*width {
-		exceptions.Panicf("vaekit.Encoder: expected images flattened to [batch, %d], got shape %s", height*width, x.Shape())
+func Encoder(scope *model.Scope, cfg *Config, x, labels *Node) (mean, logVar *Node) {
+	shape := cfg.Shape()
+	if x.Rank() != 2 || x.Shape().Dimensions[1] != shape.Size() {
+		exceptions.Panicf("vaekit.Encoder: expected %s images flattened to [batch, %d], got shape %s", shape, shape.Size(), x.Shape())
 	}
 	y := oneHotLabels(cfg, labels, x)
 	scope = scope.In("encoder")
@@ -26,7 +28,7 @@ func Encoder(scope *model.Scope, cfg *Config, x, labels *Node, height, width int
 	case "mlp":
 		h = denseLayers(scope, cfg, withLabels(x, y), cfg.HiddenDims)
 	case "conv":
-		h = withLabels(convFeatures(scope, cfg, x, height, width), y)
+		h = withLabels(convFeatures(scope, cfg, x), y)
 	default:
 		exceptions.Panicf("vaekit.Encoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
 	}
@@ -59,9 +61,9 @@ func withLabels(h, y *Node) *Node {
 // convFeatures is the convolutional encoder body of the TensorFlow tutorial: one Conv2D
 // per stride in cfg.ConvStrides ('same' padding, cfg.ConvFilters filters of size
 // cfg.ConvKernel), each followed by the activation and dropout, then flattened.
-func convFeatures(scope *model.Scope, cfg *Config, x *Node, height, width int) *Node {
-	batch := x.Shape().Dimensions[0]
-	h := Reshape(x, batch, height, width, 1)
+func convFeatures(scope *model.Scope, cfg *Config, x *Node) *Node {
+	batch, shape := x.Shape().Dimensions[0], cfg.Shape()
+	h := Reshape(x, batch, shape.Height, shape.Width, shape.Channels)
 	for i, stride := range cfg.ConvStrides {
 		fanIn := cfg.ConvKernel * cfg.ConvKernel * h.Shape().Dimensions[3]
 		h = Conv2D(withInitializer(scope.In("conv_%d", i), cfg.Initializer, fanIn), h, cfg.ConvFilters, cfg.ConvKernel, stride)

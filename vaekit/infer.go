@@ -31,7 +31,7 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 	}
 	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
 		beginGraph(scope, inputs[0].Graph())
-		mean, logVar := Encoder(scope, &m.Config, inputs[0], m.labelsInput(inputs), m.Height, m.Width)
+		mean, logVar := Encoder(scope, &m.Config, inputs[0], m.labelsInput(inputs))
 		if logVar == nil {
 			return []*Node{mean}
 		}
@@ -78,7 +78,7 @@ func (m *Model) Decode(z [][]float32, labels ...uint8) (*data.Set, error) {
 	}
 	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
 		beginGraph(scope, inputs[0].Graph())
-		return []*Node{Sigmoid(Decoder(scope, &m.Config, inputs[0], m.labelsInput(inputs), m.Height, m.Width))}
+		return []*Node{Sigmoid(Decoder(scope, &m.Config, inputs[0], m.labelsInput(inputs)))}
 	})
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func imageRows(set *data.Set) [][]float32 {
 
 // imageSet makes the Set of the model's data set and image size holding rows.
 func (m *Model) imageSet(rows [][]float32, labels []uint8) (*data.Set, error) {
-	set, err := data.FromImages(rows, m.Height, m.Width)
+	set, err := data.FromImagesHWC(rows, m.Height, m.Width, m.Channels)
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: %w", err)
 	}

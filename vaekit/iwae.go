@@ -73,7 +73,7 @@ func (m *Model) logLikelihoodBound(scope *model.Scope, x, labels *Node, k int) *
 // latent], the ELBO's terms for the training curves.
 func (m *Model) importanceWeighted(scope *model.Scope, x, labels *Node, k int) (bound, nll, klPerDim *Node) {
 	batch, latent := x.Shape().Dimensions[0], m.Config.LatentDim
-	mean, logVar := Encoder(scope, &m.Config, x, labels, m.Height, m.Width)
+	mean, logVar := Encoder(scope, &m.Config, x, labels)
 	eps := scope.RandomNormal(x.Graph(), shapes.Make(mean.DType(), batch, k, latent))
 	sigma := Exp(MulScalar(logVar, 0.5))
 	z := Add(InsertAxes(mean, 1), Mul(InsertAxes(sigma, 1), eps)) // [batch, k, latent]
@@ -82,7 +82,7 @@ func (m *Model) importanceWeighted(scope *model.Scope, x, labels *Node, k int) (
 	if labels != nil {
 		repeatedLabels = Reshape(BroadcastToDims(InsertAxes(labels, 1), batch, k), batch*k)
 	}
-	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels, m.Height, m.Width)
+	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels)
 	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, m.Pixels()), batch*k, m.Pixels())
 	_, nllPerSample := ReconstructionTerms(m.Config.Reconstruction, repeated, logits)
 	nllPerSample = Reshape(nllPerSample, batch, k)

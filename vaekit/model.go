@@ -13,6 +13,7 @@ import (
 
 	"github.com/vaekit/vaekit/internal/ckptfile"
 	"github.com/vaekit/vaekit/internal/workarounds"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // Model is a VAE (or plain autoencoder) with its Config, weights and training history.
@@ -22,7 +23,7 @@ type Model struct {
 	Config  Config
 	History []Record // One record per held-out evaluation during training, in step order.
 
-	Height, Width int // Image size the model was built for.
+	Height, Width, Channels int // Image shape the model was built for (Config.ImageShape).
 
 	backend compute.Backend
 	store   *model.Store
@@ -34,11 +35,6 @@ type Model struct {
 
 	saver           *ckptfile.Saver // Lazily created on the first Save.
 	keepCheckpoints int             // How many checkpoints Save keeps in a directory.
-}
-
-// imageSize returns the image size of a supported data set.
-func imageSize(dataset string) (height, width int) {
-	return 28, 28 // MNIST and Fashion-MNIST.
 }
 
 // NewModel validates cfg and creates an untrained model: its weights are initialised,
@@ -53,7 +49,7 @@ func NewModel(cfg Config) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: cfg, backend: backend, store: model.NewStore()}
-	m.Height, m.Width = imageSize(cfg.Dataset)
+	m.Height, m.Width, m.Channels = cfg.ImageShape[0], cfg.ImageShape[1], cfg.ImageShape[2]
 	if err := m.store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
@@ -80,8 +76,13 @@ func (m *Model) newOptimizer() optimizer.Interface {
 	panic(fmt.Sprintf("vaekit: optimizer=%q passed validation; expected one of %v", cfg.Optimizer, KnownOptimizers))
 }
 
-// Pixels is the number of values per image.
-func (m *Model) Pixels() int { return m.Height * m.Width }
+// Shape is the shape of the model's images.
+func (m *Model) Shape() data.Shape {
+	return data.Shape{Height: m.Height, Width: m.Width, Channels: m.Channels}
+}
+
+// Pixels is the number of values per image: height x width x channels.
+func (m *Model) Pixels() int { return m.Height * m.Width * m.Channels }
 
 // Reparameterize draws z ~ N(mean, diag(exp(logVar))) as z = mean + sigma * eps with
 // eps ~ N(0, I) (Kingma & Welling 2014, section 2.4), so gradients flow to mean and logVar.
@@ -99,7 +100,7 @@ func Reparameterize(scope *model.Scope, mean, logVar *Node) *Node {
 // labels [batch] are the class labels of a conditional model, nil otherwise.
 func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, reconNLL, klPerDim *Node) {
 	cfg := &m.Config
-	mean, logVar := Encoder(scope, cfg, x, labels, m.Height, m.Width)
+	mean, logVar := Encoder(scope, cfg, x, labels)
 	z := mean
 	if logVar != nil {
 		z = Reparameterize(scope, mean, logVar)
@@ -107,7 +108,7 @@ func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, re
 	} else {
 		klPerDim = ZerosLike(mean) // Plain autoencoder: no prior, no KL.
 	}
-	logits := Decoder(scope, cfg, z, labels, m.Height, m.Width)
+	logits := Decoder(scope, cfg, z, labels)
 	reconObjective, reconNLL = ReconstructionTerms(cfg.Reconstruction, x, logits)
 	return reconObjective, reconNLL, klPerDim
 }

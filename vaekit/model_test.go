@@ -463,7 +463,7 @@ func TestFitRejectsBadData(t *testing.T) {
 		want        string
 	}{
 		{nil, good, "no training set"},
-		{good, &bad, "held-out set has 32x32 images"},
+		{good, &bad, "held-out set has 32x32x1 images"},
 		{good.Head(8), good, "fewer than batch_size=32"},
 		{fashion, good, "training set is fashion-mnist, but the config says dataset=mnist"},
 	} {

@@ -34,10 +34,11 @@ const (
 
 // modelFile is the content of config.json.
 type modelFile struct {
-	Format int    `json:"format"`
-	Config Config `json:"config"`
-	Height int    `json:"height"`
-	Width  int    `json:"width"`
+	Format   int    `json:"format"`
+	Config   Config `json:"config"`
+	Height   int    `json:"height"`
+	Width    int    `json:"width"`
+	Channels int    `json:"channels"`
 }
 
 // HasSavedModel reports whether dir holds a saved model: at least one checkpoint. Train
@@ -78,7 +79,7 @@ func (m *Model) save(dir string) error {
 	if err := m.initVariables(); err != nil {
 		return err
 	}
-	meta := modelFile{Format: modelFileFormat, Config: m.Config, Height: m.Height, Width: m.Width}
+	meta := modelFile{Format: modelFileFormat, Config: m.Config, Height: m.Height, Width: m.Width, Channels: m.Channels}
 	if err := ckptfile.WriteJSONAtomic(filepath.Join(dir, configFileName), meta); err != nil {
 		return err
 	}
@@ -131,8 +132,11 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: config in %s: %w", dir, err)
 	}
-	if meta.Height != m.Height || meta.Width != m.Width {
-		return nil, fmt.Errorf("vaekit: %s was saved for %dx%d images, expected %dx%d for %s", dir, meta.Height, meta.Width, m.Height, m.Width, meta.Config.Dataset)
+	if meta.Channels == 0 { // Saved before images had channels: greyscale.
+		meta.Channels = 1
+	}
+	if meta.Height != m.Height || meta.Width != m.Width || meta.Channels != m.Channels {
+		return nil, fmt.Errorf("vaekit: %s was saved for %dx%dx%d images, but its config says image_shape=%s", dir, meta.Height, meta.Width, meta.Channels, intList(meta.Config.ImageShape))
 	}
 	bases, err := ckptfile.List(dir)
 	if err != nil {

@@ -344,16 +344,16 @@ func (m *Model) checkSet(set *data.Set, what string) error {
 		return fmt.Errorf("vaekit: no %s given (nil)", what)
 	case set.N < 1:
 		return fmt.Errorf("vaekit: the %s is empty", what)
-	case set.Height != m.Height || set.Width != m.Width:
-		return fmt.Errorf("vaekit: the %s has %dx%d images, the model expects %dx%d", what, set.Height, set.Width, m.Height, m.Width)
+	case set.Shape() != m.Shape():
+		return fmt.Errorf("vaekit: the %s has %s images, the model expects %s (image_shape=%s)", what, set.Shape(), m.Shape(), intList(m.Config.ImageShape))
 	case set.Name != "" && string(set.Name) != m.Config.Dataset:
 		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
-	case len(set.Images) != set.N*set.Height*set.Width:
-		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.Height*set.Width)
+	case len(set.Images) != set.N*set.ImageSize():
+		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.ImageSize())
 	}
 	for i, v := range set.Images {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			pixels := set.Height * set.Width
+			pixels := set.ImageSize()
 			return fmt.Errorf("vaekit: the %s has a non-finite pixel (%v): image %d, pixel %d", what, v, i/pixels, i%pixels)
 		}
 	}

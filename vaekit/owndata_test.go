@@ -1,0 +1,134 @@
+package vaekit
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// shapeFolder writes a folder of 24x24 colour PNGs, one subfolder per class: filled
+// squares and discs of random colours at random places (n per class).
+func shapeFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for class, name := range []string{"disc", "square"} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			img := image.NewRGBA(image.Rect(0, 0, 24, 24))
+			ink := color.RGBA{uint8(60 * (i % 4)), uint8(255 - 50*(i%5)), uint8(40 * (i % 7)), 255}
+			cx, cy, r := 6+i%12, 6+(i*7)%12, 4+i%3
+			for y := range 24 {
+				for x := range 24 {
+					dx, dy := x-cx, y-cy
+					inside := dx*dx+dy*dy <= r*r
+					if class == 1 {
+						inside = dx >= -r && dx <= r && dy >= -r && dy <= r
+					}
+					if inside {
+						img.Set(x, y, ink)
+					} else {
+						img.Set(x, y, color.White)
+					}
+				}
+			}
+			f, err := os.Create(filepath.Join(dir, name, fmt.Sprintf("%03d.png", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+	return dir
+}
+
+// A conv VAE trains on a folder of colour images resized to 16x16: the image shape comes
+// from the data (Config.WithImageShape), the held-out loss falls, reconstructions and
+// samples are 16x16x3, and the model refuses data of another shape.
+func TestConvVAETrainsOnAFolderOfColourImages(t *testing.T) {
+	dir := shapeFolder(t, 40)
+	opts := data.FolderOptions{Height: 16, Width: 16, Channels: 3, TestFraction: 0.2, Seed: 1}
+	trainSet, err := data.LoadFolder(dir, data.Train, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSet, err := data.LoadFolder(dir, data.Test, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConvConfig()
+	cfg.Dataset, cfg.Reconstruction = "folder", "bernoulli"
+	cfg.Steps, cfg.EvalEvery, cfg.BatchSize, cfg.LearningRate = 60, 30, 16, 1e-3
+	cfg = cfg.WithImageShape(trainSet.Shape())
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	untrained, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := untrained.evaluate(testSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(cfg, trainSet, testSet, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := m.History[len(m.History)-1].HeldOut
+	t.Logf("%d training and %d held-out 16x16x3 images: held-out negative ELBO %.1f -> %.1f nats", trainSet.N, testSet.N, start.NegELBO, last.NegELBO)
+	if !(last.NegELBO < start.NegELBO) {
+		t.Errorf("held-out negative ELBO %.1f after training, %.1f before: expected a fall", last.NegELBO, start.NegELBO)
+	}
+	recon, err := m.Reconstruct(testSet.Head(3))
+	if err != nil || recon.Shape() != (data.Shape{Height: 16, Width: 16, Channels: 3}) || recon.N != 3 {
+		t.Fatalf("Reconstruct: %v, %v", recon.Shape(), err)
+	}
+	samples, err := m.Sample(2, 1)
+	if err != nil || samples.Shape() != recon.Shape() {
+		t.Fatalf("Sample: %v, %v", samples.Shape(), err)
+	}
+	grey, err := data.LoadFolder(dir, data.Test, data.FolderOptions{Height: 16, Width: 16, Channels: 1, TestFraction: 0.2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Reconstruct(grey)
+	wantError(t, "a colour model given greyscale images", err, "16x16x1 images", "the model expects 16x16x3")
+	loaded := savedCopy(t, m)
+	if loaded.Shape() != m.Shape() {
+		t.Errorf("the saved model loads as %v images, was %v", loaded.Shape(), m.Shape())
+	}
+}
+
+// MNIST's and CIFAR-10's image shapes are known: a Config that contradicts them is refused
+// with the shape to set; data of one's own takes any shape.
+func TestImageShapeValidation(t *testing.T) {
+	for _, tc := range []struct {
+		settings, want string
+	}{
+		{"image_shape=32,32,3", "mnist's images are 28,28,1"},
+		{"dataset=cifar10", "cifar10's images are 32,32,3: expected image_shape=32,32,3"},
+		{"image_shape=28,28", "expected height,width,channels"},
+		{"image_shape=0,28,1", "each >= 1"},
+	} {
+		cfg := DefaultConfig()
+		err := cfg.Set(tc.settings)
+		wantError(t, tc.settings, err, tc.want)
+	}
+	for _, settings := range []string{"dataset=cifar10;image_shape=32,32,3", "dataset=folder;image_shape=64,48,3", "dataset=idx;image_shape=5,7,1"} {
+		cfg := DefaultConfig()
+		if err := cfg.Set(settings); err != nil {
+			t.Errorf("%s: %v", settings, err)
+		}
+	}
+}
