@@ -278,7 +278,9 @@ func TestLoadCorruptModelDirectory(t *testing.T) {
 			func(t *testing.T, dir string) {
 				editConfigJSON(t, dir, func(f, _ map[string]any) { f["height"] = 32 })
 			},
-			func(dir, newest string) []string { return []string{dir, "saved for 32x28x1 images", "image_shape=28,28,1"} }},
+			func(dir, newest string) []string {
+				return []string{dir, "saved for 32x28x1 images", "image_shape=28,28,1"}
+			}},
 		{"every checkpoint deleted",
 			func(t *testing.T, dir string) {
 				bases, _ := ckptfile.List(dir)
