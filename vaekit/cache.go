@@ -52,6 +52,7 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	if trainSet == nil {
 		return nil, errors.New("vaekit: no training set given (nil)")
 	}
+	cfg = identifyData(cfg, trainSet)
 	dir, err := CachedModelDir(cfg)
 	if err != nil {
 		return nil, err
@@ -73,6 +74,18 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	}
 	opts.Dir, opts.Lock = dir, lock
 	return m, m.Fit(trainSet, heldOut, opts)
+}
+
+// identifyData returns cfg with DataID set to the training set's fingerprint for data of
+// one's own (dataset=idx|folder), whose name does not say which data it is: two folders
+// give two models, the same folder loads the same one.
+func identifyData(cfg Config, trainSet *data.Set) Config {
+	if (cfg.Dataset != string(data.IDXFiles) && cfg.Dataset != string(data.ImageFolder)) || trainSet == nil {
+		return cfg
+	}
+	cfg = cfg.Clone()
+	cfg.DataID = trainSet.Fingerprint()
+	return cfg
 }
 
 // LoadConfig reads the Config of the model saved in dir without loading its weights.

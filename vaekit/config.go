@@ -39,6 +39,7 @@ type Config struct {
 	Classes      int     // Number of label values y takes (condition=label).
 	Dataset      string  // "mnist", "fashion-mnist", "cifar10", or "idx" / "folder" for data of one's own (see package data).
 	ImageShape   []int   // Height, width and channels of the images, as the data has them (Config.WithImageShape).
+	DataID       string  // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
 	Architecture string  // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
 	LatentDim    int     // Size of z.
 	HiddenDims   []int   // MLP: encoder hidden layer sizes; the decoder mirrors them.
@@ -157,6 +158,7 @@ func (c *Config) params() []param {
 		{"classes", "number of label values, for condition=label", &c.Classes},
 		{"dataset", "data set: " + strings.Join(KnownDatasets, " | "), &c.Dataset},
 		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape},
+		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID},
 		{"architecture", "network: " + strings.Join(KnownArchitectures, " | "), &c.Architecture},
 		{"latent_dim", "size of the latent code z", &c.LatentDim},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
@@ -231,6 +233,11 @@ func (c *Config) set(settings string, combinations bool) error {
 	for _, p := range next.params() {
 		value, _ := store.GetParam(p.name)
 		reflect.ValueOf(p.ptr).Elem().Set(reflect.ValueOf(value))
+	}
+	// A data set whose images have a known shape brings it, unless the same settings
+	// give image_shape too.
+	if known, ok := knownShapes[next.Dataset]; ok && next.Dataset != c.Dataset && !strings.Contains(settings, "image_shape") {
+		next.ImageShape = slices.Clone(known)
 	}
 	if err := next.problems(combinations); err != nil {
 		return err
@@ -523,7 +530,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	// Settings added later, with the value models saved before them were trained with.
 	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]"} {
+		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

@@ -117,7 +117,7 @@ func TestImageShapeValidation(t *testing.T) {
 		settings, want string
 	}{
 		{"image_shape=32,32,3", "mnist's images are 28,28,1"},
-		{"dataset=cifar10", "cifar10's images are 32,32,3: expected image_shape=32,32,3"},
+		{"dataset=cifar10;image_shape=28,28,1", "cifar10's images are 32,32,3: expected image_shape=32,32,3"},
 		{"image_shape=28,28", "expected height,width,channels"},
 		{"image_shape=0,28,1", "each >= 1"},
 	} {
@@ -130,5 +130,60 @@ func TestImageShapeValidation(t *testing.T) {
 		if err := cfg.Set(settings); err != nil {
 			t.Errorf("%s: %v", settings, err)
 		}
+	}
+	// A data set with a known shape brings it; so do flags, in any order.
+	cfg := DefaultConfig()
+	if err := cfg.Set("dataset=cifar10"); err != nil || intList(cfg.ImageShape) != "32,32,3" {
+		t.Errorf("dataset=cifar10: image_shape=%v, %v; want 32,32,3", cfg.ImageShape, err)
+	}
+	if err := cfg.Set("dataset=mnist"); err != nil || intList(cfg.ImageShape) != "28,28,1" {
+		t.Errorf("back to mnist: image_shape=%v, %v; want 28,28,1", cfg.ImageShape, err)
+	}
+}
+
+// Data of one's own has no name that says which data it is: the model cache tells two
+// folders apart by their fingerprint (data_id), and loads the model of the same folder.
+func TestCacheTellsOwnDataApart(t *testing.T) {
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	load := func(n int) (*data.Set, *data.Set) {
+		dir := shapeFolder(t, n)
+		opts := data.FolderOptions{Height: 12, Width: 12, Channels: 1, TestFraction: 0.25, Seed: 1}
+		train, err := data.LoadFolder(dir, data.Train, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		test, err := data.LoadFolder(dir, data.Test, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return train, test
+	}
+	cfg := smallConfig()
+	cfg.Dataset, cfg.BatchSize, cfg.Steps, cfg.EvalEvery = "folder", 8, 4, 0
+	cfg = cfg.WithImageShape(data.Shape{Height: 12, Width: 12, Channels: 1})
+	trainA, testA := load(12)
+	trainB, testB := load(14)
+	a, err := TrainOrLoad(cfg, trainA, testA, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TrainOrLoad(cfg, trainB, testB, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := TrainOrLoad(cfg, trainA, testA, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Config.DataID != trainA.Fingerprint() || b.Config.DataID == a.Config.DataID {
+		t.Errorf("data_id: %q and %q, fingerprints %q and %q", a.Config.DataID, b.Config.DataID, trainA.Fingerprint(), trainB.Fingerprint())
+	}
+	if again.trainer != nil || again.Config.Hash() != a.Config.Hash() {
+		t.Error("the same folder's model was trained again instead of loaded")
+	}
+	dirA, _ := CachedModelDir(a.Config)
+	dirB, _ := CachedModelDir(b.Config)
+	if dirA == dirB {
+		t.Errorf("two folders share the cache entry %s", dirA)
 	}
 }

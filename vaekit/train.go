@@ -97,6 +97,7 @@ var ErrNotFinite = errors.New("training loss is not finite")
 // resumes from (and checkpoints to) that directory, and fails at once, naming the other
 // process, if another process is training there.
 func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
+	cfg = identifyData(cfg, trainSet)
 	if opts.Dir == "" {
 		m, err := NewModel(cfg)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -375,5 +376,59 @@ func TestSampleLabel(t *testing.T) {
 	plain, _ := trainedModel(t)
 	if r := vaekitRun("sample", "-dir", plain, "-label", "3"); r.code != 2 || !strings.Contains(r.stderr, "not conditional") {
 		t.Errorf("-label for an unconditional model: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// writePNGFolder writes n colour PNGs of 10x8 pixels per class into dir/<class>/.
+func writePNGFolder(t *testing.T, dir string, n int) {
+	t.Helper()
+	for class, name := range []string{"dark", "light"} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			img := image.NewRGBA(image.Rect(0, 0, 10, 8))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(40*class + (p*7+i*13)%200)
+			}
+			f, err := os.Create(filepath.Join(dir, name, strings.Repeat("x", i+1)+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
+
+// --dataset=folder trains on a folder of images at their own shape (10x8x3 here), or
+// resized to --image_shape; sample then draws pictures of that shape.
+func TestTrainOnAFolder(t *testing.T) {
+	folder := t.TempDir()
+	writePNGFolder(t, folder, 20)
+	dir := filepath.Join(t.TempDir(), "own")
+	r := mustRun(t, "train", "-dir", dir, "--dataset=folder", "-data_dir", folder,
+		"--hidden_dims=16", "--latent_dim=2", "--train_steps=10", "--eval_every=0", "--batch_size=8")
+	if !strings.Contains(r.stdout, "data: folder, 36 training and 4 test images") {
+		t.Errorf("train --dataset=folder: %s", r.stdout)
+	}
+	cfg, err := vaekit.LoadConfig(dir)
+	if err != nil || !slices.Equal(cfg.ImageShape, []int{8, 10, 3}) || cfg.DataID == "" {
+		t.Fatalf("the model's image_shape %v (want the images' 8,10,3), data_id %q, %v", cfg.ImageShape, cfg.DataID, err)
+	}
+	out := filepath.Join(t.TempDir(), "s.png")
+	mustRun(t, "sample", "-dir", dir, "-n", "2", "-cols", "2", "-scale", "1", "-padding", "0", "-out", out)
+	checkSize(t, out, readPNG(t, out), 2*10, 8)
+
+	resized := filepath.Join(t.TempDir(), "small")
+	mustRun(t, "train", "-dir", resized, "--dataset=folder", "-data_dir", folder, "--image_shape=6,6,1",
+		"--hidden_dims=16", "--latent_dim=2", "--train_steps=10", "--eval_every=0", "--batch_size=8")
+	if cfg, _ := vaekit.LoadConfig(resized); !slices.Equal(cfg.ImageShape, []int{6, 6, 1}) {
+		t.Errorf("--image_shape=6,6,1: the model has %v", cfg.ImageShape)
+	}
+	if r := vaekitRun("train", "-dir", filepath.Join(t.TempDir(), "x"), "--dataset=folder", "--train_steps=5"); r.code == 0 || !strings.Contains(r.stderr, "-data_dir") {
+		t.Errorf("--dataset=folder without -data_dir: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,9 +22,20 @@ func dirFlag(fs *flag.FlagSet, doc string) *string {
 }
 
 func dataDirFlag(fs *flag.FlagSet) *string {
-	return fs.String("data_dir", "", "directory holding the data set's files (*-ubyte.gz), used instead of\n"+
-		"$VAEKIT_DATA, the offline copies and the download mirrors: if its files are\n"+
-		"missing or broken, the command fails")
+	return fs.String("data_dir", "", "directory holding the data set's files, used instead of $VAEKIT_DATA, the\n"+
+		"offline copies and the download mirrors (if its files are missing or broken, the\n"+
+		"command fails): MNIST's *-ubyte.gz, CIFAR-10's cifar-10-binary.tar.gz, or, for\n"+
+		"--dataset=idx, train-images*/t10k-images* IDX files (labels optional), and for\n"+
+		"--dataset=folder, a folder of PNG/JPEG images (one subfolder per class, or\n"+
+		"train/ and test/; else 10% held out)")
+}
+
+// dataOptions are the options to load the data of cfg from dataDir with: a folder's
+// images are read at cfg's image shape.
+func dataOptions(cfg vaekit.Config, dataDir string, log io.Writer) data.Options {
+	shape := cfg.Shape()
+	return data.Options{Dir: dataDir, Log: log, Folder: data.FolderOptions{
+		Height: shape.Height, Width: shape.Width, Channels: shape.Channels, Seed: uint64(cfg.Seed)}}
 }
 
 // outFlag is -out for a picture; its default is DIR/name.
@@ -66,7 +78,7 @@ func loadSplit(m *vaekit.Model, split, dataDir string) (*data.Set, error) {
 	if err != nil {
 		return nil, usagef("-split: %v", err)
 	}
-	return data.Load(name, sp, data.Options{Dir: dataDir})
+	return data.Load(name, sp, dataOptions(m.Config, dataDir, nil))
 }
 
 // metricsFile is the JSON that train and eval write: vaekit.Metrics (the ELBO and its

@@ -59,6 +59,16 @@ func (r *recordedFlag) Set(value string) error {
 	return nil
 }
 
+// gives reports whether the recorded settings set the hyperparameter name.
+func (s *settings) gives(name string) bool {
+	for _, st := range s.list {
+		if st.flag == name || (st.flag == "set" && strings.Contains(st.value, name+"=")) {
+			return true
+		}
+	}
+	return false
+}
+
 // apply returns cfg with the recorded settings applied in order, with one Config.Set
 // call, so the settings are validated together: "--epochs=0 --train_steps=30" is as
 // good as "--train_steps=30 --epochs=0". An impossible value is a usage error.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
@@ -109,9 +110,20 @@ func (o *trainOptions) run(e *env) error {
 	if err != nil {
 		return err
 	}
-	trainSet, testSet, err := data.LoadBoth(name, data.Options{Dir: *o.dataDir, Log: e.stderr})
+	options := dataOptions(cfg, *o.dataDir, e.stderr)
+	ownShape := !continuing && (name == data.IDXFiles || name == data.ImageFolder) && !o.settings.gives("image_shape")
+	if ownShape && name == data.ImageFolder {
+		options.Folder.Height, options.Folder.Width, options.Folder.Channels = 0, 0, 0 // The images' own size.
+	}
+	trainSet, testSet, err := data.LoadBoth(name, options)
 	if err != nil {
 		return err
+	}
+	if ownShape { // A new model of data of one's own takes the data's image shape.
+		cfg = cfg.WithImageShape(trainSet.Shape())
+		if err := cfg.Validate(); err != nil {
+			return usagef("%s", strings.TrimPrefix(err.Error(), "vaekit: "))
+		}
 	}
 	switch {
 	case o.evalN > 0:

@@ -102,7 +102,7 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	last := m.History[len(m.History)-1]
 	if training == nil {
 		// The entry's name, not its path: saved notebooks should not carry a machine's paths.
-		entry := filepath.Base(Must(vaekit.CachedModelDir(cfg)))
+		entry := filepath.Base(Must(vaekit.CachedModelDir(m.Config)))
 		if quietIfLoaded {
 			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", cfg.Model, m.GlobalStep(), entry)
 			return m
