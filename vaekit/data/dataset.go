@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"math"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
