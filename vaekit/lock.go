@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vaekit/vaekit/internal/filelock"
 )
 
 // A model directory is shared by every process of a user: two notebooks, or a notebook
 // and the vaekit command, may ask for the same model at once. The process that trains
-// into a directory holds an advisory lock on its lock file (flock(2) on unix). The kernel
-// releases the lock when the process ends, however it ends, so a killed process leaves
-// no stale lock behind. The file also says who holds the lock, for the others' messages.
+// into a directory holds an advisory lock on its lock file (internal/filelock: flock(2) on
+// unix). The kernel releases the lock when the process ends, however it ends, so a killed
+// process leaves no stale lock behind. The file also says who holds the lock, for the others' messages.
 
 const lockFileName = ".lock"
 
@@ -77,7 +79,7 @@ func waitForModelDir(dir, activity string, log io.Writer) (*DirLock, error) {
 	}
 	if holder != nil {
 		fmt.Fprintf(log, "vaekit: waiting for %s in %s\n", holder, dir)
-		if err := lockFile(l.file, true); err != nil {
+		if err := filelock.Lock(l.file, true); err != nil {
 			l.file.Close()
 			return nil, fmt.Errorf("vaekit: waiting for the lock on %s: %w", dir, err)
 		}
@@ -100,7 +102,7 @@ func openLock(dir string) (l *DirLock, holder *lockHolder, err error) {
 		return nil, nil, fmt.Errorf("vaekit: opening the lock file of %s: %w", dir, err)
 	}
 	l = &DirLock{dir: dir, file: f}
-	if err := lockFile(f, false); errors.Is(err, errLocked) {
+	if err := filelock.Lock(f, false); errors.Is(err, filelock.ErrLocked) {
 		h := readHolder(path)
 		return l, &h, nil
 	} else if err != nil {

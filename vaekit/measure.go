@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
 )
 
 // Metrics is everything vaekit measures about a trained model on one data set. Values
@@ -26,6 +27,12 @@ type Metrics struct {
 	KLPerDim          []float64 `json:"kl_per_dim,omitempty"`    // Mean KL of each latent dimension (VAE only).
 	ReconstructionMSE float64   `json:"reconstruction_mse"`      // Mean squared pixel error of the posterior-mean reconstruction.
 	PosteriorStd      *StdStats `json:"posterior_std,omitempty"` // Posterior sigma statistics (VAE only).
+
+	// FD_judge of SamplesScored prior samples against the measured images (with
+	// MeasureOptions.Judge): see judge.Judge.FrechetDistance. Not comparable to
+	// published FIDs.
+	JudgeFrechet  float64 `json:"judge_frechet,omitempty"`
+	SamplesScored int     `json:"samples_scored,omitempty"`
 }
 
 // MeasureOptions choose the costlier metrics, and seed the random ones.
@@ -38,17 +45,28 @@ type MeasureOptions struct {
 	// IWAE bound): the same model, data and seed give the same numbers, whatever ran
 	// before. The model's own random state (for training) is left as it was.
 	Seed uint64
+
+	// Judge and SampleQuality score the model's samples: SampleQuality images decoded
+	// from prior codes drawn with Seed are compared with the measured images by FD_judge,
+	// the Fréchet distance in the judge's feature space (judge.Judge.FrechetDistance;
+	// thousands of samples give a stable value). 0 skips it. Judge is the judge of the
+	// model's data set (judge.Load).
+	Judge         *judge.Judge
+	SampleQuality int
 }
 
 // Measure is the one way to score a model on a data set: the ELBO and its terms, the
-// IWAE bound (if asked), active units, KL per dimension, the reconstruction's pixel MSE
-// and the posterior's standard deviations.
+// IWAE bound (if asked), active units, KL per dimension, the reconstruction's pixel MSE,
+// the posterior's standard deviations and, with a judge, FD_judge of its samples.
 func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 	if opts.IWAESamples < 0 {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, expected >= 0", opts.IWAESamples)
 	}
 	if opts.IWAESamples > 0 && m.Config.Model == "ae" {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, but a plain autoencoder (model=ae) has no posterior or prior, so no likelihood bound", opts.IWAESamples)
+	}
+	if err := m.checkSampleQuality(opts); err != nil {
+		return nil, err
 	}
 	if err := m.checkSet(set, "evaluation set"); err != nil {
 		return nil, err
@@ -94,6 +112,11 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 			return nil, err
 		}
 		metrics.PosteriorStd = &stats
+	}
+	if opts.SampleQuality > 0 {
+		if err := m.scoreSamples(set, opts, metrics); err != nil {
+			return nil, err
+		}
 	}
 	return metrics, nil
 }

@@ -189,12 +189,6 @@ func unreadableCheckpoint(dir string, bases []string, err error) error {
 // weights are created when a graph first uses them, and GoMLX's loader does not set the
 // value of a variable that already exists.
 func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
-	topScope := func(path string) string {
-		if i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/'); i >= 0 {
-			return path[:i+1]
-		}
-		return path
-	}
 	m, err := NewModel(cfg)
 	if err != nil {
 		return err
@@ -207,7 +201,7 @@ func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
 	scopes := map[string]bool{}
 	for v := range m.store.IterVariables() {
 		path, shape := v.Path(), v.Shape()
-		want[path], scopes[topScope(path)] = true, true
+		want[path], scopes[ckptfile.TopScope(path)] = true, true
 		s, found := saved[ckptfile.KeyPrefix+path]
 		switch {
 		case !found:
@@ -217,7 +211,7 @@ func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
 		}
 	}
 	for key, s := range saved {
-		if path := strings.TrimPrefix(key, ckptfile.KeyPrefix); !want[path] && scopes[topScope(path)] {
+		if path := strings.TrimPrefix(key, ckptfile.KeyPrefix); !want[path] && scopes[ckptfile.TopScope(path)] {
 			problems = append(problems, fmt.Sprintf("the checkpoint has %s %s, config.json's network has no such weight", path, shapes.Make(s.DType, s.Dimensions...)))
 		}
 	}

@@ -9,13 +9,18 @@ import (
 var evalCmd = &command{
 	name:    "eval",
 	summary: "measure a model on the test set; print (and write) the metrics as JSON",
-	usage:   "-dir DIR [-iwae K] [-n N] [-split test|train] [-out FILE.json]",
+	usage:   "-dir DIR [-iwae K] [-judge N] [-n N] [-split test|train] [-out FILE.json]",
 	doc: `
 Measures the model in DIR on a data split and prints the metrics as JSON on stdout:
 the negative ELBO and its terms (nats per image, one z sample per image), the IWAE
 estimate of -log p(x) with -iwae K (never above the negative ELBO, up to sampling noise),
 active units, KL per latent dimension, reconstruction MSE and posterior standard
 deviations, with the model's hyperparameters. -out also writes them to a file.
+-judge N also scores N samples from the prior by FD_judge (judge_frechet): the Fréchet
+distance between the samples and the measured images in the feature space of the data
+set's judge, a small classifier trained once (about a minute) and kept in the model
+cache. It is FID's idea with another network: its values are not comparable to
+published FIDs.
 
 Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all test images:
   vaekit eval -dir models/vae2 -iwae 5000 -out models/vae2/eval.json`,
@@ -24,6 +29,8 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 		dataDir := dataDirFlag(fs)
 		iwae := fs.Int("iwae", 0, "also estimate -log p(x) with the IWAE bound of this many samples\n"+
 			"per image (e.g. 100 or 5000; costs about that many decodings per image; 0: skip)")
+		judgeN := fs.Int("judge", 0, "also score this many samples from the prior by FD_judge against the\n"+
+			"measured images (e.g. 10000; 0: skip)")
 		n := fs.Int("n", 0, "measure on the first N images of the split (0: all)")
 		split := fs.String("split", "test", "data split: test | train")
 		out := fs.String("out", "", "also write the JSON to this file")
@@ -31,6 +38,8 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			switch {
 			case *iwae < 0:
 				return usagef("-iwae=%d: expected a number of samples >= 0", *iwae)
+			case *judgeN < 0 || *judgeN == 1:
+				return usagef("-judge=%d: expected a number of samples >= 2 (0: skip)", *judgeN)
 			case *n < 0:
 				return usagef("-n=%d: expected a number of images >= 0 (0: all)", *n)
 			case *split != "test" && *split != "train":
@@ -50,7 +59,14 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			if *n > 0 {
 				set = set.Head(*n)
 			}
-			metrics, err := m.Measure(set, vaekit.MeasureOptions{IWAESamples: *iwae})
+			opts := vaekit.MeasureOptions{IWAESamples: *iwae}
+			if *judgeN > 0 {
+				if opts.Judge, err = loadJudge(m, *dir, *dataDir, e.stderr); err != nil {
+					return err
+				}
+				opts.SampleQuality = *judgeN
+			}
+			metrics, err := m.Measure(set, opts)
 			if err != nil {
 				return err
 			}

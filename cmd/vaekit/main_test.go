@@ -252,6 +252,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval", "-dir", model, "--kl_weight=3"}, 2, "-kl_weight; hyperparameters are set by 'vaekit train'"},
 		{[]string{"eval", "-dir", model, "-split", "validation"}, 2, `-split="validation"`},
 		{[]string{"eval", "-dir", model, "-n", "-5"}, 2, "-n=-5"},
+		{[]string{"eval", "-dir", model, "-judge", "-3"}, 2, "-judge=-3: expected a number of samples >= 2"},
+		{[]string{"eval", "-dir", model, "-judge", "1"}, 2, "-judge=1: expected a number of samples >= 2"},
 		{[]string{"sample", "-dir", model, "-n", "0"}, 2, "-n=0"},
 		{[]string{"sample", "-dir", model, "-scale", "0"}, 2, "-scale=0"},
 		{[]string{"sample", "-dir", model, "-out", "samples.jpg"}, 2, "expected a file name ending in .png"},

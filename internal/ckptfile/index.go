@@ -41,6 +41,16 @@ func Load(store *model.Store, dir string, saved map[string]Var) (err error) {
 // KeyPrefix starts GoMLX's checkpoint key of a variable: "var:" + its path.
 const KeyPrefix = "var:"
 
+// TopScope is the top-level scope of a variable's path: "/encoder/" for
+// "/encoder/dense/weights", the path itself for a variable at the root ("/global_step").
+// A network's weights live under its top-level scopes; an optimizer's state under others.
+func TopScope(path string) string {
+	if i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return path
+}
+
 // Var is a variable's entry in a GoMLX checkpoint's .json file: its bytes are
 // at [Pos, Pos+Length) of the (decompressed) .bin file.
 type Var struct {

@@ -1,0 +1,249 @@
+package judge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/vaekit/vaekit/internal/cachedir"
+	"github.com/vaekit/vaekit/internal/ckptfile"
+	"github.com/vaekit/vaekit/internal/filelock"
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// A judge is trained once per data set and kept in vaekit's model cache ($VAEKIT_MODELS,
+// else <user cache dir>/vaekit/models), in the directory judge-<data set>-<hash of its
+// settings>:
+//
+//	judge.json                           Info: settings, test accuracy, training time
+//	checkpoint-n*-step-*.{json,bin}      its weights (a GoMLX checkpoint)
+//
+// The directory appears complete or not at all: the judge is saved into a temporary
+// directory beside it, which is then renamed into place. Processes coordinate through a
+// lock file beside it (judge-<...>.lock, flock(2) on unix): the first one trains, and
+// the others wait for it, then load what it saved. Elsewhere nothing is locked, so two
+// processes may both train; the first rename wins and the other loads the winner's judge.
+
+const infoFileName = "judge.json"
+
+// Options steer Load; none of them changes the judge.
+type Options struct {
+	// Data says where to find the data set, should the judge need training.
+	Data data.Options
+
+	// Log receives Load's messages: training the judge (with its test accuracy), waiting
+	// for another process. Nil means os.Stderr.
+	Log io.Writer
+
+	// Progress shows a progress bar while the judge trains.
+	Progress bool
+}
+
+// Load returns the judge of a data set: read from the model cache, or, the first time,
+// trained on the data set's training images (a few minutes) and saved there. Its test
+// accuracy is in Info.TestAccuracy.
+func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, error) {
+	name, err := data.ParseName(string(dataset))
+	if err != nil {
+		return nil, fmt.Errorf("judge: %w", err)
+	}
+	return load(backend, defaultSettings(name), opts)
+}
+
+// Untrained returns a judge of the data set with random weights (drawn from its seed), not
+// trained and not cached: its scores say nothing about images. It stands in for a trained
+// judge in tests of code that takes a *Judge, which would otherwise train one first.
+func Untrained(backend compute.Backend, dataset data.Name) (*Judge, error) {
+	name, err := data.ParseName(string(dataset))
+	if err != nil {
+		return nil, fmt.Errorf("judge: %w", err)
+	}
+	if backend == nil {
+		return nil, errors.New("judge: no GoMLX backend given (nil)")
+	}
+	return newJudge(backend, defaultSettings(name))
+}
+
+func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
+	if backend == nil {
+		return nil, errors.New("judge: no GoMLX backend given (nil)")
+	}
+	log := opts.Log
+	if log == nil {
+		log = os.Stderr
+	}
+	root, err := cachedir.Models()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("judge: creating the model cache: %w", err)
+	}
+	base := fmt.Sprintf("judge-%s-%s", s.Dataset, s.hash())
+	dir := filepath.Join(root, base)
+	unlock, err := lock(dir+".lock", log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if _, err := os.Stat(dir); err == nil {
+		return open(backend, s, dir)
+	}
+	// Debris of a run that died while saving: only a holder of the lock saves here.
+	if debris, err := filepath.Glob(filepath.Join(root, "."+base+".tmp-*")); err == nil {
+		for _, d := range debris {
+			_ = os.RemoveAll(d)
+		}
+	}
+	trainSet, testSet, err := data.LoadBoth(data.Name(s.Dataset), opts.Data)
+	if err != nil {
+		return nil, fmt.Errorf("judge: loading the data to train the judge of %s: %w", s.Dataset, err)
+	}
+	j, err := newJudge(backend, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.train(trainSet, testSet, opts.Progress, log); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(root, "."+base+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("judge: saving the judge: %w", err)
+	}
+	defer os.RemoveAll(tmp) // Nothing left there after the rename.
+	// MkdirTemp makes the directory private; a model directory is not.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("judge: saving the judge: %w", err)
+	}
+	if err := j.save(tmp); err != nil {
+		return nil, fmt.Errorf("judge: saving the judge of %s in %s: %w", s.Dataset, tmp, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(dir); statErr == nil {
+			return open(backend, s, dir) // Another process saved it first (no locks here).
+		}
+		return nil, fmt.Errorf("judge: saving the judge of %s: %w", s.Dataset, err)
+	}
+	j.dir = dir
+	return j, nil
+}
+
+// lock takes the lock file at path, waiting (and saying so on log) while another process
+// holds it; unlock releases it.
+func lock(path string, log io.Writer) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("judge: opening the lock file %s: %w", path, err)
+	}
+	err = filelock.Lock(f, false)
+	if errors.Is(err, filelock.ErrLocked) {
+		fmt.Fprintf(log, "judge: waiting for another process, which is training this judge (lock %s)\n", path)
+		err = filelock.Lock(f, true)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("judge: locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil // Closing the file releases the lock.
+}
+
+// save writes the judge's weights and Info into dir.
+func (j *Judge) save(dir string) error {
+	saver, err := ckptfile.NewSaver(j.store, dir, 1)
+	if err != nil {
+		return err
+	}
+	if err := saver.Save(j.settings.Steps); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(dir, ckptfile.StagingDirName)); err != nil {
+		return err
+	}
+	return ckptfile.WriteJSONAtomic(filepath.Join(dir, infoFileName), j.Info)
+}
+
+// open reads the judge saved in dir, which must have been trained with settings s.
+func open(backend compute.Backend, s Settings, dir string) (*Judge, error) {
+	j, err := newJudge(backend, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.read(dir); err != nil {
+		return nil, fmt.Errorf("judge: the saved judge in %s cannot be used: %w; delete that directory to train the judge again", dir, err)
+	}
+	j.dir = dir
+	return j, nil
+}
+
+func (j *Judge) read(dir string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, infoFileName))
+	if err != nil {
+		return err
+	}
+	var info Info
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return fmt.Errorf("reading %s: %w", infoFileName, err)
+	}
+	if info.Settings != j.settings {
+		return fmt.Errorf("%s says it was trained with settings %+v, expected %+v", infoFileName, info.Settings, j.settings)
+	}
+	bases, err := ckptfile.List(dir)
+	if err != nil {
+		return err
+	}
+	if len(bases) == 0 {
+		return fmt.Errorf("no checkpoint (checkpoint-*%s) holds its weights", checkpoint.JsonNameSuffix)
+	}
+	saved, err := ckptfile.ReadIndex(dir, bases[len(bases)-1])
+	if err != nil {
+		return err
+	}
+	if err := checkWeights(j.settings.variables(), saved); err != nil {
+		return err
+	}
+	if err := ckptfile.Load(j.store, dir, saved); err != nil {
+		return err
+	}
+	j.Info = info
+	return nil
+}
+
+// checkWeights compares the weights a checkpoint holds with those the network needs:
+// GoMLX would quietly give a missing weight fresh random values. Variables outside the
+// network's scopes (the global step GoMLX's checkpoints keep) are left alone.
+func checkWeights(want map[string]shapes.Shape, saved map[string]ckptfile.Var) error {
+	var problems []string
+	scopes := map[string]bool{}
+	for path, shape := range want {
+		scopes[ckptfile.TopScope(path)] = true
+		v, found := saved[ckptfile.KeyPrefix+path]
+		switch {
+		case !found:
+			problems = append(problems, fmt.Sprintf("the checkpoint lacks the weight %s %s", path, shape))
+		case v.DType != shape.DType || !slices.Equal(v.Dimensions, shape.Dimensions):
+			problems = append(problems, fmt.Sprintf("the weight %s is %s in the checkpoint, expected %s", path, shapes.Make(v.DType, v.Dimensions...), shape))
+		}
+	}
+	for key := range saved {
+		path := strings.TrimPrefix(key, ckptfile.KeyPrefix)
+		if _, found := want[path]; !found && scopes[ckptfile.TopScope(path)] {
+			problems = append(problems, fmt.Sprintf("the checkpoint holds %s, which the network does not have", path))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return errors.New(strings.Join(problems, "; "))
+}

@@ -1,0 +1,44 @@
+package vaekit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// checkSampleQuality reports MeasureOptions that cannot score the model's samples.
+func (m *Model) checkSampleQuality(opts MeasureOptions) error {
+	switch n := opts.SampleQuality; {
+	case n == 0:
+		return nil
+	case n < 0:
+		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, expected a number of samples >= 0", n)
+	case n < 2:
+		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, expected at least 2 samples (a covariance needs two; thousands give a stable FD_judge)", n)
+	case opts.Judge == nil:
+		return errors.New("vaekit: Measure: SampleQuality is set but Judge is nil: load the data set's judge with judge.Load")
+	case m.Config.Model == "ae":
+		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, but a plain autoencoder (model=ae) has no prior to sample from", n)
+	case string(opts.Judge.Dataset()) != m.Config.Dataset:
+		return fmt.Errorf("vaekit: Measure: the judge is of %s, the model of %s: load the judge of %s", opts.Judge.Dataset(), m.Config.Dataset, m.Config.Dataset)
+	}
+	return nil
+}
+
+// scoreSamples puts FD_judge of opts.SampleQuality prior samples (drawn with opts.Seed)
+// against the measured images into metrics. The samples are the decoder's means, the
+// images as they are (not binarised): both are gray levels in [0,1], like the judge's
+// training images.
+func (m *Model) scoreSamples(set *data.Set, opts MeasureOptions, metrics *Metrics) error {
+	samples, err := m.Sample(opts.SampleQuality, opts.Seed)
+	if err != nil {
+		return err
+	}
+	fd, err := opts.Judge.FrechetDistance(samples, set)
+	if err != nil {
+		return fmt.Errorf("vaekit: Measure: FD_judge of the samples: %w", err)
+	}
+	metrics.JudgeFrechet, metrics.SamplesScored = fd, opts.SampleQuality
+	return nil
+}

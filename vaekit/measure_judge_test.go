@@ -1,0 +1,93 @@
+package vaekit
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
+)
+
+// Measure's FD_judge is the judge's Fréchet distance between the model's seeded prior
+// samples and the measured images, computed here from the parts. An untrained judge will
+// do: what is checked is which images Measure compares, not what the judge thinks of them.
+func TestMeasureScoresSamplesWithJudge(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := judge.Untrained(testBackend(t), data.MNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(300, 3)
+	const n, seed = 200, 7
+	metrics, err := m.Measure(set, MeasureOptions{Judge: j, SampleQuality: n, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := m.Sample(n, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := j.FrechetDistance(samples, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if metrics.JudgeFrechet != want || metrics.SamplesScored != n || want <= 0 {
+		t.Errorf("Measure: judge_frechet %v of %d samples, want %v of %d (> 0)", metrics.JudgeFrechet, metrics.SamplesScored, want, n)
+	}
+	other, err := m.Measure(set, MeasureOptions{Judge: j, SampleQuality: n, Seed: seed + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.JudgeFrechet == metrics.JudgeFrechet {
+		t.Errorf("Measure with seeds %d and %d scored the same samples (judge_frechet %v)", seed, seed+1, other.JudgeFrechet)
+	}
+	plain, err := m.Measure(set, MeasureOptions{Judge: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.JudgeFrechet != 0 || plain.SamplesScored != 0 {
+		t.Errorf("Measure without SampleQuality scored samples: %v of %d", plain.JudgeFrechet, plain.SamplesScored)
+	}
+}
+
+func TestMeasureSampleQualityBadOptions(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	aeConfig := smallConfig()
+	aeConfig.Model = "ae"
+	ae, err := NewModel(aeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnistJudge, err := judge.Untrained(testBackend(t), data.MNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fashionJudge, err := judge.Untrained(testBackend(t), data.FashionMNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(10, 1)
+	for _, tc := range []struct {
+		name  string
+		model *Model
+		opts  MeasureOptions
+		want  string
+	}{
+		{"negative", m, MeasureOptions{Judge: mnistJudge, SampleQuality: -1}, "SampleQuality=-1, expected a number of samples >= 0"},
+		{"one sample", m, MeasureOptions{Judge: mnistJudge, SampleQuality: 1}, "SampleQuality=1, expected at least 2 samples"},
+		{"no judge", m, MeasureOptions{SampleQuality: 100}, "SampleQuality is set but Judge is nil"},
+		{"autoencoder", ae, MeasureOptions{Judge: mnistJudge, SampleQuality: 100}, "a plain autoencoder (model=ae) has no prior to sample from"},
+		{"other data set", m, MeasureOptions{Judge: fashionJudge, SampleQuality: 100}, "the judge is of fashion-mnist, the model of mnist"},
+	} {
+		_, err := tc.model.Measure(set, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
