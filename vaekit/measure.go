@@ -33,6 +33,12 @@ type Metrics struct {
 	// published FIDs.
 	JudgeFrechet  float64 `json:"judge_frechet,omitempty"`
 	SamplesScored int     `json:"samples_scored,omitempty"`
+	// For a conditional model, whose samples are asked for in equal numbers of each
+	// class: how often the judge gives a sample the class it was asked for.
+	SampleClassAccuracy float64 `json:"sample_class_accuracy,omitempty"`
+	// The judge that scored the samples: its directory and its accuracy on the test set.
+	JudgeDir          string  `json:"judge_dir,omitempty"`
+	JudgeTestAccuracy float64 `json:"judge_test_accuracy,omitempty"`
 }
 
 // MeasureOptions choose the costlier metrics, and seed the random ones.

@@ -29,9 +29,17 @@ func (m *Model) checkSampleQuality(opts MeasureOptions) error {
 // scoreSamples puts FD_judge of opts.SampleQuality prior samples (drawn with opts.Seed)
 // against the measured images into metrics. The samples are the decoder's means, the
 // images as they are (not binarised): both are gray levels in [0,1], like the judge's
-// training images.
+// training images. A conditional model's samples cycle through the classes, and the
+// judge also says how often a sample looks like the class it was asked for.
 func (m *Model) scoreSamples(set *data.Set, opts MeasureOptions, metrics *Metrics) error {
-	samples, err := m.Sample(opts.SampleQuality, opts.Seed)
+	var labels []uint8
+	if m.Config.Condition == "label" {
+		labels = make([]uint8, opts.SampleQuality)
+		for i := range labels {
+			labels[i] = uint8(i % m.Config.Classes)
+		}
+	}
+	samples, err := m.Sample(opts.SampleQuality, opts.Seed, labels...)
 	if err != nil {
 		return err
 	}
@@ -40,5 +48,13 @@ func (m *Model) scoreSamples(set *data.Set, opts MeasureOptions, metrics *Metric
 		return fmt.Errorf("vaekit: Measure: FD_judge of the samples: %w", err)
 	}
 	metrics.JudgeFrechet, metrics.SamplesScored = fd, opts.SampleQuality
+	metrics.JudgeDir, metrics.JudgeTestAccuracy = opts.Judge.Dir(), opts.Judge.Info.TestAccuracy
+	if labels != nil {
+		scores, err := opts.Judge.ClassAccuracy(samples)
+		if err != nil {
+			return fmt.Errorf("vaekit: Measure: class accuracy of the samples: %w", err)
+		}
+		metrics.SampleClassAccuracy = scores.Accuracy
+	}
 	return nil
 }

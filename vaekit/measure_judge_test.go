@@ -91,3 +91,47 @@ func TestMeasureSampleQualityBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// A conditional model's samples are asked for in every class in turn, and Measure reports
+// how often the judge agrees, with the judge that said so.
+func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
+	m, err := NewModel(conditionalConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := judge.Untrained(testBackend(t), data.MNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(300, 3)
+	set.Labels = make([]uint8, set.N)
+	const n, seed = 200, 11
+	metrics, err := m.Measure(set, MeasureOptions{Judge: j, SampleQuality: n, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := make([]uint8, n)
+	for i := range asked {
+		asked[i] = uint8(i % 10)
+	}
+	samples, err := m.Sample(n, seed, asked...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged, err := j.Classify(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for i := range judged {
+		if judged[i] == asked[i] {
+			agree++
+		}
+	}
+	if want := float64(agree) / n; metrics.SampleClassAccuracy != want {
+		t.Errorf("Measure: sample_class_accuracy %v, want %v (%d of %d samples judged the class asked for)", metrics.SampleClassAccuracy, want, agree, n)
+	}
+	if metrics.JudgeDir != j.Dir() || metrics.JudgeTestAccuracy != j.Info.TestAccuracy {
+		t.Errorf("Measure: judge %q (accuracy %v), want %q (%v)", metrics.JudgeDir, metrics.JudgeTestAccuracy, j.Dir(), j.Info.TestAccuracy)
+	}
+}
