@@ -1,11 +1,15 @@
 package vaekit
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -13,6 +17,10 @@ import (
 
 // iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory.
 const iwaeRows = 4096
+
+// iwaeWorkers is how many IWAE batches run at once: the Go backend leaves cores idle
+// between the ops of one graph, which a second batch in flight fills.
+const iwaeWorkers = 2
 
 // iwae estimates the negative log-likelihood -log p(x), in nats per image, with the
 // importance-weighted bound of Burda, Grosse & Salakhutdinov (2016), eq. 8:
@@ -22,59 +30,141 @@ const iwaeRows = 4096
 // with k samples per image. k = 1 is the ELBO; the bound tightens as k grows, so the
 // returned NLL estimate falls towards -log p(x) (the papers report k = 5000; k = 100 is
 // within a fraction of a nat for MNIST-sized models).
-func (m *Model) iwae(set *data.Set, k int) (float64, error) {
-	if k < 1 {
-		return 0, fmt.Errorf("vaekit: IWAE: k=%d samples, expected >= 1", k)
-	}
-	if err := m.checkSet(set, "IWAE set"); err != nil {
-		return 0, err
-	}
-	exec, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, inputs []*Node) []*Node {
-		beginGraph(scope, inputs[0].Graph())
-		return []*Node{m.logLikelihoodBound(scope, inputs[0], m.labelsInput(inputs), k)}
-	})
-	if err != nil {
-		return 0, fmt.Errorf("vaekit: building the IWAE graph: %w", err)
-	}
-	defer exec.Finalize()
-	labels, err := m.labelsOf(set, "IWAE images")
-	if err != nil {
-		return 0, err
-	}
-	images := imageRows(m.evalImages(set))
-	outs, err := m.runInChunks(exec, images, m.Pixels(), labels, max(1, iwaeRows/k), "IWAE images")
+//
+// The k standard-normal draws of image i come from a generator seeded by (seed, i), so
+// the estimate does not depend on how the images are batched. progress, if not nil, is
+// called after each batch with the number of images done.
+func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, total int)) (float64, error) {
+	bounds, err := m.iwaeBounds(set, k, seed, max(1, iwaeRows/k), progress)
 	if err != nil {
 		return 0, err
 	}
 	var sum float64
-	for _, row := range outs[0] {
-		sum -= float64(row[0])
+	for _, b := range bounds {
+		sum -= b
 	}
-	nll := sum / float64(len(images))
+	nll := sum / float64(len(bounds))
 	if math.IsNaN(nll) || math.IsInf(nll, 0) {
 		return 0, fmt.Errorf("vaekit: IWAE: the estimate is %v: %w", nll, ErrNotFinite)
 	}
 	return nll, nil
 }
 
-// logLikelihoodBound is the k-sample importance-weighted bound on log p(x) per image (for a
-// conditional model, on log p(x|y)): x [batch, pixels], labels [batch] or nil -> [batch, 1].
-func (m *Model) logLikelihoodBound(scope *model.Scope, x, labels *Node, k int) *Node {
-	bound, _, _ := m.importanceWeighted(scope, x, labels, k)
-	return InsertAxes(bound, -1)
+// iwaeBounds returns the k-sample bound on log p(x) of each image of set, computed in
+// batches of chunk images.
+func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progress func(done, total int)) ([]float64, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("vaekit: IWAE: k=%d samples, expected >= 1", k)
+	}
+	if err := m.checkSet(set, "IWAE set"); err != nil {
+		return nil, err
+	}
+	labels, err := m.labelsOf(set, "IWAE images")
+	if err != nil {
+		return nil, err
+	}
+	exec, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, inputs []*Node) []*Node {
+		beginGraph(scope, inputs[0].Graph())
+		x, eps := inputs[0], inputs[len(inputs)-1]
+		bound, _, _ := m.importanceWeighted(scope, x, m.labelsInput(inputs), eps, false)
+		return []*Node{bound}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: building the IWAE graph: %w", err)
+	}
+	defer exec.Finalize()
+
+	images := imageRows(m.evalImages(set))
+	chunk = min(chunk, len(images))
+	bounds := make([]float64, len(images)) // The bound on log p(x) of each image.
+	// The first batch runs alone: it compiles the graph (and initialises a new model's
+	// variables), which concurrent first calls would race to do.
+	finished, err := m.iwaeBatch(exec, images, labels, 0, chunk, k, seed, bounds)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		progress(finished, len(images))
+	}
+	var (
+		next atomic.Int64 // The first image of the next batch to run.
+		wg   sync.WaitGroup
+		mu   sync.Mutex // Guards finished and err, and serialises the progress calls.
+	)
+	next.Store(int64(chunk))
+	for range iwaeWorkers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				mu.Lock()
+				failed := err != nil
+				mu.Unlock()
+				if start >= len(images) || failed {
+					return
+				}
+				n, batchErr := m.iwaeBatch(exec, images, labels, start, chunk, k, seed, bounds)
+				mu.Lock()
+				if batchErr != nil {
+					err = cmp.Or(err, batchErr)
+				} else if finished += n; progress != nil {
+					progress(finished, len(images))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return bounds, err
+}
+
+// iwaeBatch computes the bounds of images[start:start+chunk] into bounds, and returns how
+// many images it did. The last batch is padded to the full chunk, so that one compiled
+// graph serves every batch.
+func (m *Model) iwaeBatch(exec *model.Exec, images [][]float32, labels []int32, start, chunk, k int, seed uint64, bounds []float64) (int, error) {
+	n, width, latent := min(chunk, len(images)-start), m.Pixels(), m.Config.LatentDim
+	x := make([]float32, chunk*width)
+	eps := make([]float32, chunk*k*latent)
+	for i := range n {
+		copy(x[i*width:], images[start+i])
+		draws := rand.New(rand.NewPCG(seed, uint64(start+i)))
+		for j := range eps[i*k*latent : (i+1)*k*latent] {
+			eps[i*k*latent+j] = float32(draws.NormFloat64())
+		}
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(x, chunk, width)}
+	if labels != nil {
+		chunkLabels := make([]int32, chunk)
+		copy(chunkLabels, labels[start:start+n])
+		args = append(args, tensors.FromFlatDataAndDimensions(chunkLabels, chunk))
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(eps, chunk, k, latent))
+	outs, err := exec.Call(args...)
+	if err != nil {
+		return 0, fmt.Errorf("vaekit: running the IWAE bound on images %d..%d: %w", start, start+n-1, err)
+	}
+	values, err := tensors.CopyFlatData[float32](outs[0])
+	_ = outs[0].FinalizeAll()
+	if err != nil {
+		return 0, err
+	}
+	for i := range n {
+		bounds[start+i] = float64(values[i])
+	}
+	return n, nil
 }
 
 // importanceWeighted is the k-sample bound of Burda et al. (2016), eq. 8, per image [batch],
 //
-//	log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x),
+//	log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i = mean + sigma * eps_i ~ q(z|x),
 //
-// with the encoder run once and the decoder on all k samples at once; also the mean over
-// the samples of -log p(x|z_i) [batch] and the closed-form KL of each dimension [batch,
-// latent], the ELBO's terms for the training curves.
-func (m *Model) importanceWeighted(scope *model.Scope, x, labels *Node, k int) (bound, nll, klPerDim *Node) {
-	batch, latent := x.Shape().Dimensions[0], m.Config.LatentDim
+// for standard-normal draws eps [batch, k, latent], with the encoder run once and the
+// decoder on all k samples at once. Also returned, for the training curves: the mean over
+// the samples of -log p(x|z_i) [batch], and the closed-form KL of each dimension [batch,
+// latent]. forTraining keeps the gradient of -log p(x|z) cheap (BernoulliNLL);
+// evaluation takes the shortest way to its value (samplesNLL).
+func (m *Model) importanceWeighted(scope *model.Scope, x, labels, eps *Node, forTraining bool) (bound, nll, klPerDim *Node) {
+	batch, k, latent := x.Shape().Dimensions[0], eps.Shape().Dimensions[1], m.Config.LatentDim
 	mean, logVar := Encoder(scope, &m.Config, x, labels)
-	eps := scope.RandomNormal(x.Graph(), shapes.Make(mean.DType(), batch, k, latent))
 	sigma := Exp(MulScalar(logVar, 0.5))
 	z := Add(InsertAxes(mean, 1), Mul(InsertAxes(sigma, 1), eps)) // [batch, k, latent]
 
@@ -83,15 +173,29 @@ func (m *Model) importanceWeighted(scope *model.Scope, x, labels *Node, k int) (
 		repeatedLabels = Reshape(BroadcastToDims(InsertAxes(labels, 1), batch, k), batch*k)
 	}
 	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels)
-	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, m.Pixels()), batch*k, m.Pixels())
-	_, nllPerSample := ReconstructionTerms(m.Config.Reconstruction, repeated, logits)
-	nllPerSample = Reshape(nllPerSample, batch, k)
+	nllPerSample := m.samplesNLL(x, Reshape(logits, batch, k, m.Pixels()), forTraining) // [batch, k]
 
 	// log p(z) - log q(z|x): the (2 pi) constants cancel; (z - mean)/sigma = eps.
 	logPz := MulScalar(ReduceSum(Square(z), -1), -0.5)
 	logQz := MulScalar(ReduceSum(Add(Square(eps), InsertAxes(logVar, 1)), -1), -0.5)
 	logWeights := Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
 	return LogMeanExp(logWeights, -1), ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
+}
+
+// samplesNLL is -log p(x|z_i) [batch, k] of each image x [batch, pixels] under its k
+// decoded samples, logits [batch, k, pixels]. To evaluate a Bernoulli decoder it takes
+// sum softplus(l) - x.l, with x.l one batched product against the image instead of the
+// image repeated k times (the widest array of an IWAE-5000 evaluation).
+func (m *Model) samplesNLL(x, logits *Node, forTraining bool) *Node {
+	batch, k, pixels := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1], m.Pixels()
+	bernoulli := m.Config.Reconstruction == "bernoulli" || m.Config.Reconstruction == "bernoulli_mean"
+	if bernoulli && !forTraining {
+		sumSoftplus := Add(ReduceSum(Max(logits, ZerosLike(logits)), -1), sumLog1pExpNegAbs(logits))
+		return Sub(sumSoftplus, Einsum("bkp,bp->bk", logits, x))
+	}
+	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, pixels), batch*k, pixels)
+	_, nll := ReconstructionTerms(m.Config.Reconstruction, repeated, Reshape(logits, batch*k, pixels))
+	return Reshape(nll, batch, k)
 }
 
 // LogMeanExp is log(mean(exp(x))) over axis, computed stably as

@@ -2,6 +2,8 @@ package vaekit
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
@@ -105,6 +107,109 @@ func TestLogMeanExpGradient(t *testing.T) {
 			if math.Abs(float64(grad[i])-softmax) > 1e-6 {
 				t.Errorf("x=%v: gradient[%d] = %g, want softmax %g", row, i, grad[i], softmax)
 			}
+		}
+	}
+}
+
+// The IWAE bound of each image, recomputed in float64 from the model's parts: the
+// encoder's posterior, the same standard-normal draws (seeded by (seed, image)), the
+// decoder's pixel probabilities, and log-mean-exp of the weights, for both Bernoulli
+// losses (whose evaluation takes the batched x.l shortcut) and the Gaussian one.
+func TestIWAEBoundsAgainstAFloat64Computation(t *testing.T) {
+	for _, reconstruction := range []string{"bernoulli", "bernoulli_mean", "gaussian"} {
+		t.Run(reconstruction, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.Reconstruction, cfg.Binarize = reconstruction, "none"
+			m, err := NewModel(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := syntheticSet(5, 4)
+			const k, seed = 7, 3
+			bounds, err := m.iwaeBounds(set, k, seed, 2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			means, logVars, err := m.encode(set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range set.N {
+				draws := rand.New(rand.NewPCG(seed, uint64(i)))
+				z := make([][]float32, k)
+				eps := make([][]float64, k)
+				for s := range z {
+					z[s], eps[s] = make([]float32, cfg.LatentDim), make([]float64, cfg.LatentDim)
+					for d := range z[s] {
+						eps[s][d] = float64(float32(draws.NormFloat64()))
+						z[s][d] = float32(float64(means[i][d]) + math.Exp(0.5*float64(logVars[i][d]))*eps[s][d])
+					}
+				}
+				decoded, err := m.Decode(z)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := set.Image(i)
+				logWeights := make([]float64, k)
+				for s := range k {
+					var logPxz, logPz, logQz float64
+					for p, mean := range decoded.Image(s) {
+						mu, xp := float64(mean), float64(x[p])
+						if reconstruction == "gaussian" {
+							logPxz += -0.5*(xp-mu)*(xp-mu) - 0.5*math.Log(2*math.Pi)
+						} else {
+							logPxz += xp*math.Log(mu) + (1-xp)*math.Log(1-mu)
+						}
+					}
+					for d := range cfg.LatentDim {
+						logPz += -0.5 * float64(z[s][d]) * float64(z[s][d])
+						logQz += -0.5 * (eps[s][d]*eps[s][d] + float64(logVars[i][d]))
+					}
+					logWeights[s] = logPxz + logPz - logQz
+				}
+				maxW := slices.Max(logWeights)
+				var sum float64
+				for _, w := range logWeights {
+					sum += math.Exp(w - maxW)
+				}
+				want := maxW + math.Log(sum/k)
+				if math.Abs(bounds[i]-want) > 1e-4*math.Abs(want) {
+					t.Errorf("image %d: IWAE-%d bound %.5f, the float64 computation gives %.5f", i, k, bounds[i], want)
+				}
+			}
+		})
+	}
+}
+
+// An image's bound does not depend on the batch it ran in (batches of 8, against one
+// batch of 20), and progress counts up to every image.
+func TestIWAEBoundsDoNotDependOnBatching(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(20, 5)
+	const k = 50
+	var calls []int
+	batched, err := m.iwaeBounds(set, k, 1, 8, func(done, total int) {
+		if total != 20 {
+			t.Errorf("progress: total %d, want 20", total)
+		}
+		calls = append(calls, done)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(calls, []int{8, 16, 20}) && !slices.Equal(calls, []int{8, 12, 20}) {
+		t.Errorf("progress calls %v, want 8, 16, 20 images done (or 8, 12, 20 when the last batch finishes second)", calls)
+	}
+	whole, err := m.iwaeBounds(set, k, 1, 20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range whole {
+		if math.Abs(b-batched[i]) > 1e-5*math.Abs(b) {
+			t.Errorf("image %d: bound %.6f in a batch of 20, %.6f in batches of 8", i, b, batched[i])
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -168,7 +169,8 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	if k := m.Config.IWAESamples; m.Config.Objective == "iwae" && k > 1 {
 		// The importance-weighted bound itself (Burda et al. 2016); with k = 1 it is the
 		// ELBO, trained below with the KL in closed form, as the VAE is.
-		bound, reconNLL, klPerDim := m.importanceWeighted(scope, x, labels, k)
+		eps := scope.RandomNormal(x.Graph(), shapes.Make(x.DType(), x.Shape().Dimensions[0], k, m.Config.LatentDim))
+		bound, reconNLL, klPerDim := m.importanceWeighted(scope, x, labels, eps, true)
 		return []*Node{reconNLL, klPerDim, Neg(ReduceAllMean(bound))}
 	}
 	reconObjective, reconNLL, klPerDim := m.forward(scope, x, labels)

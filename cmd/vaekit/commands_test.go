@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -188,6 +189,39 @@ func TestEval(t *testing.T) {
 	plain := readMetrics(t, []byte(mustRun(t, "eval", "-dir", model, "-n", "200", "-split", "train").stdout))
 	if _, ok := plain["iwae_nll"]; ok || plain["split"] != "train" || number(t, plain, "images") != 200 {
 		t.Errorf("eval -split train -n 200 without -iwae: got %v", plain)
+	}
+}
+
+// The IWAE progress: a line when an interval has passed since the last (with the time
+// left extrapolated from the pace so far), none in between, and one at the end; nothing
+// at all for a bound done within the interval.
+func TestIWAEProgress(t *testing.T) {
+	var out strings.Builder
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	quick := iwaeProgress(&out, 20, func() time.Time { return clock })
+	clock = clock.Add(3 * time.Second)
+	quick(50, 100)
+	if quick(100, 100); out.Len() > 0 {
+		t.Errorf("a 3 s IWAE bound reported %q, want nothing", out.String())
+	}
+	progress := iwaeProgress(&out, 5000, func() time.Time { return clock })
+	for _, step := range []struct {
+		after      time.Duration
+		done       int
+		wantOutput string
+	}{
+		{5 * time.Second, 200, ""},
+		{15 * time.Second, 1000, "IWAE-5000: 1000 of 10000 images (10%), 20s so far, about 3m0s left\n"},
+		{5 * time.Second, 1200, ""},
+		{5 * time.Second, 1500, "IWAE-5000: 1500 of 10000 images (15%), 30s so far, about 2m50s left\n"},
+		{170 * time.Second, 10000, "IWAE-5000: 10000 images in 3m20s (20.0 ms per image)\n"},
+	} {
+		out.Reset()
+		clock = clock.Add(step.after)
+		progress(step.done, 10000)
+		if out.String() != step.wantOutput {
+			t.Errorf("%d images done: wrote %q, want %q", step.done, out.String(), step.wantOutput)
+		}
 	}
 }
 

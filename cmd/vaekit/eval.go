@@ -2,6 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"io"
+	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
 )
@@ -28,7 +31,8 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 		dir := dirFlag(fs, "the model to measure")
 		dataDir := dataDirFlag(fs)
 		iwae := fs.Int("iwae", 0, "also estimate -log p(x) with the IWAE bound of this many samples\n"+
-			"per image (e.g. 100 or 5000; costs about that many decodings per image; 0: skip)")
+			"per image (e.g. 100 or 5000; costs about that many decodings per image, so the\n"+
+			"progress goes to stderr; 0: skip)")
 		judgeN := fs.Int("judge", 0, "also score this many samples from the prior by FD_judge against the\n"+
 			"measured images (e.g. 10000; 0: skip)")
 		n := fs.Int("n", 0, "measure on the first N images of the split (0: all)")
@@ -60,6 +64,9 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 				set = set.Head(*n)
 			}
 			opts := vaekit.MeasureOptions{IWAESamples: *iwae}
+			if *iwae > 0 {
+				opts.IWAEProgress = iwaeProgress(e.stderr, *iwae, time.Now)
+			}
 			if *judgeN > 0 {
 				if opts.Judge, err = loadJudge(m, *dir, *dataDir, e.stderr); err != nil {
 					return err
@@ -83,4 +90,31 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			return err
 		}
 	},
+}
+
+// progressEvery is how often the IWAE bound's progress is reported.
+const progressEvery = 10 * time.Second
+
+// iwaeProgress returns a MeasureOptions.IWAEProgress that writes to w, every
+// progressEvery, how far the IWAE-k bound has got and about how long it has left, and
+// when the last image is done, how long it took (a bound done within progressEvery is
+// quiet).
+func iwaeProgress(w io.Writer, k int, now func() time.Time) func(done, total int) {
+	start := now()
+	reported := start
+	return func(done, total int) {
+		t := now()
+		elapsed := t.Sub(start)
+		switch {
+		case elapsed < progressEvery:
+		case done == total:
+			fmt.Fprintf(w, "IWAE-%d: %d images in %s (%.1f ms per image)\n", k, total,
+				elapsed.Round(time.Second), float64(elapsed.Microseconds())/1000/float64(total))
+		case t.Sub(reported) >= progressEvery:
+			reported = t
+			left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+			fmt.Fprintf(w, "IWAE-%d: %d of %d images (%.0f%%), %s so far, about %s left\n", k, done, total,
+				100*float64(done)/float64(total), elapsed.Round(time.Second), left.Round(time.Second))
+		}
+	}
 }
