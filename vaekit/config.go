@@ -70,7 +70,8 @@ type Config struct {
 
 	Binarize      string  // "none", "static" (threshold 0.5) or "dynamic" (Bernoulli resample per batch).
 	Optimizer     string  // "adam", "rmsprop_tf1", "rmsprop_keras" or "rmsprop" (GoMLX's); see rmsProp.
-	LearningRate  float64 // Optimizer learning rate.
+	LearningRate  float64 // Optimizer learning rate (at the start, under a schedule).
+	LRSchedule    string  // "constant", or "iwae": Burda et al.'s decay (Config.LearningRateAt).
 	AdamEpsilon   float64 // Adam's epsilon: 1e-8 in PyTorch and TensorFlow 1, 1e-7 in Keras/TF2 and GoMLX.
 	BatchSize     int     // Training batch size.
 	Steps         int     // Training steps; when 0, Epochs decides.
@@ -111,6 +112,7 @@ func DefaultConfig() Config {
 		FreeBits:       0,
 		Binarize:       "none",
 		Optimizer:      "adam",
+		LRSchedule:     "constant",
 		LearningRate:   1e-3,
 		AdamEpsilon:    1e-8,
 		BatchSize:      128,
@@ -142,6 +144,7 @@ var (
 	// gradient is wrong for even kernels).
 	KnownConvAlgorithms = conv.Algorithms
 	KnownOptimizers     = []string{"adam", "rmsprop_tf1", "rmsprop_keras", "rmsprop"}
+	KnownLRSchedules    = []string{"constant", "iwae"}
 )
 
 // param names one hyperparameter: the name used by Set, flags and saved files.
@@ -182,7 +185,8 @@ func (c *Config) params() []param {
 		{"free_bits", "per-dimension floor in nats on the batch-averaged KL (0 = off)", &c.FreeBits},
 		{"binarize", "pixel binarisation: " + strings.Join(KnownBinarization, " | "), &c.Binarize},
 		{"optimizer", "optimizer: " + strings.Join(KnownOptimizers, " | "), &c.Optimizer},
-		{"learning_rate", "optimizer learning rate", &c.LearningRate},
+		{"learning_rate", "optimizer learning rate (the first, under a schedule)", &c.LearningRate},
+		{"lr_schedule", "learning rate schedule: constant | iwae (Burda et al. 2016: 3^i epochs at learning_rate*10^(-i/7), i=0..7)", &c.LRSchedule},
 		{"adam_epsilon", "Adam's epsilon (PyTorch 1e-8, Keras 1e-7)", &c.AdamEpsilon},
 		{"batch_size", "training batch size", &c.BatchSize},
 		{"train_steps", "training steps (0: use epochs)", &c.Steps},
@@ -324,6 +328,7 @@ func (c *Config) problems(combinations bool) error {
 	oneOf("kl_reduction", c.KLReduction, KnownKLReductions)
 	oneOf("binarize", c.Binarize, KnownBinarization)
 	oneOf("optimizer", c.Optimizer, KnownOptimizers)
+	oneOf("lr_schedule", c.LRSchedule, KnownLRSchedules)
 	oneOf("conv_algorithm", c.ConvAlgorithm, KnownConvAlgorithms)
 	if c.LatentDim < 1 {
 		bad("latent_dim=%d: expected >= 1", c.LatentDim)
@@ -433,16 +438,32 @@ func (c *Config) validateConv(bad, combo func(string, ...any)) {
 	}
 }
 
+// LearningRateAt is the learning rate of the given epoch (counting from 0). Under
+// lr_schedule=iwae it is Burda, Grosse & Salakhutdinov's (2016, section 5): 3^i epochs at
+// learning_rate * 10^(-i/7) for i = 0..7, 3,280 epochs in all, and the last rate after them.
+func (c Config) LearningRateAt(epoch int) float64 {
+	if c.LRSchedule != "iwae" {
+		return c.LearningRate
+	}
+	stage, end := 0, 1 // Stage i ends after epoch (3^(i+1) - 1)/2.
+	for stage < 7 && epoch >= end {
+		stage++
+		end = 3*end + 1
+	}
+	return c.LearningRate * math.Pow(10, -float64(stage)/7)
+}
+
+// StepsPerEpoch is the number of training steps of one pass over n examples.
+func (c Config) StepsPerEpoch(n int) int {
+	return max(1, n/c.BatchSize) // Incomplete batches are dropped, as in the tutorials.
+}
+
 // StepsFor returns the number of training steps for a training set of n examples.
 func (c Config) StepsFor(n int) int {
 	if c.Steps > 0 {
 		return c.Steps
 	}
-	stepsPerEpoch := n / c.BatchSize // Incomplete batches are dropped, as in the tutorials.
-	if stepsPerEpoch < 1 {
-		stepsPerEpoch = 1
-	}
-	return c.Epochs * stepsPerEpoch
+	return c.Epochs * c.StepsPerEpoch(n)
 }
 
 // knownShapes are the image shapes of the data sets that have one.
@@ -530,7 +551,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	// Settings added later, with the value models saved before them were trained with.
 	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`} {
+		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`, "lr_schedule": `"constant"`} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

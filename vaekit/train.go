@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -18,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/metric"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/ui/commandline"
 
 	"github.com/vaekit/vaekit/internal/workarounds"
@@ -258,6 +260,17 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	if !opts.Quiet {
 		commandline.AttachProgressBar(loop)
 	}
+	if cfg.LRSchedule != "constant" {
+		// The schedule's rate of the coming step, set between steps (it changes only a
+		// few times, at epoch boundaries).
+		stepsPerEpoch := cfg.StepsPerEpoch(trainSet.N)
+		if err := m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch)); err != nil {
+			return err
+		}
+		loop.OnStep("vaekit: learning rate schedule", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			return m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch))
+		})
+	}
 	// Stop at the first non-finite loss, before the evaluation hook (hooks with lower
 	// priority run first) could checkpoint the broken weights.
 	loop.OnStep("vaekit: finite loss", train.Priority(-100), func(loop *train.Loop, metrics []*tensors.Tensor) error {
@@ -289,6 +302,19 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	}
 	if n := len(m.History); n == 0 || m.History[n-1].Step != m.GlobalStep() {
 		return evaluate(m.GlobalStep())
+	}
+	return nil
+}
+
+// setLearningRate sets the optimizer's learning rate variable (which every vaekit
+// optimizer reads at each step) if it holds another value.
+func (m *Model) setLearningRate(lr float64) error {
+	v := optimizer.LearningRateVarWithValue(m.store.RootScope(), dtypes.Float32, lr)
+	if current, err := v.Value(); err == nil && float64(tensors.ToScalar[float32](current)) == float64(float32(lr)) {
+		return nil
+	}
+	if err := v.SetValue(tensors.FromScalar(float32(lr))); err != nil {
+		return fmt.Errorf("vaekit: setting the learning rate to %g: %w", lr, err)
 	}
 	return nil
 }
