@@ -29,25 +29,32 @@ const iwaeWorkers = 2
 //
 // with k samples per image. k = 1 is the ELBO; the bound tightens as k grows, so the
 // returned NLL estimate falls towards -log p(x) (the papers report k = 5000; k = 100 is
-// within a fraction of a nat for MNIST-sized models).
+// within a fraction of a nat for MNIST-sized models). Also returned: the standard error
+// of that mean over the images, which is what measuring a subset of a test set costs.
 //
 // The k standard-normal draws of image i come from a generator seeded by (seed, i), so
 // the estimate does not depend on how the images are batched. progress, if not nil, is
 // called after each batch with the number of images done.
-func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, total int)) (float64, error) {
+func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, total int)) (nll, stdErr float64, err error) {
 	bounds, err := m.iwaeBounds(set, k, seed, max(1, iwaeRows/k), progress)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var sum float64
+	n := float64(len(bounds))
 	for _, b := range bounds {
-		sum -= b
+		nll -= b / n
 	}
-	nll := sum / float64(len(bounds))
 	if math.IsNaN(nll) || math.IsInf(nll, 0) {
-		return 0, fmt.Errorf("vaekit: IWAE: the estimate is %v: %w", nll, ErrNotFinite)
+		return 0, 0, fmt.Errorf("vaekit: IWAE: the estimate is %v: %w", nll, ErrNotFinite)
 	}
-	return nll, nil
+	if len(bounds) > 1 {
+		var squares float64
+		for _, b := range bounds {
+			squares += (b + nll) * (b + nll)
+		}
+		stdErr = math.Sqrt(squares / (n - 1) / n)
+	}
+	return nll, stdErr, nil
 }
 
 // iwaeBounds returns the k-sample bound on log p(x) of each image of set, computed in

@@ -213,3 +213,33 @@ func TestIWAEBoundsDoNotDependOnBatching(t *testing.T) {
 		}
 	}
 }
+
+// Measure's IWAE estimate is the mean of the images' -bounds, and its standard error
+// their sample standard deviation over sqrt(n).
+func TestMeasureIWAEStandardError(t *testing.T) {
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := syntheticSet(30, 6)
+	const k, seed = 20, 9
+	metrics, err := m.Measure(set, MeasureOptions{IWAESamples: k, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds, err := m.iwaeBounds(set, k, seed, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mean, variance float64
+	for _, b := range bounds {
+		mean -= b / float64(len(bounds))
+	}
+	for _, b := range bounds {
+		variance += (-b - mean) * (-b - mean) / float64(len(bounds)-1)
+	}
+	stdErr := math.Sqrt(variance / float64(len(bounds)))
+	if math.Abs(metrics.IWAENLL-mean) > 1e-4 || math.Abs(metrics.IWAEStdErr-stdErr) > 1e-6 || !(stdErr > 0) {
+		t.Errorf("Measure: IWAE NLL %.5f ± %.6f, from the bounds %.5f ± %.6f", metrics.IWAENLL, metrics.IWAEStdErr, mean, stdErr)
+	}
+}

@@ -22,6 +22,7 @@ type Metrics struct {
 	ELBO              float64   `json:"elbo"`                    // -NegELBO: the evidence lower bound on log p(x).
 	IWAESamples       int       `json:"iwae_samples,omitempty"`  // k of the IWAE bound (0: not computed).
 	IWAENLL           float64   `json:"iwae_nll,omitempty"`      // -IWAE_k bound: the NLL estimate, <= NegELBO.
+	IWAEStdErr        float64   `json:"iwae_std_err,omitempty"`  // Standard error of IWAENLL over the images (the sampling error of using these images).
 	ActiveUnits       int       `json:"active_units"`            // Units with Var_x(E_q[z_u|x]) > ActivityThreshold.
 	Activity          []float64 `json:"activity"`                // Var_x(E_q[z_u|x]) per unit.
 	KLPerDim          []float64 `json:"kl_per_dim,omitempty"`    // Mean KL of each latent dimension (VAE only).
@@ -90,7 +91,7 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 		metrics.Terms, metrics.ELBO = terms, -terms.NegELBO
 		if opts.IWAESamples > 0 {
 			metrics.IWAESamples = opts.IWAESamples
-			metrics.IWAENLL, err = m.iwae(set, opts.IWAESamples, opts.Seed, opts.IWAEProgress)
+			metrics.IWAENLL, metrics.IWAEStdErr, err = m.iwae(set, opts.IWAESamples, opts.Seed, opts.IWAEProgress)
 		}
 		return err
 	})
