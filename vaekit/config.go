@@ -78,6 +78,7 @@ type Config struct {
 	Epochs        int     // Passes over the training set, used when Steps is 0.
 	EvalEvery     int     // Steps between held-out evaluations (0: only at the end).
 	EvalBatchSize int     // Batch size for evaluation and inference.
+	EvalIWAE      int     // k of an IWAE estimate of -log p(x) on the held-out set at each evaluation (Record.HeldOutNLL); 0: off.
 	Seed          int64   // Seeds initialisation, shuffling, sampling and binarisation.
 }
 
@@ -193,6 +194,7 @@ func (c *Config) params() []param {
 		{"epochs", "passes over the training set, when train_steps is 0", &c.Epochs},
 		{"eval_every", "steps between held-out evaluations (0: only at the end)", &c.EvalEvery},
 		{"eval_batch_size", "batch size for evaluation and inference", &c.EvalBatchSize},
+		{"eval_iwae", "at each evaluation, also estimate the held-out -log p(x) with this many IWAE samples per image (0 = off)", &c.EvalIWAE},
 		{"seed", "random seed", &c.Seed},
 	}
 }
@@ -380,6 +382,12 @@ func (c *Config) problems(combinations bool) error {
 	if c.EvalBatchSize < 1 {
 		bad("eval_batch_size=%d: expected >= 1", c.EvalBatchSize)
 	}
+	if c.EvalIWAE < 0 {
+		bad("eval_iwae=%d: expected >= 0", c.EvalIWAE)
+	}
+	if c.EvalIWAE > 0 && c.Model == "ae" {
+		combo("eval_iwae=%d: a plain autoencoder (model=ae) has no likelihood to estimate, expected 0", c.EvalIWAE)
+	}
 	switch {
 	case c.Steps < 0:
 		bad("train_steps=%d: expected >= 0", c.Steps)
@@ -551,7 +559,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	// Settings added later, with the value models saved before them were trained with.
 	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`, "lr_schedule": `"constant"`} {
+		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`, "lr_schedule": `"constant"`, "eval_iwae": "0"} {
 		if _, ok := raw[name]; !ok {
 			raw[name] = json.RawMessage(old)
 		}

@@ -83,6 +83,10 @@ type Record struct {
 	// over images and dimensions (0 for an autoencoder), and the active units.
 	PosteriorStd float64 `json:"posterior_std"`
 	ActiveUnits  int     `json:"active_units"`
+
+	// HeldOutNLL is the IWAE estimate of -log p(x) on the held-out set with
+	// Config.EvalIWAE samples (0 when that is off): the likelihood's training curve.
+	HeldOutNLL float64 `json:"held_out_nll,omitempty"`
 }
 
 func (o *TrainOptions) log() io.Writer {
@@ -245,6 +249,12 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		}
 		if err := m.recordCodes(&record, heldOutImages); err != nil {
 			return err
+		}
+		if cfg.EvalIWAE > 0 {
+			// The same draws at every evaluation, so that the curve's steps are the model's.
+			if record.HeldOutNLL, _, err = m.iwae(heldOut, cfg.EvalIWAE, uint64(cfg.Seed), nil); err != nil {
+				return err
+			}
 		}
 		m.History = append(m.History, record)
 		if opts.OnEval != nil {
