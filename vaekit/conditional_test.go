@@ -26,8 +26,8 @@ func TestConditionalParameterCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := (784+C)*H + H + 2*(H*L+L) + (L+C)*H + H + H*784 + 784
-	if got := m.NumParameters(); got != want {
-		t.Errorf("conditional MLP: %d parameters, want %d", got, want)
+	if got, err := m.NumParameters(); err != nil || got != want {
+		t.Errorf("conditional MLP: %d parameters, want %d (err %v)", got, want, err)
 	}
 
 	conv := smallConvConfig()
@@ -42,8 +42,8 @@ func TestConditionalParameterCounts(t *testing.T) {
 	F, Lc := conv.ConvFilters, conv.LatentDim
 	convLayer := func(in int) int { return 16*in*F + F }
 	want = convLayer(1) + 2*convLayer(F) + 2*((49*F+C)*Lc+Lc) + ((Lc+C)*24 + 24) + (24*49 + 49) + convLayer(1) + 2*convLayer(F) + (196*F*784 + 784)
-	if got := m.NumParameters(); got != want {
-		t.Errorf("conditional conv VAE: %d parameters, want %d", got, want)
+	if got, err := m.NumParameters(); err != nil || got != want {
+		t.Errorf("conditional conv VAE: %d parameters, want %d (err %v)", got, want, err)
 	}
 }
 

@@ -118,8 +118,8 @@ func TestConvParameterCount(t *testing.T) {
 	F, L := cfg.ConvFilters, cfg.LatentDim
 	conv := func(in int) int { return 16*in*F + F }
 	want := conv(1) + 2*conv(F) + 2*(49*F*L+L) + (L*24 + 24) + (24*49 + 49) + conv(1) + 2*conv(F) + (196*F*784 + 784)
-	if got := m.NumParameters(); got != want {
-		t.Errorf("conv VAE has %d parameters, want %d", got, want)
+	if got, err := m.NumParameters(); err != nil || got != want {
+		t.Errorf("conv VAE has %d parameters, want %d (err %v)", got, want, err)
 	}
 }
 

@@ -197,13 +197,17 @@ func (m *Model) lossFn(_ []*Node, predictions []*Node) *Node {
 // GlobalStep is the number of training steps taken so far (restored with the model).
 func (m *Model) GlobalStep() int { return int(optimizer.GetGlobalStep(m.store)) }
 
-// NumParameters counts the model's trainable weights.
-func (m *Model) NumParameters() int {
+// NumParameters counts the model's trainable weights (creating them first, from the
+// Config's seed, if no graph has used them yet).
+func (m *Model) NumParameters() (int, error) {
+	if err := m.initVariables(); err != nil {
+		return 0, err
+	}
 	n := 0
 	for v := range m.store.IterVariables() {
 		if v.Trainable {
 			n += v.Shape().Size()
 		}
 	}
-	return n
+	return n, nil
 }

@@ -155,8 +155,8 @@ func TestNumParameters(t *testing.T) {
 	}
 	encoder := 784*400 + 400 + 2*(400*20+20) // hidden layer, mean and log-variance heads
 	decoder := 20*400 + 400 + 400*784 + 784  // hidden layer, logits
-	if got := m.NumParameters(); got != encoder+decoder {
-		t.Errorf("NumParameters() = %d, want %d", got, encoder+decoder)
+	if got, err := m.NumParameters(); err != nil || got != encoder+decoder {
+		t.Errorf("NumParameters() = %d, want %d (err %v)", got, encoder+decoder, err)
 	}
 }
 
@@ -182,8 +182,8 @@ func TestHeadsOnTheCodeLayer(t *testing.T) {
 		if err := m.initVariables(); err != nil {
 			t.Fatal(err)
 		}
-		if got := m.NumParameters(); got != tc.want {
-			t.Errorf("model=%s posterior_heads=code: %d parameters, want %d", tc.model, got, tc.want)
+		if got, err := m.NumParameters(); err != nil || got != tc.want {
+			t.Errorf("model=%s posterior_heads=code: %d parameters, want %d (err %v)", tc.model, got, tc.want, err)
 		}
 		// The autoencoder's code is the code layer's output after the activation (ReLU).
 		if tc.model == "ae" {

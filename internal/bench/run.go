@@ -142,7 +142,9 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			},
 		})
 		stopProfile()
-		r.Params = model.NumParameters()
+		if err == nil {
+			r.Params, err = model.NumParameters()
+		}
 		if n := len(model.History); n > 0 {
 			r.FinalLoss = model.History[n-1].Train.Loss
 		}

@@ -100,11 +100,15 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	}
 	m := Must(vaekit.TrainOrLoad(cfg, train, test, opts))
 	last := m.History[len(m.History)-1]
+	name := cfg.Model
+	if cfg.Objective == "iwae" {
+		name = fmt.Sprintf("iwae(k=%d)", cfg.IWAESamples)
+	}
 	if training == nil {
 		// The entry's name, not its path: saved notebooks should not carry a machine's paths.
 		entry := filepath.Base(Must(vaekit.CachedModelDir(m.Config)))
 		if quietIfLoaded {
-			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", cfg.Model, m.GlobalStep(), entry)
+			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", name, m.GlobalStep(), entry)
 			return m
 		}
 		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s\n", entry)
@@ -117,7 +121,7 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	}
 	Check(live.Err())
 	fmt.Fprintf(stdout, "%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO); %d active units\n",
-		cfg.Model, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, last.ActiveUnits)
+		name, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, last.ActiveUnits)
 	return m
 }
 
