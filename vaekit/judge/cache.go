@@ -47,6 +47,10 @@ type Options struct {
 
 	// Progress shows a progress bar while the judge trains.
 	Progress bool
+
+	// Steps, when > 0, trains the judge for that many steps instead of its 3,000: a quick
+	// judge for budget runs (notebooks in quick mode), cached apart from the full one.
+	Steps int
 }
 
 // Load returns the judge of a data set: read from the model cache, or, the first time,
@@ -57,7 +61,14 @@ func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, err
 	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	return load(backend, defaultSettings(name), opts)
+	if opts.Steps < 0 {
+		return nil, fmt.Errorf("judge: Options.Steps=%d, expected >= 0 (0: the default)", opts.Steps)
+	}
+	s := defaultSettings(name)
+	if opts.Steps > 0 {
+		s.Steps = opts.Steps
+	}
+	return load(backend, s, opts)
 }
 
 // Untrained returns a judge of the data set with random weights (drawn from its seed), not

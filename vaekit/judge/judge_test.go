@@ -2,6 +2,7 @@ package judge
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -339,6 +340,7 @@ func TestJudgeBadInput(t *testing.T) {
 		{"FD without samples", second(j.FrechetDistance(nil, noise(3, 1))), "no images given (nil) (the samples)"},
 		{"unknown data set", second(Load(j.backend, "cifar", Options{})), `judge: unknown dataset "cifar"`},
 		{"no backend", second(Load(nil, data.MNIST, Options{})), "judge: no GoMLX backend given"},
+		{"negative steps", second(Load(j.backend, data.MNIST, Options{Steps: -1})), "Options.Steps=-1, expected >= 0"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", tc.name, tc.err, tc.want)
@@ -347,3 +349,18 @@ func TestJudgeBadInput(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// Options.Steps trains a judge of fewer steps, kept in the cache apart from the default.
+func TestLoadWithFewerSteps(t *testing.T) {
+	quick, err := Load(testBackend(t), data.MNIST, Options{Steps: 5, Log: io.Discard, Data: data.Options{NoDownload: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quick.Info.Settings.Steps != 5 || !strings.Contains(filepath.Base(quick.Dir()), "judge-mnist-") {
+		t.Errorf("Load with Steps 5: settings %+v in %s", quick.Info.Settings, quick.Dir())
+	}
+	full := defaultSettings(data.MNIST)
+	if strings.HasSuffix(quick.Dir(), full.hash()) {
+		t.Errorf("the 5-step judge is cached as %s, the name of the default judge", quick.Dir())
+	}
+}

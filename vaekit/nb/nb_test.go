@@ -2,6 +2,7 @@ package nb
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
 )
 
 func TestMain(m *testing.M) {
@@ -117,4 +119,24 @@ func TestMustPanicsWithTheError(t *testing.T) {
 		}
 	}()
 	Must(0, want)
+}
+
+// In quick mode nb.Judge trains (then loads) the quick judge, and says how good it is.
+func TestJudgeInQuickMode(t *testing.T) {
+	t.Setenv("VAEKIT_QUICK", "1")
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	var first, second *judge.Judge
+	trained := output(t, func() { first = Judge("mnist") })
+	loaded := output(t, func() { second = Judge("mnist") })
+	if first.Info.Settings.Steps != QuickJudgeSteps || first.Dir() != second.Dir() {
+		t.Errorf("quick judges of %d steps in %s and %s, want %d steps in one cache entry", first.Info.Settings.Steps, first.Dir(), second.Dir(), QuickJudgeSteps)
+	}
+	want := fmt.Sprintf("the judge of mnist (%d training steps; cache entry %s): %.2f%% of the test images classified right\n",
+		QuickJudgeSteps, filepath.Base(first.Dir()), 100*first.Info.TestAccuracy)
+	if !strings.HasSuffix(trained, want) || loaded != want {
+		t.Errorf("nb.Judge printed\n%q\nthen\n%q\nwant each to end with\n%q", trained, loaded, want)
+	}
+	if first.Info.TestAccuracy < 0.9 {
+		t.Errorf("the %d-step judge classifies %.1f%% of the test images right, want >= 90%%", QuickJudgeSteps, 100*first.Info.TestAccuracy)
+	}
 }

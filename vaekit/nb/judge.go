@@ -1,0 +1,29 @@
+package nb
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
+)
+
+// QuickJudgeSteps is the training budget of the judge in quick mode (the full judge
+// trains 3,000 steps, about a minute).
+const QuickJudgeSteps = 300
+
+// Judge returns the judge of a data set ("mnist" or "fashion-mnist"), from the model
+// cache or trained there the first time (in quick mode, a judge of QuickJudgeSteps
+// steps), and prints one line with its test accuracy.
+func Judge(dataset string) *judge.Judge {
+	name := Must(data.ParseName(dataset))
+	opts := judge.Options{Log: stdout}
+	if vaekit.QuickMode() {
+		opts.Steps = QuickJudgeSteps
+	}
+	j := Must(judge.Load(Must(vaekit.Backend()), name, opts))
+	fmt.Fprintf(stdout, "the judge of %s (%d training steps; cache entry %s): %.2f%% of the test images classified right\n",
+		name, j.Info.Settings.Steps, filepath.Base(j.Dir()), 100*j.Info.TestAccuracy)
+	return j
+}
