@@ -100,9 +100,12 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	}
 	m := Must(vaekit.TrainOrLoad(cfg, train, test, opts))
 	last := m.History[len(m.History)-1]
-	name := cfg.Model
+	name := cfg.Model // The model's kind, one word: vae, ae, cvae, iwae(k=5).
 	if cfg.Objective == "iwae" {
 		name = fmt.Sprintf("iwae(k=%d)", cfg.IWAESamples)
+	}
+	if cfg.Condition == "label" {
+		name = "c" + name
 	}
 	if training == nil {
 		// The entry's name, not its path: saved notebooks should not carry a machine's paths.
