@@ -53,7 +53,7 @@ ANY_MARKER = re.compile(r"^//\s*(expect|allow)-")
 # token so that NaN and +Inf lines are read (and fail) instead of being skipped.
 SUMMARY = re.compile(
     r"(?P<model>\S+) after (?P<steps>\S+) steps: held-out reconstruction (?P<rec>\S+)"
-    r" \+ KL (?P<kl>\S+) = (?P<nelbo>\S+) nats per image \(negative ELBO\);"
+    r" \+ KL (?P<kl>\S+) = (?P<nelbo>\S+) nats per image \(negative ELBO\)(?: of (?P<values>\d+) values)?;"
     r" (?P<active>\S+)(?: of (?P<latent>\S+))? active units")
 SUMMARY_HINT = "nats per image (negative ELBO)"
 TRAINING_CALL = re.compile(r"\bnb\.(Train|TrainAndWatch)\(")
@@ -65,7 +65,10 @@ TRAINING_CALL = re.compile(r"\bnb\.(Train|TrainAndWatch)\(")
 # pixel). Every quick-mode model trains from there for 20-150 steps, so a score above
 # 800 means training went backwards. (The unit-variance Gaussian decoder adds
 # 0.5 * 784 * ln(2 pi) = 720.4 and would need a wider bound; no notebook uses it.)
+# Images of another size or more channels scale the bound by their values per image
+# (the summary says how many; 784 when it does not).
 QUICK_MAX_NEG_ELBO = 800.0
+MNIST_VALUES = 784
 # R + K and N are each printed rounded to 0.1: they can disagree by 3 * 0.05.
 SUM_TOLERANCE = 0.15
 
@@ -162,8 +165,10 @@ def check_summary(line, quick):
     if active < 0 or (latent is not None and active > latent):
         limit = f"0..{latent}" if latent is not None else ">= 0"
         problems.append(f"{active} active units, expected {limit}: {line!r}")
-    if quick and not 0 < nelbo < QUICK_MAX_NEG_ELBO:
-        problems.append(f"negative ELBO {nelbo} nats outside quick mode's range (0, {QUICK_MAX_NEG_ELBO:g}): "
+    values = int(m["values"]) if m["values"] else MNIST_VALUES
+    bound = QUICK_MAX_NEG_ELBO * values / MNIST_VALUES
+    if quick and not 0 < nelbo < bound:
+        problems.append(f"negative ELBO {nelbo} nats outside quick mode's range (0, {bound:g}) for {values} values per image: "
                         f"{line!r}")
     return problems
 

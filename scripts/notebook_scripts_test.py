@@ -137,6 +137,11 @@ class CheckNotebookTest(unittest.TestCase):
         # The squared-error decoder's scale: its constant 448.7 plus the squared error.
         sse = SUMMARY.replace("179.9 + KL 4.9 = 184.8", "610.2 + KL 9.8 = 620.0")
         self.assertPasses(code("%%", stdout(sse)), quick=True)
+        # 32x32 colour images: the bound scales with the 3,072 values per image.
+        colour = high.replace("(negative ELBO);", "(negative ELBO) of 3072 values;")
+        self.assertPasses(code("%%", stdout(colour)), quick=True)
+        self.assertFails("outside quick mode's range (0, 3134.69) for 3072 values",
+                         code("%%", stdout(colour.replace("845.0 + KL 5.0 = 850.0", "3195.0 + KL 5.0 = 3200.0"))), quick=True)
 
     def test_training_cell_must_print_a_summary(self):
         self.assertFails("calls nb.Train but printed no training summary",

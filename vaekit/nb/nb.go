@@ -123,8 +123,8 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 		}
 	}
 	Check(live.Err())
-	fmt.Fprintf(stdout, "%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO); %d active units\n",
-		name, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, last.ActiveUnits)
+	fmt.Fprintf(stdout, "%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO) of %d values; %d active units\n",
+		name, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, m.Pixels(), last.ActiveUnits)
 	return m
 }
 
