@@ -3,6 +3,7 @@ package nb
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -13,11 +14,23 @@ import (
 // trains 3,000 steps, about a minute).
 const QuickJudgeSteps = 300
 
+// judges holds the judges this process loaded, so that a cell asking again gets the same
+// one without a second line.
+var judges = struct {
+	sync.Mutex
+	byName map[data.Name]*judge.Judge
+}{byName: map[data.Name]*judge.Judge{}}
+
 // Judge returns the judge of a data set ("mnist" or "fashion-mnist"), from the model
 // cache or trained there the first time (in quick mode, a judge of QuickJudgeSteps
-// steps), and prints one line with its test accuracy.
+// steps), and prints one line with its test accuracy the first time a cell asks.
 func Judge(dataset string) *judge.Judge {
 	name := Must(data.ParseName(dataset))
+	judges.Lock()
+	defer judges.Unlock()
+	if j, ok := judges.byName[name]; ok {
+		return j
+	}
 	opts := judge.Options{Log: stdout}
 	if vaekit.QuickMode() {
 		opts.Steps = QuickJudgeSteps
@@ -25,5 +38,6 @@ func Judge(dataset string) *judge.Judge {
 	j := Must(judge.Load(Must(vaekit.Backend()), name, opts))
 	fmt.Fprintf(stdout, "the judge of %s (%d training steps; cache entry %s): %.2f%% of the test images classified right\n",
 		name, j.Info.Settings.Steps, filepath.Base(j.Dir()), 100*j.Info.TestAccuracy)
+	judges.byName[name] = j
 	return j
 }

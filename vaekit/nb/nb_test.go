@@ -125,9 +125,13 @@ func TestMustPanicsWithTheError(t *testing.T) {
 func TestJudgeInQuickMode(t *testing.T) {
 	t.Setenv("VAEKIT_QUICK", "1")
 	t.Setenv("VAEKIT_MODELS", t.TempDir())
-	var first, second *judge.Judge
+	var first, second, again *judge.Judge
 	trained := output(t, func() { first = Judge("mnist") })
+	clear(judges.byName) // As in the next cell, another process.
 	loaded := output(t, func() { second = Judge("mnist") })
+	if quiet := output(t, func() { again = Judge("mnist") }); quiet != "" || again != second {
+		t.Errorf("asked again in the same process, nb.Judge printed %q and returned another judge: %v", quiet, again != second)
+	}
 	if first.Info.Settings.Steps != QuickJudgeSteps || first.Dir() != second.Dir() {
 		t.Errorf("quick judges of %d steps in %s and %s, want %d steps in one cache entry", first.Info.Settings.Steps, first.Dir(), second.Dir(), QuickJudgeSteps)
 	}
