@@ -2,6 +2,7 @@ package vaekit
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -23,4 +24,13 @@ func testBackend(t testing.TB) compute.Backend {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// curves is a training history without its wall times, which no two runs share.
+func curves(history []Record) []Record {
+	out := slices.Clone(history)
+	for i := range out {
+		out[i].WallSeconds = 0
+	}
+	return out
 }

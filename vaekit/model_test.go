@@ -393,6 +393,13 @@ func TestResumeContinuesFromCheckpoint(t *testing.T) {
 	if len(steps) != 3 || steps[0] != 10 || steps[1] != 20 || steps[2] != 30 {
 		t.Errorf("history steps %v, expected [10 20 30]", steps)
 	}
+	// The wall time adds up over the two runs: the resumed run's record starts from the
+	// first run's total, which the saved history kept.
+	h := m.History
+	if !(h[0].WallSeconds > 0 && h[1].WallSeconds > h[0].WallSeconds && h[2].WallSeconds > h[1].WallSeconds) {
+		t.Errorf("wall seconds %v, %v, %v: expected them to grow over the first run and on into the resumed one",
+			h[0].WallSeconds, h[1].WallSeconds, h[2].WallSeconds)
+	}
 
 	// A different architecture in the same directory is refused, naming the difference.
 	other := cfg

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
@@ -87,6 +88,10 @@ type Record struct {
 	// HeldOutNLL is the IWAE estimate of -log p(x) on the held-out set with
 	// Config.EvalIWAE samples (0 when that is off): the likelihood's training curve.
 	HeldOutNLL float64 `json:"held_out_nll,omitempty"`
+
+	// WallSeconds is the wall time training had taken when this record was made,
+	// evaluations included, summed over the runs that resumed it: what the model cost.
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
 }
 
 func (o *TrainOptions) log() io.Writer {
@@ -234,6 +239,10 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	heldOutImages := m.evalImages(heldOut)
 	var lossSum float64 // Training losses since the last record.
 	var lossSteps int
+	start, before := time.Now(), 0.0 // before: the wall time of the runs this one resumes.
+	if n := len(m.History); n > 0 {
+		before = m.History[n-1].WallSeconds
+	}
 	evaluate := func(step int) error {
 		record := Record{Step: step}
 		if lossSteps > 0 {
@@ -256,6 +265,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 				return err
 			}
 		}
+		record.WallSeconds = before + time.Since(start).Seconds()
 		m.History = append(m.History, record)
 		if opts.OnEval != nil {
 			opts.OnEval(record)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -114,7 +115,11 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", name, m.GlobalStep(), entry)
 			return m
 		}
-		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s\n", entry)
+		took := ""
+		if last.WallSeconds > 0 { // Histories saved before vaekit recorded it have none.
+			took = fmt.Sprintf(" (its training took %s)", time.Duration(last.WallSeconds*float64(time.Second)).Round(time.Second))
+		}
+		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s%s\n", entry, took)
 		for _, r := range m.History {
 			live.Update(r)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -84,8 +85,10 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 			watched = append(watched, r.Step, wm.GlobalStep())
 		})
 	})
-	if !strings.HasPrefix(out, "found a model trained earlier with these settings in the model cache: "+filepath.Base(dir)+"\nvae after 150 steps") {
-		t.Errorf("TrainAndWatch of a cached model printed %q", out)
+	took := time.Duration(m.History[len(m.History)-1].WallSeconds * float64(time.Second)).Round(time.Second)
+	if want := "found a model trained earlier with these settings in the model cache: " + filepath.Base(dir) +
+		" (its training took " + took.String() + ")\nvae after 150 steps"; !strings.HasPrefix(out, want) {
+		t.Errorf("TrainAndWatch of a cached model printed %q, want it to start with %q", out, want)
 	}
 	if len(watched) != 2 || watched[0] != 150 || watched[1] != 150 {
 		t.Errorf("watch saw (step, model step) %v, want one call at 150", watched)
