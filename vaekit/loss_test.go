@@ -69,6 +69,69 @@ func TestBernoulliNLLStable(t *testing.T) {
 	}
 }
 
+// sumLogOnePlus sums logarithms of products of (1 + t) instead of one logarithm per value:
+// against a float64 sum of log1p(t), for pixel counts whose largest divisor up to
+// logProductFactors gives groups of 112 (784 = 28x28), 2, the whole row, and none (a prime),
+// and for t = 1 everywhere, where every product is the largest, 2^112.
+func TestSumLogOnePlus(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, pixels := range []int{784, 254, 7, 1021} {
+		ts := make([][]float32, 3)
+		for i := range ts {
+			ts[i] = make([]float32, pixels)
+			for j := range ts[i] {
+				switch i {
+				case 0:
+					ts[i][j] = rng.Float32()
+				case 1:
+					ts[i][j] = 1 // log 2 each: the products' largest value.
+				case 2:
+					ts[i][j] = float32(math.Exp(-10 * rng.Float64())) // Small and large logits.
+				}
+			}
+		}
+		got := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(t), sumLogOnePlus, ts))
+		for i := range ts {
+			var want float64
+			for _, v := range ts[i] {
+				want += math.Log1p(float64(v))
+			}
+			if math.Abs(float64(got[i])-want) > 2e-6*want+1e-6 {
+				t.Errorf("%d pixels, row %d: got %.7g, want %.7g (float64)", pixels, i, got[i], want)
+			}
+		}
+	}
+	if g := largestDivisorAtMost(784, logProductFactors); g != 112 {
+		t.Errorf("784 pixels: groups of %d, want 112", g)
+	}
+}
+
+// BernoulliNLL over a whole 28x28 image against the float64 formula, for logits of every
+// size a trained decoder produces.
+func TestBernoulliNLLImage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const pixels = 784
+	x, logits := make([][]float32, 2), make([][]float32, 2)
+	for i := range x {
+		x[i], logits[i] = make([]float32, pixels), make([]float32, pixels)
+		for j := range x[i] {
+			x[i][j] = float32(rng.IntN(256)) / 255
+			logits[i][j] = float32(rng.NormFloat64() * 8)
+		}
+	}
+	got := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(t), BernoulliNLL, x, logits))
+	for i := range x {
+		var want float64
+		for j := range x[i] {
+			l, xv := float64(logits[i][j]), float64(x[i][j])
+			want += math.Max(l, 0) + math.Log1p(math.Exp(-math.Abs(l))) - xv*l
+		}
+		if math.Abs(float64(got[i])-want) > 1e-5*want {
+			t.Errorf("image %d: got %.7g, want %.7g (float64)", i, got[i], want)
+		}
+	}
+}
+
 // BernoulliNLL supplies its gradient by hand (a stop-gradient identity): it must be the
 // closed form, d/dl = sigmoid(l) - x and d/dx = -l, also where |l| is large.
 func TestBernoulliNLLGradient(t *testing.T) {
