@@ -39,43 +39,35 @@ func TestDenseProductGradients(t *testing.T) {
 		}, x, w, b, c)
 		y, dx, dw, db := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]),
 			tensors.MustCopyFlatData[float32](outs[2]), tensors.MustCopyFlatData[float32](outs[3])
-		check := func(what string, got float32, want float64) {
+		check := func(what string, got []float32, want func(i, j int) float64, rows, cols int) {
 			t.Helper()
-			if math.Abs(float64(got)-want) > 1e-5*math.Max(1, math.Abs(want)) {
-				t.Errorf("fusion=%s: %s = %g, want %g", fusion, what, got, want)
-			}
-		}
-		for i := range batch {
-			for j := range out {
-				want := float64(b[j])
-				for k := range in {
-					want += float64(x[i][k]) * float64(w[k][j])
+			for i := range rows {
+				for j := range cols {
+					if expect := want(i, j); math.Abs(float64(got[i*cols+j])-expect) > 1e-5*math.Max(1, math.Abs(expect)) {
+						t.Errorf("fusion=%s: %s[%d,%d] = %g, want %g", fusion, what, i, j, got[i*cols+j], expect)
+					}
 				}
-				check("y", y[i*out+j], want)
-			}
-			for k := range in {
-				var want float64
-				for j := range out {
-					want += float64(c[i][j]) * float64(w[k][j])
-				}
-				check("d/dx", dx[i*in+k], want)
 			}
 		}
-		for k := range in {
-			for j := range out {
-				var want float64
-				for i := range batch {
-					want += float64(x[i][k]) * float64(c[i][j])
-				}
-				check("d/dw", dw[k*out+j], want)
+		// sum is the float64 sum over n terms.
+		sum := func(n int, term func(k int) float64) float64 {
+			var s float64
+			for k := range n {
+				s += term(k)
 			}
+			return s
 		}
-		for j := range out {
-			var want float64
-			for i := range batch {
-				want += float64(c[i][j])
-			}
-			check("d/db", db[j], want)
-		}
+		check("y", y, func(i, j int) float64 {
+			return float64(b[j]) + sum(in, func(k int) float64 { return float64(x[i][k]) * float64(w[k][j]) })
+		}, batch, out)
+		check("d/dx", dx, func(i, k int) float64 {
+			return sum(out, func(j int) float64 { return float64(c[i][j]) * float64(w[k][j]) })
+		}, batch, in)
+		check("d/dw", dw, func(k, j int) float64 {
+			return sum(batch, func(i int) float64 { return float64(x[i][k]) * float64(c[i][j]) })
+		}, in, out)
+		check("d/db", db, func(_, j int) float64 {
+			return sum(batch, func(i int) float64 { return float64(c[i][j]) })
+		}, 1, out)
 	}
 }
