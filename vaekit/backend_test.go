@@ -36,3 +36,29 @@ func TestBackendChoice(t *testing.T) {
 		t.Errorf("unknown backend: error %v", err)
 	}
 }
+
+// The bare Go backend gets one executor per core (at most 8); any other config, including
+// the Go backend with options of its own, is passed on unchanged. The tuned config must be
+// one the Go backend accepts.
+func TestGoBackendOptions(t *testing.T) {
+	for _, tc := range []struct {
+		config string
+		cores  int
+		want   string
+	}{
+		{"go", 2, "go:num_executors=2"},
+		{"go", 1, "go:num_executors=1"},
+		{"go", 64, "go:num_executors=8"},
+		{"go:parallelism=3", 2, "go:parallelism=3"},
+		{"xla:cpu", 2, "xla:cpu"},
+	} {
+		if got := goBackendOptions(tc.config, tc.cores); got != tc.want {
+			t.Errorf("goBackendOptions(%q, %d) = %q, want %q", tc.config, tc.cores, got, tc.want)
+		}
+	}
+	backend, err := newBackend("go")
+	if err != nil {
+		t.Fatalf("the tuned Go backend: %v", err)
+	}
+	backend.Finalize()
+}

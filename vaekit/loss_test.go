@@ -69,6 +69,32 @@ func TestBernoulliNLLStable(t *testing.T) {
 	}
 }
 
+// BernoulliNLL over a whole 28x28 image against the float64 formula, for logits of every
+// size a trained decoder produces.
+func TestBernoulliNLLImage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const pixels = 784
+	x, logits := make([][]float32, 2), make([][]float32, 2)
+	for i := range x {
+		x[i], logits[i] = make([]float32, pixels), make([]float32, pixels)
+		for j := range x[i] {
+			x[i][j] = float32(rng.IntN(256)) / 255
+			logits[i][j] = float32(rng.NormFloat64() * 8)
+		}
+	}
+	got := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(t), BernoulliNLL, x, logits))
+	for i := range x {
+		var want float64
+		for j := range x[i] {
+			l, xv := float64(logits[i][j]), float64(x[i][j])
+			want += math.Max(l, 0) + math.Log1p(math.Exp(-math.Abs(l))) - xv*l
+		}
+		if math.Abs(float64(got[i])-want) > 1e-5*want {
+			t.Errorf("image %d: got %.7g, want %.7g (float64)", i, got[i], want)
+		}
+	}
+}
+
 // BernoulliNLL supplies its gradient by hand (a stop-gradient identity): it must be the
 // closed form, d/dl = sigmoid(l) - x and d/dx = -l, also where |l| is large.
 func TestBernoulliNLLGradient(t *testing.T) {
