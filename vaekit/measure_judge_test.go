@@ -1,8 +1,11 @@
 package vaekit
 
 import (
+	"math"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/vaekit/vaekit/vaekit/data"
 	"github.com/vaekit/vaekit/vaekit/judge"
@@ -93,7 +96,10 @@ func TestMeasureSampleQualityBadOptions(t *testing.T) {
 }
 
 // A conditional model's samples are asked for in every class in turn, and Measure reports
-// how often the judge agrees, with the judge that said so.
+// how often the judge agrees, with the judge that said so. The decoder is set to draw a
+// picture per class that the judge calls by that class where it can (an untrained model
+// draws one grey picture for every class, which a judge calls one class: any balanced
+// labelling of it would score the same).
 func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
 	m, err := NewModel(conditionalConfig())
 	if err != nil {
@@ -104,6 +110,7 @@ func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := syntheticSet(300, 3)
+	drawOnePicturePerClass(t, m, picturesJudgedAsTheirClass(t, j, set))
 	set.Labels = make([]uint8, set.N)
 	const n, seed = 200, 11
 	metrics, err := m.Measure(set, MeasureOptions{Judge: j, SampleQuality: n, Seed: seed})
@@ -122,16 +129,85 @@ func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agree := 0
+	agree, agreeWithNext := 0, 0
 	for i := range judged {
 		if judged[i] == asked[i] {
 			agree++
 		}
+		if judged[i] == (asked[i]+1)%10 {
+			agreeWithNext++
+		}
+	}
+	if agree == agreeWithNext {
+		t.Fatalf("test data: %d samples judged the class asked for, and as many the next class: scoring against the wrong class would go unnoticed", agree)
 	}
 	if want := float64(agree) / n; metrics.SampleClassAccuracy != want {
 		t.Errorf("Measure: sample_class_accuracy %v, want %v (%d of %d samples judged the class asked for)", metrics.SampleClassAccuracy, want, agree, n)
 	}
 	if metrics.JudgeDir != j.Dir() || metrics.JudgeTestAccuracy != j.Info.TestAccuracy {
 		t.Errorf("Measure: judge %q (accuracy %v), want %q (%v)", metrics.JudgeDir, metrics.JudgeTestAccuracy, j.Dir(), j.Info.TestAccuracy)
+	}
+}
+
+// picturesJudgedAsTheirClass returns one image of pool per class c: one the judge calls c,
+// else (no such image in pool) one it does not call c+1.
+func picturesJudgedAsTheirClass(t *testing.T, j *judge.Judge, pool *data.Set) [][]float32 {
+	t.Helper()
+	verdicts, err := j.Classify(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pictures := make([][]float32, 10)
+	for c := range pictures {
+		for i, v := range verdicts {
+			if v == uint8(c) {
+				pictures[c] = pool.Image(i)
+				break
+			}
+			if pictures[c] == nil && v != uint8(c+1)%10 {
+				pictures[c] = pool.Image(i)
+			}
+		}
+	}
+	return pictures
+}
+
+// drawOnePicturePerClass sets the weights of a conditional MLP model with one hidden ReLU
+// layer so that it decodes every code with label c to pictures[c]: hidden unit c is the
+// one-hot label's c (the code is ignored), and its output weights are the logits of the
+// picture's pixels.
+func drawOnePicturePerClass(t *testing.T, m *Model, pictures [][]float32) {
+	t.Helper()
+	if err := m.initVariables(); err != nil {
+		t.Fatal(err)
+	}
+	latent, hidden, pixels := m.Config.LatentDim, m.Config.HiddenDims[0], m.Pixels()
+	if m.Config.Activation != "relu" || len(m.Config.HiddenDims) != 1 || hidden < len(pictures) {
+		t.Fatalf("test model: %s activation, hidden layers %v: expected one ReLU layer of at least %d units", m.Config.Activation, m.Config.HiddenDims, len(pictures))
+	}
+	toHidden := make([]float32, (latent+len(pictures))*hidden)
+	toPixels := make([]float32, hidden*pixels)
+	for c, picture := range pictures {
+		toHidden[(latent+c)*hidden+c] = 1
+		for p, v := range picture {
+			v = min(max(v, 1e-4), 1-1e-4)
+			toPixels[c*pixels+p] = float32(math.Log(float64(v / (1 - v))))
+		}
+	}
+	for path, values := range map[string][]float32{
+		"/decoder/hidden_0/dense/weights": toHidden, "/decoder/hidden_0/dense/biases": make([]float32, hidden),
+		"/decoder/logits/dense/weights": toPixels, "/decoder/logits/dense/biases": make([]float32, pixels),
+	} {
+		v := m.store.GetVariable(path)
+		if v == nil {
+			t.Fatalf("test model: no variable %s", path)
+		}
+		value, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(values, value.Shape().Dimensions...)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
