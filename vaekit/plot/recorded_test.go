@@ -55,8 +55,12 @@ func recordPanel(t *testing.T, p *gplot.Plot) recordedPanel {
 	return r
 }
 
-// sameColor compares colours by their RGBA values.
+// sameColor compares colours by their RGBA values (nil, a colour never drawn, is only the
+// same as nil).
 func sameColor(a, b color.Color) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
 	r1, g1, b1, a1 := a.RGBA()
 	r2, g2, b2, a2 := b.RGBA()
 	return r1 == r2 && g1 == g2 && b1 == b2 && a1 == a2
