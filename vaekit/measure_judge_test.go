@@ -15,15 +15,7 @@ import (
 // samples and the measured images, computed here from the parts. An untrained judge will
 // do: what is checked is which images Measure compares, not what the judge thinks of them.
 func TestMeasureScoresSamplesWithJudge(t *testing.T) {
-	m, err := NewModel(smallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := judge.Untrained(testBackend(t), data.MNIST)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := syntheticSet(300, 3)
+	m, j, set := modelJudgeAndSet(t, smallConfig())
 	const n, seed = 200, 7
 	metrics, err := m.Measure(set, MeasureOptions{Judge: j, SampleQuality: n, Seed: seed})
 	if err != nil {
@@ -101,15 +93,7 @@ func TestMeasureSampleQualityBadOptions(t *testing.T) {
 // draws one grey picture for every class, which a judge calls one class: any balanced
 // labelling of it would score the same).
 func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
-	m, err := NewModel(conditionalConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := judge.Untrained(testBackend(t), data.MNIST)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := syntheticSet(300, 3)
+	m, j, set := modelJudgeAndSet(t, conditionalConfig())
 	drawOnePicturePerClass(t, m, picturesJudgedAsTheirClass(t, j, set))
 	set.Labels = make([]uint8, set.N)
 	const n, seed = 200, 11
@@ -147,6 +131,21 @@ func TestMeasureJudgesConditionalSamplesByClass(t *testing.T) {
 	if metrics.JudgeDir != j.Dir() || metrics.JudgeTestAccuracy != j.Info.TestAccuracy {
 		t.Errorf("Measure: judge %q (accuracy %v), want %q (%v)", metrics.JudgeDir, metrics.JudgeTestAccuracy, j.Dir(), j.Info.TestAccuracy)
 	}
+}
+
+// modelJudgeAndSet returns an untrained model of cfg, an untrained MNIST judge and 300
+// synthetic images to measure on.
+func modelJudgeAndSet(t *testing.T, cfg Config) (*Model, *judge.Judge, *data.Set) {
+	t.Helper()
+	m, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := judge.Untrained(testBackend(t), data.MNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, j, syntheticSet(300, 3)
 }
 
 // picturesJudgedAsTheirClass returns one image of pool per class c: one the judge calls c,

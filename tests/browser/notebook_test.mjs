@@ -176,7 +176,7 @@ async function waitCells(page, what, done, timeoutMs = remaining()) {
   }
 }
 
-const trainedLine = /(\w+) after (\d+) steps: held-out reconstruction [\d.]+ \+ KL [\d.]+ = [\d.]+ nats per image \(negative ELBO\); \d+ active units/;
+const trainedLine = /(\w+) after (\d+) steps: held-out reconstruction [\d.]+ \+ KL [\d.]+ = [\d.]+ nats per image \(negative ELBO\) of \d+ values; \d+ active units/;
 // inCache reports whether entry (a name the notebook printed) is a directory of the model cache.
 const inCache = (entry) => !entry.includes("/") && existsSync(join(modelsDir, entry));
 const foundLine = /found a model trained earlier with these settings in the model cache: (\S+)/;
