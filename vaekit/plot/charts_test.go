@@ -118,6 +118,13 @@ func TestTrainingCurves(t *testing.T) {
 				t.Errorf("%d records: SVG has no text %s", n, text)
 			}
 		}
+		// The loss is in the Config's own units (a per-pixel mean for bernoulli_mean);
+		// only the two terms are nats per image.
+		for k, want := range []string{"trained objective", "nats per image", "nats per image"} {
+			if got := chart.Plots()[k].Y.Label.Text; got != want {
+				t.Errorf("%d records, panel %d: y label %q, expected %q", n, k, got, want)
+			}
+		}
 		// Each panel draws its term of each split through the records, train in the first
 		// colour, held-out in the second; with few records, a dot marks each.
 		records := history(n)

@@ -29,9 +29,10 @@ var (
 const maxMarkedPoints = 25
 
 // TrainingCurves draws a model's history (vaekit.Model.History, one Record per
-// evaluation) as three panels side by side: the training loss (reconstruction +
-// KL weight x KL), the reconstruction term and the KL term, each on the fixed training
-// subset and on the held-out set, in nats per image against the training step.
+// evaluation) as three panels side by side: the training loss (the objective as the
+// Config defines it, in its own units: a per-pixel mean for reconstruction=bernoulli_mean),
+// the reconstruction term and the KL term (both in nats per image), each on the fixed
+// training subset and on the held-out set, against the training step.
 // Separate panels give each term its own scale: KL is often ten times smaller than
 // the reconstruction term.
 func TrainingCurves(history []vaekit.Record, opts CurvesOptions) (*Chart, error) {
@@ -55,9 +56,9 @@ func TrainingCurves(history []vaekit.Record, opts CurvesOptions) (*Chart, error)
 	}
 	var panels []*gplot.Plot
 	for k, term := range terms {
-		yLabel := ""
+		yLabel := "nats per image"
 		if k == 0 {
-			yLabel = "nats per image"
+			yLabel = "trained objective"
 		}
 		p := newPlot(titles[k], "step", yLabel)
 		addGrid(p)
