@@ -5,7 +5,7 @@
 # pytorch/examples' VAE trained 10 epochs by both. It runs cmd/vaekit-bench; every flag is
 # passed on:
 #
-#   scripts/bench.sh                          all models, 3 rounds (about an hour on 2 cores)
+#   scripts/bench.sh                          all models, 3 rounds (20 minutes on 2 Zen 5 cores)
 #   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
 #   scripts/bench.sh -models pytorch-examples -rounds 3   the held-out -ELBO parity (~10 minutes)
 #   scripts/bench.sh -simd avx2               the "avx2" column: both frameworks on AVX2 kernels
