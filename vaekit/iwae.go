@@ -70,16 +70,17 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 	if err != nil {
 		return nil, err
 	}
-	exec, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, inputs []*Node) []*Node {
+	// One executor for every k and batch size (it compiles a graph per input shape), kept
+	// with the model: held-out IWAE during training (eval_iwae) reuses it.
+	exec, err := m.executor(&m.iwaeExec, func(scope *model.Scope, inputs []*Node) []*Node {
 		beginGraph(scope, inputs[0].Graph())
 		x, eps := inputs[0], inputs[len(inputs)-1]
 		bound, _, _ := m.importanceWeighted(scope, x, m.labelsInput(inputs), eps, false)
 		return []*Node{bound}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vaekit: building the IWAE graph: %w", err)
+		return nil, err
 	}
-	defer exec.Finalize()
 
 	images := imageRows(m.evalImages(set))
 	chunk = min(chunk, len(images))

@@ -33,6 +33,7 @@ type Model struct {
 	mu         sync.Mutex // Guards the lazily built inference executors below.
 	encodeExec *model.Exec
 	decodeExec *model.Exec
+	iwaeExec   *model.Exec // Inputs: images, labels (conditional), draws [batch, k, latent].
 
 	saver           *ckptfile.Saver // Lazily created on the first Save.
 	keepCheckpoints int             // How many checkpoints Save keeps in a directory.
