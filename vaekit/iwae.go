@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/vaekit/vaekit/internal/workarounds"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -198,7 +199,7 @@ func (m *Model) samplesNLL(x, logits *Node, forTraining bool) *Node {
 	batch, k, pixels := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1], m.Pixels()
 	bernoulli := m.Config.Reconstruction == "bernoulli" || m.Config.Reconstruction == "bernoulli_mean"
 	if bernoulli && !forTraining {
-		sumSoftplus := Add(ReduceSum(Max(logits, ZerosLike(logits)), -1), sumLog1pExpNegAbs(logits))
+		sumSoftplus := Add(ReduceSum(Max(logits, ZerosLike(logits)), -1), workarounds.SumLog1pExpNegAbs(logits))
 		return Sub(sumSoftplus, Einsum("bkp,bp->bk", logits, x))
 	}
 	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, pixels), batch*k, pixels)

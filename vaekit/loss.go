@@ -3,10 +3,10 @@ package vaekit
 import (
 	"math"
 
-	"github.com/gomlx/compute"
-
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/vaekit/vaekit/internal/workarounds"
 )
 
 // KLDivergence is KL(N(mean, diag(exp(logVar))) || N(0, I)) in nats, per example, in
@@ -39,35 +39,14 @@ func klPerDimension(mean, logVar *Node) *Node {
 // instead of differentiating the formula, which would cost a dozen element-wise passes.
 // The gradient is exact for both inputs: sigmoid(l) - x for the logits and -l for x. The
 // Go backend's Log is scalar code, many times slower than its vectorised Exp, so the
-// logs are summed as the log of a product (sumLog1pExpNegAbs): one Log per 112 pixels.
+// logs are summed as the log of a product (workarounds.SumLog1pExpNegAbs): one Log per 112 pixels.
 func BernoulliNLL(x, logits *Node) *Node {
 	l := logits
 	slope := StopGradient(Sigmoid(l)) // d softplus(l) / dl.
-	sumSoftplus := Add(ReduceSum(Max(l, ZerosLike(l)), -1), sumLog1pExpNegAbs(l))
+	sumSoftplus := Add(ReduceSum(Max(l, ZerosLike(l)), -1), workarounds.SumLog1pExpNegAbs(l))
 	// Value: sum softplus(l) - x*l; gradient: the one of sum (slope - x)*l.
 	value := StopGradient(Sub(sumSoftplus, ReduceSum(Mul(slope, l), -1)))
 	return Add(value, ReduceSum(Mul(Sub(slope, x), l), -1))
-}
-
-// logGroup is how many factors of 1 + exp(-|l|), each in [1, 2], one product multiplies: at
-// most 2^112, well below float32's largest value (2^128), and with 112 roundings of 2^-24
-// each the product's log is off by less than 1e-5.
-const logGroup = 112
-
-// sumLog1pExpNegAbs is sum over the last axis of log(1 + exp(-|l|)), [..., n] -> [...],
-// computed as the sum of the logs of products of logGroup factors (the last group padded
-// with factors of 1).
-func sumLog1pExpNegAbs(l *Node) *Node {
-	dims := l.Shape().Dimensions
-	n := dims[len(dims)-1]
-	batch := l.Shape().Size() / n
-	factors := Reshape(OnePlus(Exp(Neg(Abs(l)))), batch, n)
-	groups := (n + logGroup - 1) / logGroup
-	if pad := groups*logGroup - n; pad > 0 {
-		factors = Pad(factors, ScalarOne(l.Graph(), l.DType()), compute.PadAxis{}, compute.PadAxis{End: pad})
-	}
-	products := ReduceMultiply(Reshape(factors, batch, groups, logGroup), -1)
-	return Reshape(ReduceSum(Log(products), -1), dims[:len(dims)-1]...)
 }
 
 // GaussianNLL is -log N(x; mean, variance*I) in nats per example with mean =

@@ -1,7 +1,9 @@
 // Package workarounds holds what vaekit does for GoMLX's pure Go backend that the model
 // itself does not need: flushing subnormal floats out of the optimizer's state (Go has no
-// flush-to-zero switch) and keeping byte images on the device as bytes. Neither changes
-// a result beyond float rounding; both are measured in internal/bench/NOTES.md.
+// flush-to-zero switch), keeping byte images on the device as bytes, the dense layer's
+// fused forward with gradients that use both cores, and sums of logs taken as logs of
+// products (the backend's Log is scalar). None changes a result beyond float rounding;
+// each is measured in internal/bench/NOTES.md.
 package workarounds
 
 import (

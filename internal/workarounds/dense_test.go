@@ -1,4 +1,4 @@
-package vaekit
+package workarounds
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// denseProduct runs the backend's fused dense op forward and supplies its gradients by
+// DenseProduct runs the backend's fused dense op forward and supplies its gradients by
 // hand: the output and the gradients with respect to x, w and b must be the closed forms
 // y = x.w + b, d/dx = c.w^T, d/dw = x^T.c and d/db = the column sums of c, for the loss
 // sum(c * y), computed here in float64 on the host, with the fused op (the Go backend's
@@ -33,7 +33,7 @@ func TestDenseProductGradients(t *testing.T) {
 	for _, fusion := range []string{"true", "false"} {
 		t.Setenv("GOMLX_FUSION", fusion)
 		outs := MustExecOnceN(testBackend(t), func(x, w, b, c *Node) []*Node {
-			y := denseProduct(x, w, b)
+			y := DenseProduct(x, w, b)
 			grads := Gradient(ReduceAllSum(Mul(c, y)), x, w, b)
 			return append([]*Node{y}, grads...)
 		}, x, w, b, c)
