@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
 )
 
 // checkSampleQuality reports MeasureOptions that cannot score the model's samples.
@@ -43,18 +44,17 @@ func (m *Model) scoreSamples(set *data.Set, opts MeasureOptions, metrics *Metric
 	if err != nil {
 		return err
 	}
-	fd, err := opts.Judge.FrechetDistance(samples, set)
-	if err != nil {
-		return fmt.Errorf("vaekit: Measure: FD_judge of the samples: %w", err)
-	}
-	metrics.JudgeFrechet, metrics.SamplesScored = fd, opts.SampleQuality
-	metrics.JudgeDir, metrics.JudgeTestAccuracy = opts.Judge.Dir(), opts.Judge.Info.TestAccuracy
-	if labels != nil {
-		scores, err := opts.Judge.ClassAccuracy(samples)
-		if err != nil {
-			return fmt.Errorf("vaekit: Measure: class accuracy of the samples: %w", err)
-		}
+	if labels == nil {
+		metrics.JudgeFrechet, err = opts.Judge.FrechetDistance(samples, set)
+	} else {
+		var scores judge.ClassScores
+		metrics.JudgeFrechet, scores, err = opts.Judge.FrechetAndClassAccuracy(samples, set)
 		metrics.SampleClassAccuracy = scores.Accuracy
 	}
+	if err != nil {
+		return fmt.Errorf("vaekit: Measure: scoring the samples with the judge: %w", err)
+	}
+	metrics.SamplesScored = opts.SampleQuality
+	metrics.JudgeDir, metrics.JudgeTestAccuracy = opts.Judge.Dir(), opts.Judge.Info.TestAccuracy
 	return nil
 }

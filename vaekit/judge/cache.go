@@ -57,9 +57,9 @@ type Options struct {
 // trained on the data set's training images (a few minutes) and saved there. Its test
 // accuracy is in Info.TestAccuracy.
 func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, error) {
-	name, err := data.ParseName(string(dataset))
+	name, err := judgedName(dataset)
 	if err != nil {
-		return nil, fmt.Errorf("judge: %w", err)
+		return nil, err
 	}
 	if opts.Steps < 0 {
 		return nil, fmt.Errorf("judge: Options.Steps=%d, expected >= 0 (0: the default)", opts.Steps)
@@ -75,14 +75,29 @@ func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, err
 // trained and not cached: its scores say nothing about images. It stands in for a trained
 // judge in tests of code that takes a *Judge, which would otherwise train one first.
 func Untrained(backend compute.Backend, dataset data.Name) (*Judge, error) {
-	name, err := data.ParseName(string(dataset))
+	name, err := judgedName(dataset)
 	if err != nil {
-		return nil, fmt.Errorf("judge: %w", err)
+		return nil, err
 	}
 	if backend == nil {
 		return nil, errors.New("judge: no GoMLX backend given (nil)")
 	}
 	return newJudge(backend, defaultSettings(name))
+}
+
+// judgedName parses dataset and checks it is one a judge exists for: MNIST and
+// Fashion-MNIST (28x28 grey digits and clothes). Other data, CIFAR-10 or one's own, has
+// other images, and a judge of one's own data would be cached under a name that does not
+// say which data it learned.
+func judgedName(dataset data.Name) (data.Name, error) {
+	name, err := data.ParseName(string(dataset))
+	if err != nil {
+		return "", fmt.Errorf("judge: %w", err)
+	}
+	if name != data.MNIST && name != data.FashionMNIST {
+		return "", fmt.Errorf("judge: no judge for %s: judges exist for %s and %s only", name, data.MNIST, data.FashionMNIST)
+	}
+	return name, nil
 }
 
 func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
@@ -175,7 +190,7 @@ func (j *Judge) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := saver.Save(j.settings.Steps); err != nil {
+	if err := saver.Save(j.Info.Settings.Steps); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(filepath.Join(dir, ckptfile.StagingDirName)); err != nil {
@@ -206,8 +221,8 @@ func (j *Judge) read(dir string) error {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		return fmt.Errorf("reading %s: %w", infoFileName, err)
 	}
-	if info.Settings != j.settings {
-		return fmt.Errorf("%s says it was trained with settings %+v, expected %+v", infoFileName, info.Settings, j.settings)
+	if info.Settings != j.Info.Settings {
+		return fmt.Errorf("%s says it was trained with settings %+v, expected %+v", infoFileName, info.Settings, j.Info.Settings)
 	}
 	bases, err := ckptfile.List(dir)
 	if err != nil {
@@ -220,7 +235,7 @@ func (j *Judge) read(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkWeights(j.settings.variables(), saved); err != nil {
+	if err := checkWeights(j.Info.Settings.variables(), saved); err != nil {
 		return err
 	}
 	if err := ckptfile.Load(j.store, dir, saved); err != nil {

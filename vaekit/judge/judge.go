@@ -17,15 +17,15 @@ import (
 // Judge is a trained classifier of one data set's images, used to score images a model
 // made. It is read-only once made, and safe for concurrent use.
 type Judge struct {
-	Info Info // How the judge was trained, and how well it classifies the test set.
+	Info Info // How the judge was trained (Info.Settings), and how well it classifies the test set.
 
-	settings Settings
-	backend  compute.Backend
-	store    *model.Store
-	dir      string // Its directory in the model cache.
+	backend compute.Backend
+	store   *model.Store
+	dir     string // Its directory in the model cache.
 
-	mu   sync.Mutex // Guards exec, built on first use.
-	exec *model.Exec
+	mu        sync.Mutex // Guards exec, built on first use, and the reference statistics.
+	exec      *model.Exec
+	reference map[string]GaussianStats // Of the reference sets scored against, by fingerprint.
 
 	trainedNow bool // Trained by this Load, not read from the cache (for tests).
 }
@@ -40,7 +40,7 @@ type Info struct {
 }
 
 // Dataset is the data set the judge was trained on.
-func (j *Judge) Dataset() data.Name { return data.Name(j.settings.Dataset) }
+func (j *Judge) Dataset() data.Name { return data.Name(j.Info.Settings.Dataset) }
 
 // Dir is the judge's directory in the model cache.
 func (j *Judge) Dir() string { return j.dir }
@@ -78,25 +78,38 @@ type ClassScores struct {
 // ClassAccuracy scores images against their labels: for conditional samples, the class
 // each was asked to be; for data, its true class.
 func (j *Judge) ClassAccuracy(labelled *data.Set) (ClassScores, error) {
-	if labelled != nil && len(labelled.Labels) != labelled.N {
-		return ClassScores{}, fmt.Errorf("judge: the images have %d labels for %d images, expected one label each (the class each image should be)", len(labelled.Labels), labelled.N)
+	if err := checkLabelled(labelled); err != nil {
+		return ClassScores{}, err
 	}
 	judged, err := j.Classify(labelled)
 	if err != nil {
 		return ClassScores{}, err
 	}
+	return classScores(labelled.Labels, judged)
+}
+
+// checkLabelled checks that images carry one label each (the class each should be).
+func checkLabelled(images *data.Set) error {
+	if images != nil && len(images.Labels) != images.N {
+		return fmt.Errorf("judge: the images have %d labels for %d images, expected one label each (the class each image should be)", len(images.Labels), images.N)
+	}
+	return nil
+}
+
+// classScores compares the judge's classes with the wanted ones, image by image.
+func classScores(want, judged []uint8) (ClassScores, error) {
 	scores := ClassScores{PerClass: make([]float64, numClasses), Counts: make([]int, numClasses), Confusion: make([][]int, numClasses)}
 	for k := range scores.Confusion {
 		scores.Confusion[k] = make([]int, numClasses)
 	}
 	correct := 0
-	for i, want := range labelled.Labels {
-		if int(want) >= numClasses {
-			return ClassScores{}, fmt.Errorf("judge: image %d has label %d, expected a class 0..%d", i, want, numClasses-1)
+	for i, w := range want {
+		if int(w) >= numClasses {
+			return ClassScores{}, fmt.Errorf("judge: image %d has label %d, expected a class 0..%d", i, w, numClasses-1)
 		}
-		scores.Counts[want]++
-		scores.Confusion[want][judged[i]]++
-		if judged[i] == want {
+		scores.Counts[w]++
+		scores.Confusion[w][judged[i]]++
+		if judged[i] == w {
 			correct++
 		}
 	}
@@ -105,7 +118,7 @@ func (j *Judge) ClassAccuracy(labelled *data.Set) (ClassScores, error) {
 			scores.PerClass[k] = float64(scores.Confusion[k][k]) / float64(n)
 		}
 	}
-	scores.Accuracy = float64(correct) / float64(labelled.N)
+	scores.Accuracy = float64(correct) / float64(len(want))
 	return scores, nil
 }
 
@@ -124,17 +137,71 @@ func (j *Judge) Stats(images *data.Set) (GaussianStats, error) {
 // idea of FID (Heusel et al. 2017) with this small judge in place of Inception-v3, so its
 // values are only comparable with other FD_judge values of the same judge (the same data
 // set and settings), never with published FIDs. Like FID it is biased upwards for small
-// sets: compare values computed from equally many samples (thousands).
+// sets: compare values computed from equally many samples (thousands). The reference's
+// Gaussian is kept (by the set's fingerprint) for the next models compared with it.
 func (j *Judge) FrechetDistance(samples, reference *data.Set) (float64, error) {
-	a, err := j.Stats(samples)
-	if err != nil {
-		return 0, fmt.Errorf("%w (the samples)", err)
+	fd, _, err := j.scoreSamples(samples, reference, false)
+	return fd, err
+}
+
+// FrechetAndClassAccuracy is FrechetDistance and, for samples labelled with the class each
+// was asked to be, ClassAccuracy, from one run of the judge over the samples.
+func (j *Judge) FrechetAndClassAccuracy(samples, reference *data.Set) (float64, ClassScores, error) {
+	return j.scoreSamples(samples, reference, true)
+}
+
+func (j *Judge) scoreSamples(samples, reference *data.Set, withClasses bool) (fd float64, classes ClassScores, err error) {
+	if withClasses {
+		if err := checkLabelled(samples); err != nil {
+			return 0, ClassScores{}, err
+		}
 	}
-	b, err := j.Stats(reference)
+	features, judged, err := j.run(samples)
 	if err != nil {
-		return 0, fmt.Errorf("%w (the reference images)", err)
+		return 0, ClassScores{}, fmt.Errorf("%w (the samples)", err)
 	}
-	return FrechetFromStats(a, b)
+	a, err := FitGaussian(features)
+	if err != nil {
+		return 0, ClassScores{}, fmt.Errorf("%w (the samples)", err)
+	}
+	b, err := j.referenceStats(reference)
+	if err != nil {
+		return 0, ClassScores{}, fmt.Errorf("%w (the reference images)", err)
+	}
+	if fd, err = FrechetFromStats(a, b); err != nil {
+		return 0, ClassScores{}, err
+	}
+	if withClasses {
+		if classes, err = classScores(samples.Labels, judged); err != nil {
+			return 0, ClassScores{}, err
+		}
+	}
+	return fd, classes, nil
+}
+
+// referenceStats is Stats of reference, computed once per set (by its fingerprint).
+func (j *Judge) referenceStats(reference *data.Set) (GaussianStats, error) {
+	if err := j.checkSet(reference); err != nil {
+		return GaussianStats{}, err
+	}
+	key := reference.Fingerprint()
+	j.mu.Lock()
+	stats, found := j.reference[key]
+	j.mu.Unlock()
+	if found {
+		return stats, nil
+	}
+	stats, err := j.Stats(reference)
+	if err != nil {
+		return GaussianStats{}, err
+	}
+	j.mu.Lock()
+	if j.reference == nil {
+		j.reference = map[string]GaussianStats{}
+	}
+	j.reference[key] = stats
+	j.mu.Unlock()
+	return stats, nil
 }
 
 // evalChunk is how many images one call of the inference graph takes; the last chunk is
@@ -176,7 +243,7 @@ func (j *Judge) run(images *data.Set) (features [][]float32, labels []uint8, err
 		if err != nil {
 			return nil, nil, fmt.Errorf("judge: reading the judge's outputs: %w", err)
 		}
-		size := j.settings.Features
+		size := j.Info.Settings.Features
 		for i := range n {
 			features = append(features, feats[i*size:(i+1)*size:(i+1)*size])
 		}
@@ -191,7 +258,7 @@ func (j *Judge) executor() (*model.Exec, error) {
 	defer j.mu.Unlock()
 	if j.exec == nil {
 		exec, err := model.NewExec(j.backend, j.store, func(scope *model.Scope, x *Node) []*Node {
-			features, logits := j.settings.network(scope, x)
+			features, logits := j.Info.Settings.network(scope, x)
 			return []*Node{features, logits}
 		})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -339,6 +340,9 @@ func TestJudgeBadInput(t *testing.T) {
 		{"label 10", second(j.ClassAccuracy(badLabel)), "image 0 has label 10, expected a class 0..9"},
 		{"FD without samples", second(j.FrechetDistance(nil, noise(3, 1))), "no images given (nil) (the samples)"},
 		{"unknown data set", second(Load(j.backend, "cifar", Options{})), `judge: unknown dataset "cifar"`},
+		{"CIFAR-10", second(Load(j.backend, data.CIFAR10, Options{})), "judge: no judge for cifar10: judges exist for mnist and fashion-mnist only"},
+		{"one's own data", second(Untrained(j.backend, data.IDXFiles)), "judge: no judge for idx"},
+		{"classes of unlabelled samples", third(j.FrechetAndClassAccuracy(unlabelled, noise(3, 2))), "the images have 0 labels for 3 images"},
 		{"no backend", second(Load(nil, data.MNIST, Options{})), "judge: no GoMLX backend given"},
 		{"negative steps", second(Load(j.backend, data.MNIST, Options{Steps: -1})), "Options.Steps=-1, expected >= 0"},
 	} {
@@ -349,6 +353,47 @@ func TestJudgeBadInput(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func third[T, U any](_ T, _ U, err error) error { return err }
+
+// FrechetAndClassAccuracy gives what FrechetDistance and ClassAccuracy give, from one run
+// over the samples; the reference's Gaussian is kept by fingerprint, so another reference
+// set is scored as itself.
+func TestFrechetAndClassAccuracy(t *testing.T) {
+	j, err := Untrained(testBackend(t), data.MNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, reference, other := noise(40, 1), noise(50, 2), noise(50, 3)
+	samples.Labels = make([]uint8, samples.N)
+	for i := range samples.Labels {
+		samples.Labels[i] = uint8(i % numClasses)
+	}
+	fd, classes, err := j.FrechetAndClassAccuracy(samples, reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFD, err := j.FrechetDistance(samples, reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantClasses, err := j.ClassAccuracy(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fd != wantFD || !reflect.DeepEqual(classes, wantClasses) {
+		t.Errorf("FrechetAndClassAccuracy: %v, %+v; FrechetDistance and ClassAccuracy: %v, %+v", fd, classes, wantFD, wantClasses)
+	}
+	otherFD, err := j.FrechetDistance(samples, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := j.Stats(samples)
+	b, _ := j.Stats(other)
+	if want, _ := FrechetFromStats(a, b); otherFD != want || otherFD == fd || len(j.reference) != 2 {
+		t.Errorf("against another reference: %v, want %v (not %v); %d reference Gaussians kept, want 2", otherFD, want, fd, len(j.reference))
+	}
+}
 
 // Options.Steps trains a judge of fewer steps, kept in the cache apart from the default.
 func TestLoadWithFewerSteps(t *testing.T) {

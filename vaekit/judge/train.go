@@ -29,13 +29,13 @@ func newJudge(backend compute.Backend, s Settings) (*Judge, error) {
 	if err := store.SetRNGStateFromSeed(s.Seed); err != nil {
 		return nil, fmt.Errorf("judge: seeding the judge's weights: %w", err)
 	}
-	return &Judge{settings: s, backend: backend, store: store, Info: Info{Dataset: s.Dataset, Settings: s, Backend: backend.Name()}}, nil
+	return &Judge{backend: backend, store: store, Info: Info{Dataset: s.Dataset, Settings: s, Backend: backend.Name()}}, nil
 }
 
 // train trains the judge on trainSet for s.Steps steps of Adam on the cross-entropy,
 // batches drawn at random (seeded) from the whole set, then scores it on testSet.
 func (j *Judge) train(trainSet, testSet *data.Set, progress bool, log io.Writer) error {
-	s := j.settings
+	s := j.Info.Settings
 	for _, set := range []*data.Set{trainSet, testSet} {
 		if err := j.checkSet(set); err != nil {
 			return err
@@ -93,8 +93,9 @@ func (j *Judge) train(trainSet, testSet *data.Set, progress bool, log io.Writer)
 // step, the random number generator's state), so that the judge saves its weights alone.
 func (j *Judge) dropTrainingState() {
 	var paths []string
+	weights := j.Info.Settings.variables()
 	for v := range j.store.IterVariables() {
-		if _, weight := j.settings.variables()[v.Path()]; !weight {
+		if _, weight := weights[v.Path()]; !weight {
 			paths = append(paths, v.Path())
 		}
 	}
