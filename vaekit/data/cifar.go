@@ -2,7 +2,6 @@ package data
 
 import (
 	"archive/tar"
-	"bufio"
 	"compress/gzip"
 	"crypto/md5"
 	"encoding/hex"
@@ -53,8 +52,8 @@ func readCIFARFile(path string, split Split, wantMD5 string) (*Set, error) {
 // published checksum) and gzip's CRC cover every byte. name prefixes every error.
 func readCIFAR(r io.Reader, name string, split Split, wantMD5 string) (*Set, error) {
 	sum := md5.New()
-	raw := bufio.NewReader(io.TeeReader(r, sum))
-	zr, err := gzip.NewReader(raw)
+	raw := io.TeeReader(r, sum)
+	zr, err := gzip.NewReader(raw) // It reads through a bufio.Reader of its own.
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a gzip file (%v): expected the CIFAR-10 archive %s", name, err, cifarArchive)
 	}

@@ -44,7 +44,13 @@ type IDX struct {
 }
 
 // Len is the number of elements: the product of Dims.
-func (x *IDX) Len() int { return len(x.Data) / idxTypeSize(x.Type) }
+func (x *IDX) Len() int {
+	n := 1
+	for _, d := range x.Dims {
+		n *= d
+	}
+	return n
+}
 
 // Float returns element i as a float64, whatever the element type.
 func (x *IDX) Float(i int) float64 {

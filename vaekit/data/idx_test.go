@@ -144,6 +144,9 @@ func TestParseIDXErrors(t *testing.T) {
 
 func TestCheckDims(t *testing.T) {
 	x := &IDX{Dims: []int{5, 27, 28}}
+	if n := x.Len(); n != 5*27*28 { // Built by hand: no Type, no Data.
+		t.Errorf("Len of dimensions %v: %d, want %d", x.Dims, n, 5*27*28)
+	}
 	wantErr(t, x.CheckDims("f.gz", -1, 28, 28), "f.gz", "expected IDX dimensions [* 28 28], got [5 27 28]", "dimension 1 is 27, expected 28")
 	wantErr(t, x.CheckDims("f.gz", -1), "f.gz", "expected 1 IDX dimensions [*], got 3 dimensions [5 27 28]")
 	if err := x.CheckDims("f.gz", 5, -1, 28); err != nil {
