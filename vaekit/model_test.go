@@ -158,6 +158,18 @@ func TestNumParameters(t *testing.T) {
 	if got, err := m.NumParameters(); err != nil || got != encoder+decoder {
 		t.Errorf("NumParameters() = %d, want %d (err %v)", got, encoder+decoder, err)
 	}
+	// Trained (Adam's moments exist), saved and loaded: still the network's weights alone.
+	cfg := DefaultConfig()
+	cfg.Steps, cfg.EvalEvery = 2, 0
+	trained, err := Train(cfg, syntheticSet(300, 1), syntheticSet(50, 2), TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, model := range map[string]*Model{"trained": trained, "trained, saved and loaded": savedCopy(t, trained)} {
+		if got, err := model.NumParameters(); err != nil || got != encoder+decoder {
+			t.Errorf("%s: NumParameters() = %d, want %d (err %v)", what, got, encoder+decoder, err)
+		}
+	}
 }
 
 // posterior_heads=code, the PyTorch AE-vs-VAE tutorial's VAE: the autoencoder's encoder

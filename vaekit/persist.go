@@ -151,11 +151,17 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
 	}
-	if err := checkNetwork(meta.Config, saved); err != nil {
+	trainable, err := checkNetwork(meta.Config, saved)
+	if err != nil {
 		return nil, fmt.Errorf("vaekit: the checkpoint %s does not match its config.json: %w", filepath.Join(dir, bases[len(bases)-1]), err)
 	}
 	if err := ckptfile.Load(m.store, dir, saved); err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
+	}
+	// GoMLX's loader makes every variable trainable; only the network's weights are (the
+	// optimizer's moments are not, which NumParameters and the trainer rely on).
+	for v := range m.store.IterVariables() {
+		v.SetTrainable(trainable[v.Path()])
 	}
 	// Build the graphs once, so the first call from the user does not pay for it.
 	if err := m.initVariables(); err != nil {
@@ -184,24 +190,26 @@ func unreadableCheckpoint(dir string, bases []string, err error) error {
 // checkNetwork compares the variables of the network cfg describes (its weights, and any
 // state its layers keep) with a checkpoint's: the same names, shapes and dtypes, and no
 // other variables under the network's top-level scopes (a layer of another architecture);
-// the optimizer's state and the metrics live in other scopes. GoMLX would quietly give a weight the checkpoint's shape, and keep fresh random
+// the optimizer's state and the metrics live in other scopes. It returns which of the
+// network's variables are trainable (its weights), by path. GoMLX would quietly give a weight the checkpoint's shape, and keep fresh random
 // values for the weights a checkpoint lacks. The network is built in a throwaway model:
 // weights are created when a graph first uses them, and GoMLX's loader does not set the
 // value of a variable that already exists.
-func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
+func checkNetwork(cfg Config, saved map[string]ckptfile.Var) (trainable map[string]bool, err error) {
 	m, err := NewModel(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := m.initVariables(); err != nil {
-		return err
+		return nil, err
 	}
 	var problems []string
 	want := map[string]bool{}
 	scopes := map[string]bool{}
+	trainable = map[string]bool{}
 	for v := range m.store.IterVariables() {
 		path, shape := v.Path(), v.Shape()
-		want[path], scopes[ckptfile.TopScope(path)] = true, true
+		want[path], scopes[ckptfile.TopScope(path)], trainable[path] = true, true, v.Trainable
 		s, found := saved[ckptfile.KeyPrefix+path]
 		switch {
 		case !found:
@@ -216,11 +224,11 @@ func checkNetwork(cfg Config, saved map[string]ckptfile.Var) error {
 		}
 	}
 	if len(problems) == 0 {
-		return nil
+		return trainable, nil
 	}
 	sort.Strings(problems)
 	if len(problems) > 6 {
 		problems = append(problems[:6], fmt.Sprintf("and %d more", len(problems)-6))
 	}
-	return fmt.Errorf("%s (was config.json edited, or the checkpoint copied from another model?)", strings.Join(problems, "; "))
+	return nil, fmt.Errorf("%s (was config.json edited, or the checkpoint copied from another model?)", strings.Join(problems, "; "))
 }
