@@ -15,7 +15,6 @@ package plot
 import (
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	"math"
 
@@ -97,18 +96,37 @@ func newWhite(w, h, channels int) draw.Image {
 
 // drawTile draws one image with its top-left corner at (x0, y0), each pixel scaled to
 // scale x scale: a greyscale value v as grey 255*(1-v) (ink black on white, as digits are
-// drawn), colour values (r, g, b) as they are.
+// drawn), colour values (r, g, b) as they are. out is a canvas of newWhite (grey for one
+// channel, RGBA for more); the explorer redraws with it at every slider move, so each
+// pixel's bytes are computed once and copied into the canvas's Pix.
 func drawTile(out draw.Image, img []float32, shape data.Shape, scale, x0, y0 int) {
 	byteOf := func(v float32) uint8 { return uint8(math.Round(float64(255 * min(max(v, 0), 1)))) }
+	var pix []uint8
+	var stride, bytesPer, origin int
+	switch canvas := out.(type) {
+	case *image.Gray:
+		pix, stride, bytesPer, origin = canvas.Pix, canvas.Stride, 1, canvas.PixOffset(x0, y0)
+	case *image.RGBA:
+		pix, stride, bytesPer, origin = canvas.Pix, canvas.Stride, 4, canvas.PixOffset(x0, y0)
+	default:
+		panic(fmt.Sprintf("plot: drawTile on a %T canvas, expected newWhite's", out))
+	}
 	c := shape.Channels
-	for y := range shape.Height * scale {
-		for x := range shape.Width * scale {
-			at := ((y/scale)*shape.Width + x/scale) * c
-			if c == 1 {
-				out.Set(x0+x, y0+y, color.Gray{Y: byteOf(1 - img[at])})
-				continue
+	var px [4]uint8
+	for sy := range shape.Height {
+		for sx := range shape.Width {
+			v := img[(sy*shape.Width+sx)*c:]
+			if bytesPer == 1 {
+				px[0] = byteOf(1 - v[0])
+			} else {
+				px = [4]uint8{byteOf(v[0]), byteOf(v[1]), byteOf(v[2]), 255}
 			}
-			out.Set(x0+x, y0+y, color.RGBA{R: byteOf(img[at]), G: byteOf(img[at+1]), B: byteOf(img[at+2]), A: 255})
+			for dy := range scale {
+				row := origin + (sy*scale+dy)*stride + sx*scale*bytesPer
+				for dx := range scale {
+					copy(pix[row+dx*bytesPer:], px[:bytesPer])
+				}
+			}
 		}
 	}
 }

@@ -31,12 +31,10 @@ type ManifoldOptions struct {
 // manifoldCanvas tiles nx x ny decoded images, in vaekit.Manifold's order, into one
 // picture without padding: image r*nx+c goes to column c and to row r counted from the
 // bottom (from the top with yDown). Each pixel becomes scale x scale pixels (0 means 1).
+// images come from setRows, which checked them.
 func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, yDown bool) (*Picture, error) {
 	height, width := shape.Height, shape.Width
 	const fn = "plot.Manifold"
-	if err := checkImages(fn, "images", images, height, width*shape.Channels); err != nil {
-		return nil, err
-	}
 	if nx < 1 || ny < 1 || len(images) != nx*ny {
 		return nil, fmt.Errorf("%s: %d images for a %dx%d grid, expected %d", fn, len(images), nx, ny, nx*ny)
 	}
