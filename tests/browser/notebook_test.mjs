@@ -64,12 +64,7 @@ const knownPageErrors = [/^Error: comm_open_ack not received in time\b/];
 const isKnown = (known, text) => known.some((re) => re.test(text));
 
 const t0 = Date.now();
-const log = [];
-const note = (line) => {
-  const stamped = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`;
-  log.push(stamped);
-  console.log(stamped);
-};
+const note = (line) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 const consoleLines = [];
 const consoleErrors = [];
 const pageErrors = [];
@@ -337,7 +332,7 @@ async function main(page) {
     `${describe(again)} run again: held-out terms ${againTrained?.[0]}, expected those of the run that trained it: ${editedTrained[0]}`);
   note(`run again: loaded ${found[1]}`);
 
-  // --- the whole session
+  // --- the whole session: every cell once more, for output that arrived after its check
   cells = await snapshot(page);
   const bad = problems(cells);
   check(bad.length === 0, bad.join("\n"));

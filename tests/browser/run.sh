@@ -11,8 +11,10 @@
 # presses Done, edits the training cell's %% line and runs it twice; see that file for
 # what it checks. Widgets are live: VAEKIT_NO_WIDGETS must not be set.
 #
-# Everything it started (the server, the kernel and what the kernel ran, the browser) is
-# stopped when it exits. Logs, the browser console and a screenshot on failure go to
+# Everything it started is stopped when it exits: the server and the test's node process
+# (each in a session of its own); the kernel, which Jupyter starts in its own session, by
+# the server's shutdown on SIGTERM; Chromium, which Playwright starts detached, by the
+# test's browser.close() and, failing that, by its fresh profile directory. Logs, the browser console and a screenshot on failure go to
 # $VAEKIT_OUT/browser-test.
 #
 #   VAEKIT_CHROMIUM           the browser (default /usr/bin/chromium)
@@ -44,8 +46,9 @@ nbdir=""
 server_sid=""
 node_sid=""
 
-# stop_session SID: stops every process of the session SID (each was started with setsid
-# here, so the session holds exactly what it started), by process id: SIGTERM, then
+# stop_session SID: stops every process of the session SID (the server and the node test
+# were started with setsid here, so each session holds what they ran in it, not the
+# kernel or Chromium, which start sessions of their own), by process id: SIGTERM, then
 # SIGKILL to those still running after 10 s.
 session_pids() { ps -eo pid=,sid= | awk -v s="$1" '$2 == s {print $1}'; }
 stop_session() {
@@ -74,6 +77,9 @@ cleanup() {
     done
     stop_session "$server_sid"
   fi
+  # A Chromium that outlived the test (its own session, so not in node's) is found by
+  # its profile directory, which is this run's.
+  [ -z "$scratch" ] || pkill -KILL -f -- "--user-data-dir=${scratch}/profile" 2>/dev/null || true
   [ -z "$scratch" ] || rm -rf "$scratch"
   [ -z "$nbdir" ] || rm -rf "$nbdir"
   rmdir "${VAEKIT_ROOT}/.cache" 2>/dev/null || true # (only if empty)
