@@ -151,8 +151,8 @@ func TestJudgeInQuickMode(t *testing.T) {
 	if first.Info.Settings.Steps != QuickJudgeSteps || first.Dir() != second.Dir() {
 		t.Errorf("quick judges of %d steps in %s and %s, want %d steps in one cache entry", first.Info.Settings.Steps, first.Dir(), second.Dir(), QuickJudgeSteps)
 	}
-	want := fmt.Sprintf("the judge of mnist (%d training steps; cache entry %s): %.2f%% of the test images classified right\n",
-		QuickJudgeSteps, filepath.Base(first.Dir()), 100*first.Info.TestAccuracy)
+	want := fmt.Sprintf("the judge of mnist (%d training steps, %.0f s; cache entry %s): %.2f%% of the test images classified right\n",
+		QuickJudgeSteps, first.Info.TrainSeconds, filepath.Base(first.Dir()), 100*first.Info.TestAccuracy)
 	if !strings.HasSuffix(trained, want) || loaded != want {
 		t.Errorf("nb.Judge printed\n%q\nthen\n%q\nwant each to end with\n%q", trained, loaded, want)
 	}
