@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -203,24 +202,20 @@ func checkNetwork(cfg Config, saved map[string]ckptfile.Var) (trainable map[stri
 	if err := m.initVariables(); err != nil {
 		return nil, err
 	}
-	var problems []string
-	want := map[string]bool{}
-	scopes := map[string]bool{}
+	want := map[string]shapes.Shape{}
 	trainable = map[string]bool{}
 	for v := range m.store.IterVariables() {
-		path, shape := v.Path(), v.Shape()
-		want[path], scopes[ckptfile.TopScope(path)], trainable[path] = true, true, v.Trainable
-		s, found := saved[ckptfile.KeyPrefix+path]
-		switch {
-		case !found:
-			problems = append(problems, fmt.Sprintf("config.json's network has %s %s, the checkpoint has no such weight", path, shape))
-		case s.DType != shape.DType || !slices.Equal(s.Dimensions, shape.Dimensions):
-			problems = append(problems, fmt.Sprintf("%s is %s in config.json's network, %s in the checkpoint", path, shape, shapes.Make(s.DType, s.Dimensions...)))
-		}
+		want[v.Path()], trainable[v.Path()] = v.Shape(), v.Trainable
 	}
-	for key, s := range saved {
-		if path := strings.TrimPrefix(key, ckptfile.KeyPrefix); !want[path] && scopes[ckptfile.TopScope(path)] {
-			problems = append(problems, fmt.Sprintf("the checkpoint has %s %s, config.json's network has no such weight", path, shapes.Make(s.DType, s.Dimensions...)))
+	var problems []string
+	for _, d := range ckptfile.Compare(want, saved) {
+		switch {
+		case d.Saved == nil:
+			problems = append(problems, fmt.Sprintf("config.json's network has %s %s, the checkpoint has no such weight", d.Path, *d.Want))
+		case d.Want == nil:
+			problems = append(problems, fmt.Sprintf("the checkpoint has %s %s, config.json's network has no such weight", d.Path, *d.Saved))
+		default:
+			problems = append(problems, fmt.Sprintf("%s is %s in config.json's network, %s in the checkpoint", d.Path, *d.Want, *d.Saved))
 		}
 	}
 	if len(problems) == 0 {

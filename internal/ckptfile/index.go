@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -127,4 +128,39 @@ func dtypeSize(dt dtypes.DType) (size int, ok bool) {
 	}
 	size = dt.Size()
 	return size, size > 0
+}
+
+// Difference is one way a checkpoint's variables differ from a network's: a variable the
+// checkpoint lacks (Saved nil), one whose shape or dtype differs, or one the checkpoint
+// holds under one of the network's top-level scopes that the network does not have (Want
+// nil). Variables under other scopes (an optimizer's state) are not the network's.
+type Difference struct {
+	Path        string
+	Want, Saved *shapes.Shape
+}
+
+// Compare lists the differences between want, a network's variables by path, and saved, a
+// checkpoint's index (ReadIndex), in no particular order.
+func Compare(want map[string]shapes.Shape, saved map[string]Var) []Difference {
+	var diffs []Difference
+	scopes := map[string]bool{}
+	for path, shape := range want {
+		scopes[TopScope(path)] = true
+		v, found := saved[KeyPrefix+path]
+		switch {
+		case !found:
+			diffs = append(diffs, Difference{Path: path, Want: &shape})
+		case v.DType != shape.DType || !slices.Equal(v.Dimensions, shape.Dimensions):
+			s := shapes.Make(v.DType, v.Dimensions...)
+			diffs = append(diffs, Difference{Path: path, Want: &shape, Saved: &s})
+		}
+	}
+	for key, v := range saved {
+		path := strings.TrimPrefix(key, KeyPrefix)
+		if _, found := want[path]; !found && scopes[TopScope(path)] {
+			s := shapes.Make(v.DType, v.Dimensions...)
+			diffs = append(diffs, Difference{Path: path, Saved: &s})
+		}
+	}
+	return diffs
 }

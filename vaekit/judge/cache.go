@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -250,21 +249,14 @@ func (j *Judge) read(dir string) error {
 // network's scopes (the global step GoMLX's checkpoints keep) are left alone.
 func checkWeights(want map[string]shapes.Shape, saved map[string]ckptfile.Var) error {
 	var problems []string
-	scopes := map[string]bool{}
-	for path, shape := range want {
-		scopes[ckptfile.TopScope(path)] = true
-		v, found := saved[ckptfile.KeyPrefix+path]
+	for _, d := range ckptfile.Compare(want, saved) {
 		switch {
-		case !found:
-			problems = append(problems, fmt.Sprintf("the checkpoint lacks the weight %s %s", path, shape))
-		case v.DType != shape.DType || !slices.Equal(v.Dimensions, shape.Dimensions):
-			problems = append(problems, fmt.Sprintf("the weight %s is %s in the checkpoint, expected %s", path, shapes.Make(v.DType, v.Dimensions...), shape))
-		}
-	}
-	for key := range saved {
-		path := strings.TrimPrefix(key, ckptfile.KeyPrefix)
-		if _, found := want[path]; !found && scopes[ckptfile.TopScope(path)] {
-			problems = append(problems, fmt.Sprintf("the checkpoint holds %s, which the network does not have", path))
+		case d.Saved == nil:
+			problems = append(problems, fmt.Sprintf("the checkpoint lacks the weight %s %s", d.Path, *d.Want))
+		case d.Want == nil:
+			problems = append(problems, fmt.Sprintf("the checkpoint holds %s, which the network does not have", d.Path))
+		default:
+			problems = append(problems, fmt.Sprintf("the weight %s is %s in the checkpoint, expected %s", d.Path, *d.Saved, *d.Want))
 		}
 	}
 	if len(problems) == 0 {
