@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 )
@@ -318,14 +317,11 @@ func (s *Set) Fingerprint() string {
 	h := sha256.New()
 	shape := s.Shape()
 	fmt.Fprintf(h, "%d %d %d %d %d\n", s.N, shape.Height, shape.Width, shape.Channels, len(s.Labels))
-	buf := make([]byte, 4*4096)
-	for start := 0; start < len(s.Images); start += 4096 {
-		n := 0
-		for _, v := range s.Images[start:min(start+4096, len(s.Images))] {
-			binary.LittleEndian.PutUint32(buf[n:], math.Float32bits(v))
-			n += 4
-		}
-		h.Write(buf[:n])
+	const chunk = 4096 // Values encoded at a time, rather than a copy of all of them.
+	buf := make([]byte, 0, 4*chunk)
+	for start := 0; start < len(s.Images); start += chunk {
+		buf, _ = binary.Append(buf[:0], binary.LittleEndian, s.Images[start:min(start+chunk, len(s.Images))])
+		h.Write(buf)
 	}
 	h.Write(s.Labels)
 	return hex.EncodeToString(h.Sum(nil))[:16]

@@ -169,11 +169,12 @@ func folderSplit(dir string, split Split, opts FolderOptions) (all, mine []image
 		}
 	}
 	for _, f := range all {
-		if f.class != "" && !slices.Contains(classes, f.class) {
+		if f.class != "" {
 			classes = append(classes, f.class)
 		}
 	}
 	slices.Sort(classes)
+	classes = slices.Compact(classes)
 	if len(classes) > maxClasses {
 		return nil, nil, nil, fmt.Errorf("%s: %d class folders, expected at most %d", dir, len(classes), maxClasses)
 	}

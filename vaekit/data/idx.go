@@ -178,8 +178,7 @@ func (p *idxReader) header() (typ byte, dims []int, err error) {
 	}
 	typ = magic[2]
 	if idxTypeSize(typ) == 0 {
-		return 0, nil, fmt.Errorf("%s: unknown IDX element type 0x%02x: expected 0x08 (unsigned byte), 0x09 (signed byte), 0x0b (int16), 0x0c (int32), 0x0d (float32) or 0x0e (float64)",
-			p.name, typ)
+		return 0, nil, fmt.Errorf("%s: unknown IDX element type 0x%02x: expected %s", p.name, typ, idxTypeList())
 	}
 	ndims := int(magic[3])
 	if ndims == 0 {
@@ -246,38 +245,43 @@ func (p *idxReader) end() error {
 	return nil
 }
 
-// idxTypeName names the IDX type codes so errors are readable.
+// idxTypes names each IDX element type and gives its size in bytes, in code order.
+var idxTypes = []struct {
+	code byte
+	name string
+	size int
+}{
+	{idxTypeUbyte, "unsigned byte", 1}, {idxTypeInt8, "signed byte", 1}, {idxTypeInt16, "int16", 2},
+	{idxTypeInt32, "int32", 4}, {idxTypeFloat32, "float32", 4}, {idxTypeFloat64, "float64", 8},
+}
+
+// idxTypeName names an IDX type code so errors are readable.
 func idxTypeName(code byte) string {
-	switch code {
-	case idxTypeUbyte:
-		return "unsigned byte"
-	case idxTypeInt8:
-		return "signed byte"
-	case idxTypeInt16:
-		return "int16"
-	case idxTypeInt32:
-		return "int32"
-	case idxTypeFloat32:
-		return "float32"
-	case idxTypeFloat64:
-		return "float64"
+	for _, t := range idxTypes {
+		if t.code == code {
+			return t.name
+		}
 	}
 	return "unknown type"
 }
 
 // idxTypeSize is the size in bytes of one element of a type, 0 for an unknown type.
 func idxTypeSize(code byte) int {
-	switch code {
-	case idxTypeUbyte, idxTypeInt8:
-		return 1
-	case idxTypeInt16:
-		return 2
-	case idxTypeInt32, idxTypeFloat32:
-		return 4
-	case idxTypeFloat64:
-		return 8
+	for _, t := range idxTypes {
+		if t.code == code {
+			return t.size
+		}
 	}
 	return 0
+}
+
+// idxTypeList lists the known type codes with their names, for errors.
+func idxTypeList() string {
+	var parts []string
+	for _, t := range idxTypes {
+		parts = append(parts, fmt.Sprintf("0x%02x (%s)", t.code, t.name))
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }
 
 // CheckDims verifies the number of dimensions and, where want[i] >= 0, the
