@@ -74,14 +74,7 @@ func TestModelFamilyTrains(t *testing.T) {
 				t.Fatal(err)
 			}
 			first, last := m.History[0].HeldOut, m.History[len(m.History)-1].HeldOut
-			untrained, err := NewModel(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			start, err := untrained.evaluate(heldOut)
-			if err != nil {
-				t.Fatal(err)
-			}
+			start := untrainedTerms(t, cfg, heldOut)
 			if !(last.NegELBO < start.NegELBO) || math.IsNaN(last.NegELBO) {
 				t.Errorf("held-out negative ELBO %.2f (step %d) -> %.2f (step %d) from %.2f untrained: expected a fall",
 					first.NegELBO, m.History[0].Step, last.NegELBO, m.GlobalStep(), start.NegELBO)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // Tests run on the pure Go backend unless the caller chose one: they must never depend on
@@ -33,4 +35,19 @@ func curves(history []Record) []Record {
 		out[i].WallSeconds = 0
 	}
 	return out
+}
+
+// untrainedTerms are the held-out terms of cfg's model before any training: what training
+// must improve on.
+func untrainedTerms(t *testing.T, cfg Config, heldOut *data.Set) Terms {
+	t.Helper()
+	untrained, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := untrained.evaluate(heldOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start
 }

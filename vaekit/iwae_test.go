@@ -48,14 +48,7 @@ func TestIWAEObjectiveTrains(t *testing.T) {
 	trainSet, heldOut := syntheticSet(256, 3), syntheticSet(64, 4)
 	cfg := smallConfig()
 	cfg.Objective, cfg.IWAESamples, cfg.Steps, cfg.EvalEvery = "iwae", 5, 60, 30
-	untrained, err := NewModel(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := untrained.evaluate(heldOut)
-	if err != nil {
-		t.Fatal(err)
-	}
+	start := untrainedTerms(t, cfg, heldOut)
 	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true})
 	if err != nil {
 		t.Fatal(err)

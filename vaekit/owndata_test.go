@@ -73,14 +73,7 @@ func TestConvVAETrainsOnAFolderOfColourImages(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	untrained, err := NewModel(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := untrained.evaluate(testSet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	start := untrainedTerms(t, cfg, testSet)
 	m, err := Train(cfg, trainSet, testSet, TrainOptions{Quiet: true})
 	if err != nil {
 		t.Fatal(err)

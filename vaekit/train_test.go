@@ -112,14 +112,7 @@ func TestStepLossAveragesTheTrainingSteps(t *testing.T) {
 	cfg := smallConfig()
 	cfg.Model, cfg.Reconstruction = "ae", "sse"
 	cfg.BatchSize, cfg.EvalBatchSize, cfg.Steps, cfg.EvalEvery = 64, 64, 4, 1
-	untrained, err := NewModel(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := untrained.evaluate(set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	start := untrainedTerms(t, cfg, set)
 	m, err := Train(cfg, set, set, TrainOptions{Quiet: true, TrainEvalSize: 64})
 	if err != nil {
 		t.Fatal(err)
