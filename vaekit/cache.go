@@ -16,13 +16,35 @@ import (
 func ModelCacheDir() (string, error) { return cachedir.Models() }
 
 // CachedModelDir is the directory TrainOrLoad uses for cfg: one per distinct Config
-// (Config.Hash), named so a person can tell them apart, e.g. "vae-mlp-z20-3f9a...".
+// (Config.Hash) and TrainingFormat, named so a person can tell them apart, e.g.
+// "vae-mlp-mnist-z20-f1-3f9a...". A model trained by older code (another format) lives
+// in another directory, so it is never loaded as today's.
 func CachedModelDir(cfg Config) (string, error) {
 	root, err := ModelCacheDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, fmt.Sprintf("%s-%s-%s-z%d-%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, cfg.Hash())), nil
+	return filepath.Join(root, cachedModelName(cfg, TrainingFormat)), nil
+}
+
+func cachedModelName(cfg Config, format int) string {
+	return fmt.Sprintf("%s-%s-%s-z%d-f%d-%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, format, cfg.Hash())
+}
+
+// olderFormats lists the training formats, other than today's, of cached models of cfg:
+// models that older code trained with the same settings.
+func olderFormats(cfg Config, dir string) []int {
+	var formats []int
+	for format := TrainingFormat - 1; format >= 0; format-- {
+		name := cachedModelName(cfg, format)
+		if format == 0 { // Entries made before formats were part of the name.
+			name = fmt.Sprintf("%s-%s-%s-z%d-%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, cfg.Hash())
+		}
+		if HasSavedModel(filepath.Join(filepath.Dir(dir), name)) {
+			formats = append(formats, format)
+		}
+	}
+	return formats
 }
 
 // TrainOrLoad returns the model trained with exactly cfg: loaded from the model cache if
@@ -60,6 +82,10 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	}
 	if m.finished(trainSet.N) {
 		return m, nil
+	}
+	if older := olderFormats(cfg, dir); len(older) > 0 && m.GlobalStep() == 0 {
+		fmt.Fprintf(opts.log(), "vaekit: the model cache holds this Config trained by older code (training format %s); training it anew with today's format %d\n",
+			intList(older), TrainingFormat)
 	}
 	if err := lock.setActivity("training this model"); err != nil {
 		return nil, err

@@ -24,6 +24,15 @@ type Model struct {
 	Config  Config
 	History []Record // One record per held-out evaluation during training, in step order.
 
+	// TrainingFormat is the TrainingFormat of the code that trained the model: today's for
+	// a new model, the saved one for a loaded model (0: saved before vaekit recorded it).
+	TrainingFormat int
+
+	// Frames are the reconstructions of the first held-out images at each evaluation, when
+	// training kept them (TrainOptions.Frames): how the model's pictures changed as it
+	// trained, saved with it.
+	Frames []Frame
+
 	Height, Width, Channels int // Image shape the model was built for (Config.ImageShape).
 
 	backend compute.Backend
@@ -50,7 +59,7 @@ func NewModel(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cfg, backend: backend, store: model.NewStore()}
+	m := &Model{Config: cfg, TrainingFormat: TrainingFormat, backend: backend, store: model.NewStore()}
 	m.Height, m.Width, m.Channels = cfg.ImageShape[0], cfg.ImageShape[1], cfg.ImageShape[2]
 	if err := m.store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
@@ -197,6 +206,16 @@ func (m *Model) lossFn(_ []*Node, predictions []*Node) *Node {
 
 // GlobalStep is the number of training steps taken so far (restored with the model).
 func (m *Model) GlobalStep() int { return int(optimizer.GetGlobalStep(m.store)) }
+
+// TrainSeconds is the wall time the model's training took, evaluations included, summed
+// over the runs that resumed it (the last record's WallSeconds; 0 for an untrained model
+// or one saved before vaekit recorded it).
+func (m *Model) TrainSeconds() float64 {
+	if len(m.History) == 0 {
+		return 0
+	}
+	return m.History[len(m.History)-1].WallSeconds
+}
 
 // NumParameters counts the model's trainable weights (creating them first, from the
 // Config's seed, if no graph has used them yet).

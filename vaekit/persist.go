@@ -17,8 +17,9 @@ import (
 
 // A model directory holds:
 //
-//	config.json                  the Config and image size (modelFile)
+//	config.json                  the Config, image size and training format (modelFile)
 //	history.json                 the training curve ([]Record)
+//	frames.json                  reconstructions as it trained ([]Frame), if kept
 //	checkpoint-n*-step-*.{json,bin}  GoMLX checkpoints: weights, optimizer state, global step
 //
 // Every file is written atomically (internal/ckptfile): a process killed mid-save, or a
@@ -27,17 +28,19 @@ import (
 const (
 	configFileName  = "config.json"
 	historyFileName = "history.json"
+	framesFileName  = "frames.json"
 	stagingDirName  = ckptfile.StagingDirName
 	modelFileFormat = 1
 )
 
 // modelFile is the content of config.json.
 type modelFile struct {
-	Format   int    `json:"format"`
-	Config   Config `json:"config"`
-	Height   int    `json:"height"`
-	Width    int    `json:"width"`
-	Channels int    `json:"channels"`
+	Format         int    `json:"format"`          // Of this file's layout.
+	TrainingFormat int    `json:"training_format"` // Of the code that trained the model (TrainingFormat).
+	Config         Config `json:"config"`
+	Height         int    `json:"height"`
+	Width          int    `json:"width"`
+	Channels       int    `json:"channels"`
 }
 
 // HasSavedModel reports whether dir holds a saved model: at least one checkpoint. Train
@@ -78,7 +81,7 @@ func (m *Model) save(dir string) error {
 	if err := m.initVariables(); err != nil {
 		return err
 	}
-	meta := modelFile{Format: modelFileFormat, Config: m.Config, Height: m.Height, Width: m.Width, Channels: m.Channels}
+	meta := modelFile{Format: modelFileFormat, TrainingFormat: m.TrainingFormat, Config: m.Config, Height: m.Height, Width: m.Width, Channels: m.Channels}
 	if err := ckptfile.WriteJSONAtomic(filepath.Join(dir, configFileName), meta); err != nil {
 		return err
 	}
@@ -91,6 +94,11 @@ func (m *Model) save(dir string) error {
 	}
 	if err := m.saver.Save(m.GlobalStep()); err != nil {
 		return err
+	}
+	if len(m.Frames) > 0 {
+		if err := ckptfile.WriteJSONAtomic(filepath.Join(dir, framesFileName), m.Frames); err != nil {
+			return err
+		}
 	}
 	return ckptfile.WriteJSONAtomic(filepath.Join(dir, historyFileName), m.History)
 }
@@ -131,6 +139,7 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: config in %s: %w", dir, err)
 	}
+	m.TrainingFormat = meta.TrainingFormat
 	if meta.Channels == 0 { // Saved before images had channels: greyscale.
 		meta.Channels = 1
 	}
@@ -169,6 +178,11 @@ func Load(dir string) (*Model, error) {
 	if raw, err := os.ReadFile(filepath.Join(dir, historyFileName)); err == nil {
 		if err := json.Unmarshal(raw, &m.History); err != nil {
 			return nil, fmt.Errorf("vaekit: reading %s: %w", filepath.Join(dir, historyFileName), err)
+		}
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir, framesFileName)); err == nil {
+		if err := json.Unmarshal(raw, &m.Frames); err != nil {
+			return nil, fmt.Errorf("vaekit: reading %s: %w", filepath.Join(dir, framesFileName), err)
 		}
 	}
 	return m, nil

@@ -59,6 +59,12 @@ type TrainOptions struct {
 	// OnEval, when set, is called after each evaluation (e.g. to update a live plot).
 	// It runs inside GoMLX's training loop, between two steps.
 	OnEval func(Record)
+
+	// Frames, when > 0, keeps the reconstructions of that many held-out images (the
+	// first ones) at every evaluation with the model (Model.Frames, saved with it), so
+	// that a model loaded later shows how its pictures changed as it trained.
+	// Reconstructing uses no random draws: it does not change what is trained.
+	Frames int
 }
 
 // Terms are per-image averages, in nats, of the quantities a VAE trades off.
@@ -142,6 +148,9 @@ func openModel(cfg Config, dir string) (*Model, error) {
 	m, err := Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	if m.TrainingFormat != TrainingFormat {
+		return nil, fmt.Errorf("vaekit: cannot resume from %s: its model was trained by training format %d, this vaekit trains format %d (what a Config trains to has changed since); use another directory", dir, m.TrainingFormat, TrainingFormat)
 	}
 	if err := checkResumable(m.Config, cfg); err != nil {
 		return nil, fmt.Errorf("vaekit: cannot resume from %s: %w", dir, err)
@@ -258,6 +267,11 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		}
 		if err := m.recordCodes(&record, heldOutImages); err != nil {
 			return err
+		}
+		if opts.Frames > 0 {
+			if err := m.recordFrame(step, heldOut.Head(min(opts.Frames, heldOut.N))); err != nil {
+				return err
+			}
 		}
 		if cfg.EvalIWAE > 0 {
 			// The same draws at every evaluation, so that the curve's steps are the model's.

@@ -21,8 +21,8 @@ import (
 )
 
 // A judge is trained once per data set and kept in vaekit's model cache ($VAEKIT_MODELS,
-// else <user cache dir>/vaekit/models), in the directory judge-<data set>-<hash of its
-// settings>:
+// else <user cache dir>/vaekit/models), in the directory judge-<data set>-f<training
+// format>-<hash of its settings>:
 //
 //	judge.json                           Info: settings, test accuracy, training time
 //	checkpoint-n*-step-*.{json,bin}      its weights (a GoMLX checkpoint)
@@ -114,7 +114,7 @@ func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("judge: creating the model cache: %w", err)
 	}
-	base := fmt.Sprintf("judge-%s-%s", s.Dataset, s.hash())
+	base := s.entryName()
 	dir := filepath.Join(root, base)
 	unlock, err := lock(dir+".lock", log)
 	if err != nil {
@@ -162,6 +162,11 @@ func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
 	}
 	j.dir = dir
 	return j, nil
+}
+
+// entryName is the name of the judge's directory in the model cache.
+func (s Settings) entryName() string {
+	return fmt.Sprintf("judge-%s-f%d-%s", s.Dataset, s.Format, s.hash())
 }
 
 // lock takes the lock file at path, waiting (and saying so on log) while another process

@@ -27,7 +27,7 @@ type Judge struct {
 	exec      *model.Exec
 	reference map[string]GaussianStats // Of the reference sets scored against, by fingerprint.
 
-	trainedNow bool // Trained by this Load, not read from the cache (for tests).
+	trainedNow bool // Trained by this Load, not read from the cache (TrainedNow).
 }
 
 // Info describes a trained judge; it is saved with it (judge.json).
@@ -44,6 +44,10 @@ func (j *Judge) Dataset() data.Name { return data.Name(j.Info.Settings.Dataset) 
 
 // Dir is the judge's directory in the model cache.
 func (j *Judge) Dir() string { return j.dir }
+
+// TrainedNow reports whether the Load that returned the judge trained it (false: it was
+// read from the model cache, trained by an earlier run).
+func (j *Judge) TrainedNow() bool { return j.trainedNow }
 
 // Classify returns the judge's label for each image: the class of its largest logit.
 func (j *Judge) Classify(images *data.Set) ([]uint8, error) {

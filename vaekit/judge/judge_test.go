@@ -214,11 +214,11 @@ func TestLoadConcurrent(t *testing.T) {
 	checkSameFeatures(t, judges[0], judges[1], noise(20, 2))
 	// Only the finished judge and its lock file are left in the cache.
 	root, _ := cachedir.Models()
-	entries, _ := filepath.Glob(filepath.Join(root, "*judge-mnist-"+s.hash()+"*"))
+	entries, _ := filepath.Glob(filepath.Join(root, "*"+s.entryName()+"*"))
 	for i, e := range entries {
 		entries[i] = filepath.Base(e)
 	}
-	if want := []string{"judge-mnist-" + s.hash(), "judge-mnist-" + s.hash() + ".lock"}; !slices.Equal(entries, want) {
+	if want := []string{s.entryName(), s.entryName() + ".lock"}; !slices.Equal(entries, want) {
 		t.Errorf("cache holds %v, want %v", entries, want)
 	}
 }
@@ -228,7 +228,7 @@ func TestLoadDamagedCache(t *testing.T) {
 	backend := testBackend(t)
 	s := tinySettings(t)
 	root, _ := cachedir.Models()
-	base := "judge-mnist-" + s.hash()
+	base := s.entryName()
 	debris := filepath.Join(root, "."+base+".tmp-123")
 	if err := os.MkdirAll(debris, 0o755); err != nil {
 		t.Fatal(err)
@@ -249,7 +249,7 @@ func TestLoadDamagedCache(t *testing.T) {
 	// The judge copied to the place of a judge with other settings: its weights do not fit.
 	wider := s
 	wider.Features = 256
-	widerDir := filepath.Join(root, "judge-mnist-"+wider.hash())
+	widerDir := filepath.Join(root, wider.entryName())
 	if err := os.CopyFS(widerDir, os.DirFS(j.Dir())); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ const (
 // data set and settings (the directory name carries their hash), so a change to them in
 // a new vaekit trains a new judge instead of reusing an old one.
 type Settings struct {
-	Format       int     `json:"format"` // Of the saved judge; bumped when the network code changes.
+	Format       int     `json:"format"` // TrainingFormat of the code that trained the judge.
 	Dataset      string  `json:"dataset"`
 	Filters      [2]int  `json:"filters"`  // Channels of the two 3x3, stride-2 convolutions.
 	Features     int     `json:"features"` // Width of the dense ReLU layer before the logits.
@@ -46,7 +46,7 @@ type Settings struct {
 // minutes on two CPU cores with GoMLX's Go backend.
 func defaultSettings(dataset data.Name) Settings {
 	return Settings{
-		Format:       1,
+		Format:       TrainingFormat,
 		Dataset:      string(dataset),
 		Filters:      [2]int{32, 64},
 		Features:     128,

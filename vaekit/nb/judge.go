@@ -36,8 +36,10 @@ func Judge(dataset string) *judge.Judge {
 		opts.Steps = QuickJudgeSteps
 	}
 	j := Must(judge.Load(Must(vaekit.Backend()), name, opts))
-	fmt.Fprintf(stdout, "the judge of %s (%d training steps, %.0f s; cache entry %s): %.2f%% of the test images classified right\n",
-		name, j.Info.Settings.Steps, j.Info.TrainSeconds, filepath.Base(j.Dir()), 100*j.Info.TestAccuracy)
+	entry := filepath.Base(j.Dir())
+	Check(recordModel(modelRecord{Kind: "judge", Entry: entry, TrainingFormat: j.Info.Settings.Format, TrainSeconds: j.Info.TrainSeconds, FromCache: !j.TrainedNow()}))
+	fmt.Fprintf(stdout, "the judge of %s (%d training steps, %.0f s, training format %d; cache entry %s): %.2f%% of the test images classified right\n",
+		name, j.Info.Settings.Steps, j.Info.TrainSeconds, j.Info.Settings.Format, entry, 100*j.Info.TestAccuracy)
 	judges.byName[name] = j
 	return j
 }

@@ -67,23 +67,39 @@ func Trained(cfg vaekit.Config, train, test *data.Set) *vaekit.Model {
 	return trainOrLoad(cfg, train, test, nil, true)
 }
 
-// TrainAndWatch is Train that also calls watch after every evaluation during training,
-// with the model as it is at that step (e.g. to show its reconstructions as training
-// goes). A model loaded from the cache is shown once, at its last step.
-func TrainAndWatch(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Model, vaekit.Record)) *vaekit.Model {
-	return trainOrLoad(cfg, train, test, watch, false)
+// TrainAndWatch is Train that also shows how the reconstructions of the first n held-out
+// images changed as the model trained: watch gets, for every evaluation, its record, the
+// n originals and their reconstructions at that step. The reconstructions are kept with
+// the model (vaekit.TrainOptions.Frames), so a model loaded from the cache shows the same
+// frames as the run that trained it.
+func TrainAndWatch(cfg vaekit.Config, train, test *data.Set, n int, watch func(r vaekit.Record, originals, reconstructions *data.Set)) *vaekit.Model {
+	if n < 1 {
+		panic(fmt.Sprintf("nb.TrainAndWatch: n=%d images to watch, expected at least 1", n))
+	}
+	return trainOrLoad(cfg, train, test, &watcher{n: n, show: watch}, false)
+}
+
+// watcher shows the frames of a training run (TrainAndWatch).
+type watcher struct {
+	n    int
+	show func(r vaekit.Record, originals, reconstructions *data.Set)
 }
 
 // stdout is where the cells' lines go (the cell's output); tests replace it.
 var stdout io.Writer = os.Stdout
 
-// trainOrLoad is vaekit.TrainOrLoad with live curves (and watch) while the model trains.
-// A model the cache holds finished is shown once, or with quietIfLoaded in one line.
-func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Model, vaekit.Record), quietIfLoaded bool) *vaekit.Model {
+// trainOrLoad is vaekit.TrainOrLoad with live curves (and watch's frames) while the model
+// trains. A model the cache holds finished is shown once, or with quietIfLoaded in one line.
+func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch *watcher, quietIfLoaded bool) *vaekit.Model {
 	opts := vaekit.TrainOptions{TrainEvalSize: 2000, Quiet: true, Log: stdout}
 	if vaekit.QuickMode() {
 		cfg = vaekit.Quick(cfg)
 		opts.TrainEvalSize = vaekit.QuickHeldOut
+	}
+	var originals *data.Set
+	if watch != nil {
+		opts.Frames = watch.n
+		originals = test.Head(min(watch.n, test.N))
 	}
 	live := plot.NewLiveCurves(plot.CurvesOptions{})
 	var training *vaekit.Model // Set when training starts; stays nil when the cache had the model.
@@ -95,11 +111,14 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 	}
 	opts.OnEval = func(r vaekit.Record) {
 		live.Update(r)
-		if watch != nil {
-			watch(training, r)
+		if watch != nil && len(training.Frames) > 0 {
+			watch.show(r, originals, training.Frames[len(training.Frames)-1].Reconstructions)
 		}
 	}
 	m := Must(vaekit.TrainOrLoad(cfg, train, test, opts))
+	// The entry's name, not its path: saved notebooks should not carry a machine's paths.
+	entry := filepath.Base(Must(vaekit.CachedModelDir(m.Config)))
+	Check(recordModel(modelRecord{Kind: "model", Entry: entry, TrainingFormat: m.TrainingFormat, TrainSeconds: m.TrainSeconds(), FromCache: training == nil}))
 	last := m.History[len(m.History)-1]
 	name := cfg.Model // The model's kind, one word: vae, ae, cvae, iwae(k=5).
 	if cfg.Objective == "iwae" {
@@ -109,28 +128,40 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch func(*vaekit.Mo
 		name = "c" + name
 	}
 	if training == nil {
-		// The entry's name, not its path: saved notebooks should not carry a machine's paths.
-		entry := filepath.Base(Must(vaekit.CachedModelDir(m.Config)))
 		if quietIfLoaded {
 			fmt.Fprintf(stdout, "(%s model of %d steps, loaded from the model cache: %s)\n", name, m.GlobalStep(), entry)
 			return m
 		}
-		took := ""
-		if last.WallSeconds > 0 { // Histories saved before vaekit recorded it have none.
-			took = fmt.Sprintf(" (its training took %s)", time.Duration(last.WallSeconds*float64(time.Second)).Round(time.Second))
-		}
-		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s%s\n", entry, took)
+		fmt.Fprintf(stdout, "found a model trained earlier with these settings in the model cache: %s (training format %d; its training took %s)\n",
+			entry, m.TrainingFormat, time.Duration(m.TrainSeconds()*float64(time.Second)).Round(time.Second))
 		for _, r := range m.History {
 			live.Update(r)
 		}
 		if watch != nil {
-			watch(m, last)
+			showFrames(m, originals, watch)
 		}
 	}
 	Check(live.Err())
 	fmt.Fprintf(stdout, "%s after %d steps: held-out reconstruction %.1f + KL %.1f = %.1f nats per image (negative ELBO) of %d values; %d active units\n",
 		name, m.GlobalStep(), last.HeldOut.Reconstruction, last.HeldOut.KL, last.HeldOut.NegELBO, m.Pixels(), last.ActiveUnits)
 	return m
+}
+
+// showFrames shows a loaded model's frames, each with the record of its step; a model
+// that kept none (trained without frames) is shown once, at its last step.
+func showFrames(m *vaekit.Model, originals *data.Set, watch *watcher) {
+	records := map[int]vaekit.Record{}
+	for _, r := range m.History {
+		records[r.Step] = r
+	}
+	if len(m.Frames) == 0 || m.Frames[0].Reconstructions.N < originals.N {
+		fmt.Fprintf(stdout, "(this cached model kept no frames of its training: its reconstructions at step %d only)\n", m.GlobalStep())
+		watch.show(m.History[len(m.History)-1], originals, Must(m.Reconstruct(originals)))
+		return
+	}
+	for _, f := range m.Frames {
+		watch.show(records[f.Step], originals, f.Reconstructions.Head(originals.N))
+	}
 }
 
 // Show displays a figure inline (under GoNB), panicking on err, the error of the call

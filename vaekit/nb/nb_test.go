@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,38 +93,71 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 		t.Errorf("Trained printed %q (step %d), want exactly %q", out, m.GlobalStep(), want)
 	}
 
+	// Train kept no frames: TrainAndWatch shows the model once, at its last step, and says why.
 	var watched []int
 	out = output(t, func() {
-		m = TrainAndWatch(cfg, train, test, func(wm *vaekit.Model, r vaekit.Record) {
-			watched = append(watched, r.Step, wm.GlobalStep())
+		m = TrainAndWatch(cfg, train, test, 2, func(r vaekit.Record, originals, recon *data.Set) {
+			watched = append(watched, r.Step, originals.N, recon.N)
 		})
 	})
 	took := time.Duration(m.History[len(m.History)-1].WallSeconds * float64(time.Second)).Round(time.Second)
-	if want := "found a model trained earlier with these settings in the model cache: " + filepath.Base(dir) +
-		" (its training took " + took.String() + ")\nvae after 150 steps"; !strings.HasPrefix(out, want) {
+	if want := fmt.Sprintf("found a model trained earlier with these settings in the model cache: %s (training format %d; its training took %s)\n"+
+		"(this cached model kept no frames of its training: its reconstructions at step 150 only)\nvae after 150 steps", filepath.Base(dir), vaekit.TrainingFormat, took); !strings.HasPrefix(out, want) {
 		t.Errorf("TrainAndWatch of a cached model printed %q, want it to start with %q", out, want)
 	}
-	if len(watched) != 2 || watched[0] != 150 || watched[1] != 150 {
-		t.Errorf("watch saw (step, model step) %v, want one call at 150", watched)
+	if len(watched) != 3 || watched[0] != 150 || watched[1] != 2 || watched[2] != 2 {
+		t.Errorf("watch saw (step, originals, reconstructions) %v, want one call at 150 with 2 and 2 images", watched)
 	}
 }
 
-// Outside quick mode the budget is cfg's own; while training, watch sees the model
-// being trained at each evaluation.
-func TestTrainAndWatchSeesTheTrainingModel(t *testing.T) {
+// Outside quick mode the budget is cfg's own. While training, watch sees the
+// reconstructions of each evaluation; loaded from the cache, the same frames again; and
+// both runs are recorded in $VAEKIT_MODEL_RECORD.
+func TestTrainAndWatchShowsTheSameFramesWhenLoaded(t *testing.T) {
 	t.Setenv("VAEKIT_QUICK", "")
 	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	record := filepath.Join(t.TempDir(), "models.jsonl")
+	t.Setenv(RecordEnv, record)
 	cfg := vaekit.DefaultConfig()
 	cfg.HiddenDims, cfg.LatentDim, cfg.BatchSize, cfg.EvalBatchSize = []int{16}, 2, 16, 32
 	cfg.Steps, cfg.EvalEvery = 20, 10
-	var watched []int
-	output(t, func() {
-		TrainAndWatch(cfg, blobs(64), blobs(32), func(m *vaekit.Model, r vaekit.Record) {
-			watched = append(watched, r.Step, m.GlobalStep())
+	type frame struct {
+		step   int
+		pixels []float32
+	}
+	watchAll := func() (frames []frame, m *vaekit.Model) {
+		output(t, func() {
+			m = TrainAndWatch(cfg, blobs(64), blobs(32), 3, func(r vaekit.Record, originals, recon *data.Set) {
+				if originals.N != 3 || recon.N != 3 {
+					t.Errorf("step %d: %d originals, %d reconstructions, want 3 of each", r.Step, originals.N, recon.N)
+				}
+				frames = append(frames, frame{r.Step, recon.Images})
+			})
 		})
-	})
-	if len(watched) != 4 || watched[0] != 10 || watched[1] != 10 || watched[2] != 20 || watched[3] != 20 {
-		t.Errorf("watch saw (step, model step) %v, want (10, 10) and (20, 20)", watched)
+		return frames, m
+	}
+	trained, m := watchAll()
+	loaded, _ := watchAll()
+	if len(trained) != 2 || trained[0].step != 10 || trained[1].step != 20 || slices.Equal(trained[0].pixels, trained[1].pixels) {
+		t.Fatalf("while training, watch saw %d frames (want steps 10 and 20, with different pictures)", len(trained))
+	}
+	last := Must(m.Reconstruct(blobs(32).Head(3)))
+	if !slices.Equal(trained[1].pixels, last.Images) {
+		t.Error("the last frame is not the trained model's reconstructions")
+	}
+	if len(loaded) != 2 || loaded[0].step != 10 || !slices.Equal(loaded[0].pixels, trained[0].pixels) || !slices.Equal(loaded[1].pixels, trained[1].pixels) {
+		t.Errorf("loaded from the cache, watch saw other frames than while training")
+	}
+
+	raw := Must(os.ReadFile(record))
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	entry := filepath.Base(Must(vaekit.CachedModelDir(cfg)))
+	want := []string{
+		fmt.Sprintf(`{"kind":"model","entry":"%s","training_format":%d,"train_seconds":%v,"from_cache":false}`, entry, vaekit.TrainingFormat, m.TrainSeconds()),
+		fmt.Sprintf(`{"kind":"model","entry":"%s","training_format":%d,"train_seconds":%v,"from_cache":true}`, entry, vaekit.TrainingFormat, m.TrainSeconds()),
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("$%s holds\n%s\nwant\n%s", RecordEnv, strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -151,8 +185,8 @@ func TestJudgeInQuickMode(t *testing.T) {
 	if first.Info.Settings.Steps != QuickJudgeSteps || first.Dir() != second.Dir() {
 		t.Errorf("quick judges of %d steps in %s and %s, want %d steps in one cache entry", first.Info.Settings.Steps, first.Dir(), second.Dir(), QuickJudgeSteps)
 	}
-	want := fmt.Sprintf("the judge of mnist (%d training steps, %.0f s; cache entry %s): %.2f%% of the test images classified right\n",
-		QuickJudgeSteps, first.Info.TrainSeconds, filepath.Base(first.Dir()), 100*first.Info.TestAccuracy)
+	want := fmt.Sprintf("the judge of mnist (%d training steps, %.0f s, training format %d; cache entry %s): %.2f%% of the test images classified right\n",
+		QuickJudgeSteps, first.Info.TrainSeconds, judge.TrainingFormat, filepath.Base(first.Dir()), 100*first.Info.TestAccuracy)
 	if !strings.HasSuffix(trained, want) || loaded != want {
 		t.Errorf("nb.Judge printed\n%q\nthen\n%q\nwant each to end with\n%q", trained, loaded, want)
 	}
