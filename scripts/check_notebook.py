@@ -27,10 +27,18 @@ Rules (standard library only, works with any python3 >= 3.8):
   * claim lines: a line containing `check:` and `FAILED` fails the notebook; a line
     starting with `check:` is a claim (vaekit/nb prints them) and must end in its
     verdict, `ok`; with --quick a claim may instead end in QUICK_UNCHECKED (quick mode's
-    budgets are too small for results to hold: they are checked in full mode).
+    budgets are too small for results to hold: they are checked in full mode);
+  * hygiene of what the outputs show (they are committed and published): no absolute
+    path of the machine that ran them (/work/, /tmp/, /root/, /home/), no IPv4 address
+    (a resolver's or a host's, as Go's network errors print them), and every image
+    embedded in an SVG (`<image href="data:image/T;base64,...">`) labelled with the type
+    its bytes are: a PNG labelled image/jpg is drawn by some viewers and not by others.
+    Base64 payloads (data: URIs) are not searched for paths or addresses.
 """
 
 import argparse
+import base64
+import binascii
 import html as htmllib
 import json
 import math
@@ -173,6 +181,77 @@ def check_summary(line, quick):
     return problems
 
 
+# Hygiene of output text. A machine path: one of these roots at the start of a path, not
+# inside a word or a URL ("km/h", "https://host/home/page" are not one; "file:///home/x" is).
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|tmp|root|home)/[^\s\"'<>]*")
+# An IPv4 address, with a port if any: four dotted numbers, not part of a longer dotted
+# run or a word ("v1.2.3.4", "go1.27.4", "1.2.3.4.5" are versions); each part <= 255 is
+# checked after matching.
+IPV4 = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)(?::\d+)?")
+# A data: URI's base64 payload: random letters and slashes, left out of the searches above.
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]*")
+# An image embedded in SVG (href or xlink:href), with its label and its payload's start.
+SVG_IMAGE = re.compile(r"<image\b[^>]*?\bhref\s*=\s*[\"']data:image/([\w.+-]+);base64,([A-Za-z0-9+/=\s]*)",
+                       re.I)
+# Magic numbers of the image types an SVG viewer draws, and the labels each may carry.
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG", ("png",)),
+               (b"\xff\xd8\xff", "JPEG", ("jpeg",)),
+               (b"GIF8", "GIF", ("gif",)))
+
+
+def output_texts(out):
+    """The text an output shows: its stream text and its textual data (text/*, SVG)."""
+    texts = []
+    if out.get("output_type") == "stream":
+        texts.append(text(out.get("text")))
+    for mime, value in (out.get("data") or {}).items():
+        if (mime.startswith("text/") or mime == "image/svg+xml") and isinstance(value, (str, list)):
+            texts.append(text(value))
+    return texts
+
+
+def image_type(payload):
+    """The type (PNG, JPEG, GIF) of the base64 payload's bytes, or None with its first bytes."""
+    head = re.sub(r"\s", "", payload)[:24]
+    try:
+        data = base64.b64decode(head[:len(head) - len(head) % 4])
+    except (binascii.Error, ValueError):
+        return None, b""
+    for magic, name, _ in IMAGE_MAGIC:
+        if data.startswith(magic):
+            return name, data
+    return None, data
+
+
+def check_hygiene(outputs):
+    """Returns the problems of what the outputs show: machine paths, IP addresses,
+    mislabelled SVG images (each distinct one once)."""
+    problems = []
+    for content in (t for out in outputs for t in output_texts(out)):
+        for m in SVG_IMAGE.finditer(content):
+            label, (kind, head) = m.group(1).lower(), image_type(m.group(2))
+            if kind is None:
+                problems.append(f"an SVG <image> labelled image/{label} holds no PNG, JPEG or GIF data "
+                                f"(first bytes {head[:8]!r})")
+            elif label not in next(labels for _, name, labels in IMAGE_MAGIC if name == kind):
+                problems.append(f"an SVG <image> labelled image/{label} holds {kind} data: "
+                                f"label it image/{kind.lower()}")
+        plain = DATA_URI.sub("data:...", content)
+        for m in MACHINE_PATH.finditer(plain):
+            problems.append(f"shows a path of the machine that ran it, {m.group(0)[:100]!r}: "
+                            "committed outputs must not (print it relative to the repository, the cache or $HOME)")
+        for m in IPV4.finditer(plain):
+            if all(int(part) <= 255 for part in m.groups()):
+                problems.append(f"shows an IP address, {m.group(0)!r} (in {context(plain, m)!r}): "
+                                "committed outputs must not (a resolver's or host's address of the machine that ran it)")
+    return list(dict.fromkeys(problems))
+
+
+def context(content, m, width=40):
+    """The match with up to width characters either side, on one line."""
+    return " ".join(content[max(0, m.start() - width):m.end() + width].split())
+
+
 # The end of a claim that did not hold at quick mode's budget (vaekit/nb's Claim).
 QUICK_UNCHECKED = "(checked in full mode)"
 
@@ -217,6 +296,7 @@ def check_cell(cell, quick):
             html = text((out.get("data") or {}).get("text/html"))
             if html:
                 problems.append(f"HTML output:\n{plain_html(html)[:3000]}")
+    problems += check_hygiene(outputs)
     if marks.output and not outputs:
         problems.append("marked `// expect-output` but produced no output")
     if marks.image and not images:

@@ -50,6 +50,10 @@ PLAIN_HTML = display("text/html", "<b>no picture</b>")
 ERROR = {"output_type": "error", "ename": "ERROR", "evalue": "panic: boom", "traceback": ["panic: boom"]}
 
 
+def text_of(cell):
+    return check_notebook.text(cell["source"])
+
+
 def notebook(*cells, metadata=None):
     return {"cells": list(cells), "metadata": metadata or {"kernelspec": {"name": "gonb"}},
             "nbformat": 4, "nbformat_minor": 5}
@@ -169,6 +173,64 @@ class CheckNotebookTest(unittest.TestCase):
         self.assertEqual(problems, [])
         self.assertIn("0 checks", summary)
 
+    def test_machine_paths(self):
+        for shown in ('go: added "github.com/vaekit/vaekit" to local directory "/work/main".\n',
+                      "shapes written to /tmp/vaekit-nb.nqKo2Q/vaekit-shapes-v1: 4000 images\n",
+                      "  - cache /root/.cache/vaekit/cifar10: not found\n",
+                      "(/home/ada/data)\n",
+                      "see file:///home/ada/report.html\n"):
+            with self.subTest(shown):
+                self.assertFails("shows a path of the machine that ran it", code("%%", stdout(shown)))
+        self.assertFails("'/root/.cache/x'", code("%%", display("text/html", "<pre>in /root/.cache/x</pre>")))
+        self.assertFails("path of the machine", code("%%", display("image/svg+xml", "<svg><text>/work/a</text></svg>")))
+        for prose in ("a speed of 3 km/h, i/o and and/or\n",
+                      "https://example.com/home/page and http://host/tmp/x\n",
+                      "the cache ~/.cache/vaekit/models and out/tmp/refresh, $HOME/x\n",
+                      "/workspace, /homes/x and /tmpfs are other names\n"):
+            with self.subTest(prose):
+                self.assertPasses(code("%%", stdout(prose)))
+        # A base64 payload may hold "//tmp/" by chance: data: URIs are not searched.
+        self.assertPasses(code("%%", display("text/html", '<img src="data:image/png;base64,iVBORw0K//tmp/+/home/AA==">')))
+        # Markdown cells and the code itself are not outputs.
+        self.assertPasses(markdown("cd /work/main"), code('%%\nos.ReadDir("/tmp/x")', stdout("1\n")))
+
+    def test_ip_addresses(self):
+        for shown in ("dial tcp: lookup www.cs.toronto.edu on 10.255.255.53:53: no such host\n",
+                      "connected to 192.168.0.1.\n",
+                      "(127.0.0.1:8888)\n"):
+            with self.subTest(shown):
+                self.assertFails("shows an IP address", code("%%", stdout(shown)))
+        self.assertFails("'10.0.0.2:53'", code("%%", display("text/html", "<p>on 10.0.0.2:53</p>")))
+        for version in ("go1.27.4, gomlx 0.28.16, GoNB v0.11.5\n",
+                        "release v1.2.3.4 and 1.2.3.4.5\n",
+                        "not an address: 300.1.2.3, 1.2.3.999\n",
+                        "0.1 + 0.2 = 0.3; pi = 3.14159; section 2.3.1\n"):
+            with self.subTest(version):
+                self.assertPasses(code("%%", stdout(version)))
+
+    def test_svg_image_labels(self):
+        png, jpeg = "iVBORw0KGgoAAAANSUhEUgAA", "/9j/4AAQSkZJRgABAQAAAQ"
+        gif = "R0lGODlhAQABAIAAAP"
+
+        def svg(label, payload, attribute="href"):
+            return f'<svg><image x="0" {attribute}="data:image/{label};base64,{payload}" width="9"/></svg>'
+
+        for label, payload in (("png", png), ("jpeg", jpeg), ("gif", gif), ("PNG", png)):
+            with self.subTest(label):
+                self.assertPasses(code("%%", display("image/svg+xml", svg(label, payload))))
+                self.assertPasses(code("%%", display("text/html", "<div>" + svg(label, payload, "xlink:href") + "</div>")))
+        self.assertFails("labelled image/jpg holds PNG data: label it image/png",
+                         code("%%", display("text/html", svg("jpg", png))))
+        self.assertFails("labelled image/png holds JPEG data: label it image/jpeg",
+                         code("%%", display("image/svg+xml", svg("png", jpeg, "xlink:href"))))
+        self.assertFails("labelled image/png holds no PNG, JPEG or GIF data",
+                         code("%%", display("image/svg+xml", svg("png", "AAAAAAAA"))))
+        # An <img> in HTML is not an SVG image (browsers sniff its type).
+        self.assertPasses(code("%%", IMG_HTML))
+        # One problem per distinct image, however often a live plot redrew it.
+        problems = self.problems(code("%%", *[display("text/html", svg("jpg", png))] * 3))
+        self.assertEqual(len(problems), 1, problems)
+
     def test_markdown_is_not_checked(self):
         self.assertPasses(markdown("// expect-images: 3\ncheck: FAILED"), code("%%", stdout("1\n")))
 
@@ -205,6 +267,42 @@ def executed_notebook():
     return nb
 
 
+CPU = {"model": "AMD EPYC", "cores": 2, "avx512": True}
+FORMATS = {"model": 1, "judge": 1}
+
+
+def record_line(entry, kind="model", training_format=1, train_seconds=60.0, from_cache=False):
+    return json.dumps({"kind": kind, "entry": entry, "training_format": training_format,
+                       "train_seconds": train_seconds, "from_cache": from_cache})
+
+
+def models(*lines):
+    """The models of a record with these lines, as read_models reads them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "nb.models.jsonl")
+        with open(path, "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        return notebook_outputs.read_models(path)
+
+
+MODELS = [
+    {"entry": "judge-mnist-0a1b", "kind": "judge", "training_format": 1, "train_seconds": 30.0, "from_cache": True},
+    {"entry": "vae-mlp-mnist-z20-f1-3f9a", "kind": "model", "training_format": 1, "train_seconds": 600.0,
+     "from_cache": False},
+]
+
+
+def library(tmp, model_format=1, judge_source=None):
+    """A repository root in tmp whose Go sources declare the training formats."""
+    os.makedirs(os.path.join(tmp, "vaekit", "judge"), exist_ok=True)
+    with open(os.path.join(tmp, "vaekit", "trainingformat.go"), "w") as f:
+        f.write(f"package vaekit\n\n// TrainingFormat is ...\nconst TrainingFormat = {model_format}\n")
+    if judge_source is not None:
+        with open(os.path.join(tmp, "vaekit", "judge", "judge.go"), "w") as f:
+            f.write(judge_source)
+    return tmp
+
+
 def unexecuted(nb):
     """The committed notebook before its first refresh: no outputs."""
     nb = copy.deepcopy(nb)
@@ -218,7 +316,7 @@ def unexecuted(nb):
 class NotebookOutputsTest(unittest.TestCase):
     def fresh(self):
         ran = executed_notebook()
-        return notebook_outputs.stamped(unexecuted(ran), ran, 12.4, "go1.27.4")
+        return notebook_outputs.stamped(unexecuted(ran), ran, 12.4, "go1.27.4", MODELS, cpu=CPU)
 
     def test_hash_depends_on_code_only(self):
         nb = executed_notebook()
@@ -257,14 +355,17 @@ class NotebookOutputsTest(unittest.TestCase):
         committed["cells"][0]["id"] = "keep-me"
         # Timestamps saved by a front end that records them go too.
         committed["cells"][1]["metadata"]["execution"] = {"shell.execute_reply": "2026-11-29T10:00:00Z"}
-        out = notebook_outputs.stamped(committed, ran, 12.4, "go1.27.4")
+        out = notebook_outputs.stamped(committed, ran, 12.4, "go1.27.4", MODELS)
         stamp = out["metadata"]["vaekit"]
         self.assertEqual(stamp["code_sha256"], notebook_outputs.code_sha256(ran))
         self.assertEqual(stamp["mode"], "full")
         self.assertEqual(stamp["wall_seconds"], 12)
         self.assertEqual(stamp["go"], "go1.27.4")
         self.assertRegex(stamp["executed"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-        self.assertTrue(stamp["cpu"])
+        self.assertEqual(stamp["cpu"], notebook_outputs.cpu_info())
+        self.assertEqual(stamp["models"], MODELS)
+        # The wall time plus the cached judge's 30 s; the model trained in the run.
+        self.assertEqual(stamp["from_scratch_seconds"], 42)
         self.assertEqual(out["cells"][2]["outputs"], ran["cells"][2]["outputs"])
         self.assertEqual(out["cells"][2]["execution_count"], 2)
         self.assertEqual(out["cells"][0]["id"], "keep-me")
@@ -275,31 +376,174 @@ class NotebookOutputsTest(unittest.TestCase):
         other = copy.deepcopy(committed)
         other["cells"][2]["source"] = ["%%\n", "fmt.Println(2)\n"]
         with self.assertRaisesRegex(ValueError, "cell 3 of the executed notebook differs"):
-            notebook_outputs.stamped(other, ran, 1, "go")
+            notebook_outputs.stamped(other, ran, 1, "go", [])
         with self.assertRaisesRegex(ValueError, "has 3 cells, the notebook 2"):
-            notebook_outputs.stamped(notebook(*committed["cells"][:2]), ran, 1, "go")
+            notebook_outputs.stamped(notebook(*committed["cells"][:2]), ran, 1, "go", [])
+        no_markdown = copy.deepcopy(ran)
+        del no_markdown["cells"][0]
+        with self.assertRaisesRegex(ValueError, "no markdown cell"):
+            notebook_outputs.stamped(unexecuted(no_markdown), no_markdown, 1, "go", [])
+
+    def test_from_scratch_seconds(self):
+        cached = dict(MODELS[1], from_cache=True)
+        self.assertEqual(notebook_outputs.from_scratch_seconds(40, [MODELS[1]]), 40, "a model trained in the run counted twice")
+        self.assertEqual(notebook_outputs.from_scratch_seconds(40, [cached, MODELS[0]]), 670)
+        self.assertEqual(notebook_outputs.from_scratch_seconds(40.6, []), 41)
+
+    def test_header(self):
+        ran = executed_notebook()
+        out = notebook_outputs.stamped(unexecuted(ran), ran, 100, "go1.27.4", [dict(MODELS[1], from_cache=True)], cpu=CPU)
+        want = ("*From scratch: about 12 min on a 2-core AMD EPYC with AVX-512 "
+                "(training 10 min; 100 s with its models in the model cache).*")
+        self.assertEqual(out["cells"][0]["source"], ["# Title\n", "Some prose.\n", "\n", want])
+        self.assertEqual(notebook_outputs.code_sha256(out), notebook_outputs.code_sha256(ran), "the header changed the hash")
+        # Stamped again: the paragraph is replaced, wrapped lines and all, not appended.
+        again = copy.deepcopy(ran)
+        again["cells"][0]["source"] = ["# Title\n", "\n", "*From scratch: about 3 min\n", "on a laptop.*\n", "\n",
+                                       "More prose.\n"]
+        again = notebook_outputs.stamped(unexecuted(again), again, 5000, "go1.27.4", [], cpu=dict(CPU, cores=4, avx512=False))
+        self.assertEqual(text_of(again["cells"][0]),
+                         "# Title\n\n*From scratch: about 83 min on a 4-core AMD EPYC without AVX-512.*\n\nMore prose.\n")
+        # Only the first markdown cell carries it.
+        two = notebook(markdown("# Title"), code("%%", stdout("1\n")), markdown("*From scratch: old*"))
+        two = notebook_outputs.stamped(unexecuted(two), two, 1, "go", [], cpu=CPU)
+        self.assertEqual(text_of(two["cells"][0]), "# Title\n\n*From scratch: about 1 s on a 2-core AMD EPYC with AVX-512.*")
+        self.assertEqual(text_of(two["cells"][2]), "*From scratch: old*")
+        # A source stored as one string stays one string.
+        one = executed_notebook()
+        one["cells"][0]["source"] = "# Title\n\n*From scratch: old*\n"
+        one = notebook_outputs.stamped(unexecuted(one), one, 130, "go", [], cpu=CPU)
+        self.assertEqual(one["cells"][0]["source"], "# Title\n\n*From scratch: about 2 min on a 2-core AMD EPYC with AVX-512.*\n")
+
+    def test_durations_and_cpu_words(self):
+        cases = {0: "0 s", 40: "40 s", 119: "119 s", 120: "2 min", 700: "12 min", 89 * 60: "89 min",
+                 90 * 60: "1 h 30 min", 3 * 3600 + 7 * 60: "3 h 5 min", 7200: "2 h"}
+        for seconds, want in cases.items():
+            self.assertEqual(notebook_outputs.duration(seconds), want)
+        self.assertEqual(notebook_outputs.cpu_words({"model": "Intel(R) Xeon(R) CPU @ 2.20GHz", "cores": 4, "avx512": True}),
+                         "4-core Intel Xeon @ 2.20GHz with AVX-512")
+        self.assertEqual(notebook_outputs.cpu_words({"model": "AMD EPYC 7B13 64-Core Processor", "cores": 2, "avx512": False}),
+                         "2-core AMD EPYC 7B13 without AVX-512")
+
+    def test_cpu_info(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "cpuinfo")
+            with open(path, "w") as f:
+                f.write("processor\t: 0\nmodel name\t: AMD EPYC 9B45\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n\n"
+                        "processor\t: 1\nmodel name\t: AMD EPYC 9B45\nflags\t\t: fpu\n")
+            self.assertEqual(notebook_outputs.cpu_info(path),
+                             {"model": "AMD EPYC 9B45", "cores": os.cpu_count(), "avx512": True})
+            with open(path, "w") as f:
+                f.write("model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512_vnni\n")
+            self.assertFalse(notebook_outputs.cpu_info(path)["avx512"], "avx512_vnni is not AVX-512F")
+            info = notebook_outputs.cpu_info(os.path.join(tmp, "missing"))
+            self.assertTrue(info["model"])
+            self.assertFalse(info["avx512"])
+
+    def test_read_models(self):
+        got = models(record_line("vae-b", train_seconds=12.34),
+                     "",
+                     record_line("vae-a", train_seconds=500, from_cache=True),
+                     record_line("vae-b", train_seconds=12.34, from_cache=True),
+                     record_line("judge-mnist", kind="judge", train_seconds=30, from_cache=True),
+                     record_line("vae-a", train_seconds=500, from_cache=True))
+        self.assertEqual(got, [
+            {"entry": "judge-mnist", "kind": "judge", "training_format": 1, "train_seconds": 30.0, "from_cache": True},
+            {"entry": "vae-a", "kind": "model", "training_format": 1, "train_seconds": 500.0, "from_cache": True},
+            {"entry": "vae-b", "kind": "model", "training_format": 1, "train_seconds": 12.3, "from_cache": False},
+        ])
+        # Loaded first, trained later (a cell of another notebook finished it meanwhile): trained.
+        got = models(record_line("vae-a", train_seconds=9, from_cache=True), record_line("vae-a", train_seconds=700))
+        self.assertEqual(got[0]["from_cache"], False)
+        self.assertEqual(got[0]["train_seconds"], 700.0)
+        self.assertEqual(models(), [])
+        bad = {
+            ":2: not JSON": ['{"kind": "model"', "{not json"],
+            ":1: expected a JSON object": ["[1, 2]"],
+            "entry None": [json.dumps({"kind": "model", "training_format": 1, "train_seconds": 1, "from_cache": False})],
+            "entry 'a/b'": [record_line("a/b")],
+            "kind 'encoder', expected one of model, judge": [record_line("vae-a", kind="encoder")],
+            "training_format '1', expected a whole number": [record_line("vae-a", training_format="1")],
+            "train_seconds -1": [record_line("vae-a", train_seconds=-1)],
+            "train_seconds nan": ['{"kind": "model", "entry": "vae-a", "training_format": 1, "train_seconds": NaN, "from_cache": false}'],
+            "from_cache 'no', expected true or false": [record_line("vae-a", from_cache="no")],
+        }
+        for contains, lines in bad.items():
+            with self.subTest(contains):
+                if contains.startswith(":2"):
+                    lines = [record_line("vae-a"), lines[1]]
+                with self.assertRaises(ValueError) as caught:
+                    models(*lines)
+                self.assertIn(contains, str(caught.exception))
+                self.assertIn("nb.models.jsonl:", str(caught.exception), "the message names no file")
+        with self.assertRaisesRegex(ValueError, "cannot read the run's model record.*VAEKIT_MODEL_RECORD"):
+            notebook_outputs.read_models("/nonexistent/nb.models.jsonl")
+
+    def test_library_training_formats(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            library(tmp, 3)
+            self.assertEqual(notebook_outputs.library_training_formats(tmp), {"model": 3, "judge": 3})
+            library(tmp, 3, "package judge\n\n// TrainingFormat is the judge's.\nconst TrainingFormat = 7\n")
+            self.assertEqual(notebook_outputs.library_training_formats(tmp), {"model": 3, "judge": 7})
+            with open(os.path.join(tmp, "vaekit", "trainingformat.go"), "w") as f:
+                f.write("package vaekit\n\n// const TrainingFormat = 2\nvar TrainingFormat = 2\n")
+            with self.assertRaisesRegex(ValueError, r"trainingformat.go has no line `const TrainingFormat = N`"):
+                notebook_outputs.library_training_formats(tmp)
+        with self.assertRaisesRegex(ValueError, "cannot read the library's training format.*trainingformat.go"):
+            notebook_outputs.library_training_formats(tmp)
+        # This repository's, as CI reads it.
+        formats = notebook_outputs.library_training_formats()
+        self.assertIsInstance(formats["model"], int)
 
     def test_verify(self):
         nb = self.fresh()
-        self.assertEqual(notebook_outputs.verify_notebook(nb, 1000), [])
+        self.assertEqual(notebook_outputs.verify_notebook(nb, 1000, FORMATS), [])
         prose = copy.deepcopy(nb)
-        prose["cells"][0]["source"] = ["# A better title\n"]
-        self.assertEqual(notebook_outputs.verify_notebook(prose, 1000), [], "edited prose failed")
+        prose["cells"][0]["source"][0] = "# A better title\n"
+        self.assertEqual(notebook_outputs.verify_notebook(prose, 1000, FORMATS), [], "edited prose failed")
+        stamp = lambda n: n["metadata"]["vaekit"]
         cases = {
             "code cells changed": lambda n: n["cells"][2]["source"].append("fmt.Println(3)\n"),
             "no metadata.vaekit": lambda n: n["metadata"].pop("vaekit"),
             "mode 'quick', expected 'full'": lambda n: n["metadata"]["vaekit"].update(mode="quick"),
             "no outputs": lambda n: [c.update(outputs=[]) for c in n["cells"] if c["cell_type"] == "code"],
             "its outputs fail a check: cell 3": lambda n: n["cells"][2]["outputs"].append(ERROR),
+            "its outputs fail a check: cell 3 ('// expect-image'): shows a path": lambda n: n["cells"][2]["outputs"].append(
+                stdout("saved to /root/.cache/vaekit/models/vae\n")),
+            "no `models` list (the models and judges its run used): its outputs predate it; "
+            "run `scripts/refresh_notebooks.sh --from-scratch` and commit": lambda n: stamp(n).pop("models"),
+            "metadata.vaekit.models: vae-x: train_seconds None": lambda n: stamp(n)["models"].append(
+                {"entry": "vae-x", "kind": "model", "training_format": 1, "from_cache": False}),
+            "model vae-mlp-mnist-z20-f1-3f9a was trained by training format 0, the library trains format 1: "
+            "run `scripts/refresh_notebooks.sh --from-scratch` and commit": lambda n: stamp(n)["models"][1].update(
+                training_format=0),
+            "judge judge-mnist-0a1b was trained by training format 2, the library trains format 1":
+                lambda n: stamp(n)["models"][0].update(training_format=2),
+            "no from_scratch_seconds (got None)": lambda n: stamp(n).pop("from_scratch_seconds"),
+            "metadata.vaekit.cpu is 'AMD EPYC', expected {model, cores, avx512}": lambda n: stamp(n).update(cpu="AMD EPYC"),
+            "metadata.vaekit.cpu is {'model': 'AMD EPYC', 'cores': 2}": lambda n: stamp(n)["cpu"].pop("avx512"),
+            "its first markdown cell has no line starting '*From scratch:'": lambda n: n["cells"][0].update(
+                source=["# Title\n"]),
         }
         for contains, edit in cases.items():
             with self.subTest(contains):
                 broken = copy.deepcopy(nb)
                 edit(broken)
-                problems = notebook_outputs.verify_notebook(broken, 1000)
+                problems = notebook_outputs.verify_notebook(broken, 1000, FORMATS)
                 self.assertTrue(any(contains in p for p in problems), problems)
-        problems = notebook_outputs.verify_notebook(nb, notebook_outputs.MAX_BYTES + 1)
+        problems = notebook_outputs.verify_notebook(nb, notebook_outputs.MAX_BYTES + 1, FORMATS)
         self.assertTrue(any("over the limit" in p for p in problems), problems)
+        # After a bump of the library's format every model fails; a judge of its own format not.
+        problems = notebook_outputs.verify_notebook(nb, 1000, {"model": 2, "judge": 1})
+        self.assertEqual(problems, ["model vae-mlp-mnist-z20-f1-3f9a was trained by training format 1, the library "
+                                    "trains format 2: run `scripts/refresh_notebooks.sh --from-scratch` and commit"])
+        problems = notebook_outputs.verify_notebook(nb, 1000, {"model": 1, "judge": 4})
+        self.assertEqual(problems, ["judge judge-mnist-0a1b was trained by training format 1, the judge package "
+                                    "trains format 4: run `scripts/refresh_notebooks.sh --from-scratch` and commit"])
+        # A run that used no model has an empty list: fine.
+        empty = copy.deepcopy(nb)
+        stamp(empty)["models"] = []
+        self.assertEqual(notebook_outputs.verify_notebook(empty, 1000, FORMATS), [])
 
     def run_script(self, *args):
         return subprocess.run([sys.executable, os.path.join(SCRIPTS, "notebook_outputs.py"), *args],
@@ -307,29 +551,63 @@ class NotebookOutputsTest(unittest.TestCase):
 
     def test_verify_command(self):
         with tempfile.TemporaryDirectory() as tmp:
+            root = library(os.path.join(tmp, "repo"))
             path = os.path.join(tmp, "nb.ipynb")
             with open(path, "w") as f:
                 f.write(notebook_outputs.dumps(self.fresh()))
-            result = self.run_script("verify", path)
+            result = self.run_script("verify", "--root", root, path)
             self.assertEqual(result.returncode, 0, result.stdout)
             nb = self.fresh()
             nb["cells"][1]["source"] = ["import \"math\"\n"]
             with open(path, "w") as f:
                 f.write(notebook_outputs.dumps(nb))
-            result = self.run_script("verify", path)
+            result = self.run_script("verify", "--root", root, path)
             self.assertEqual(result.returncode, 1, result.stdout)
             self.assertIn(f"FAIL {path}", result.stdout)
             self.assertIn(f"Run `scripts/refresh_notebooks.sh {path}`", result.stdout)
+            # The library trains another format now.
+            with open(path, "w") as f:
+                f.write(notebook_outputs.dumps(self.fresh()))
+            library(root, 2)
+            result = self.run_script("verify", "--root", root, path)
+            self.assertEqual(result.returncode, 1, result.stdout)
+            self.assertIn("was trained by training format 1, the library trains format 2: "
+                          "run `scripts/refresh_notebooks.sh --from-scratch` and commit", result.stdout)
+            self.assertIn("Run `scripts/refresh_notebooks.sh --from-scratch` (every notebook", result.stdout)
+            # No format to compare with: a clear failure, not a pass.
+            os.unlink(os.path.join(root, "vaekit", "trainingformat.go"))
+            result = self.run_script("verify", "--root", root, path)
+            self.assertEqual(result.returncode, 1, result.stdout)
+            self.assertIn("cannot read the library's training format", result.stdout)
+
+    def test_entries_command(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            a, b = os.path.join(tmp, "a.models.jsonl"), os.path.join(tmp, "b.models.jsonl")
+            with open(a, "w") as f:
+                f.write(record_line("vae-b") + "\n" + record_line("judge-x", kind="judge") + "\n")
+            with open(b, "w") as f:
+                f.write(record_line("vae-b", from_cache=True) + "\n" + record_line("vae-a") + "\n")
+            result = self.run_script("entries", a, b)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(result.stdout, "judge-x\nvae-a\nvae-b\n")
+            with open(b, "a") as f:
+                f.write("{broken\n")
+            result = self.run_script("entries", a, b)
+            self.assertEqual(result.returncode, 1)
+            self.assertEqual(result.stdout, "")
+            self.assertIn(f"{b}:3: not JSON", result.stderr)
 
     def test_stamp_command(self):
         with tempfile.TemporaryDirectory() as tmp:
             path, snapshot, executed = (os.path.join(tmp, n) for n in ("nb.ipynb", "snap.ipynb", "ran.ipynb"))
+            root, record = library(os.path.join(tmp, "repo")), os.path.join(tmp, "ran.models.jsonl")
             committed = notebook_outputs.dumps(unexecuted(executed_notebook()))
             for p, data in ((path, committed), (snapshot, committed), (executed, json.dumps(executed_notebook()))):
                 with open(p, "w") as f:
                     f.write(data)
             os.chmod(path, 0o640)
-            args = ["stamp", "--executed", executed, "--snapshot", snapshot, "--wall-seconds", "7", "--go", "go1.27.4", path]
+            args = ["stamp", "--executed", executed, "--snapshot", snapshot, "--wall-seconds", "7", "--go", "go1.27.4",
+                    "--models", record, "--root", root, path]
 
             # Edited while it ran: left as it is.
             with open(path, "a") as f:
@@ -353,9 +631,28 @@ class NotebookOutputsTest(unittest.TestCase):
             with open(path) as f:
                 self.assertEqual(f.read(), committed)
 
-            # A good run: written, stamped, verified, mode kept.
+            # No model record (the helper wrote none): left as it is.
             with open(executed, "w") as f:
                 json.dump(executed_notebook(), f)
+            result = self.run_script(*args)
+            self.assertEqual(result.returncode, 1, result.stdout)
+            self.assertIn("left as it is: cannot read the run's model record", result.stdout)
+            with open(path) as f:
+                self.assertEqual(f.read(), committed)
+
+            # Models of another format than the library's (it changed while the run went on).
+            with open(record, "w") as f:
+                f.write(record_line("vae-a", training_format=0) + "\n")
+            result = self.run_script(*args)
+            self.assertEqual(result.returncode, 1, result.stdout)
+            self.assertIn("was trained by training format 0, the library trains format 1", result.stdout)
+            with open(path) as f:
+                self.assertEqual(f.read(), committed)
+
+            # A good run: written, stamped, verified, mode kept.
+            with open(record, "w") as f:
+                f.write(record_line("vae-a", train_seconds=3) + "\n" + record_line("vae-a", train_seconds=3, from_cache=True)
+                        + "\n" + record_line("judge-x", kind="judge", train_seconds=20, from_cache=True) + "\n")
             result = self.run_script(*args)
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o640)
@@ -364,14 +661,21 @@ class NotebookOutputsTest(unittest.TestCase):
             nb = json.loads(written)
             self.assertEqual(written, notebook_outputs.dumps(nb), "not in nbformat's layout")
             self.assertEqual(nb["metadata"]["vaekit"]["wall_seconds"], 7)
-            self.assertEqual(self.run_script("verify", path).returncode, 0)
+            self.assertEqual(nb["metadata"]["vaekit"]["from_scratch_seconds"], 27)
+            self.assertEqual([(m["entry"], m["from_cache"]) for m in nb["metadata"]["vaekit"]["models"]],
+                             [("judge-x", True), ("vae-a", False)])
+            self.assertIn("2 models (1 trained in this run), from scratch 27 s", result.stdout)
+            self.assertTrue(text_of(nb["cells"][0]).endswith("\n\n*From scratch: about 27 s on a "
+                                                             f"{notebook_outputs.cpu_words(notebook_outputs.cpu_info())} "
+                                                             "(training 23 s; 4 s with its models in the model cache).*"))
+            self.assertEqual(self.run_script("verify", "--root", root, path).returncode, 0)
             self.assertEqual([n for n in os.listdir(tmp) if n.startswith(".refresh-")], [], "temporary file left")
 
             # unstamp removes the stamp, and verify then fails.
             self.assertEqual(self.run_script("unstamp", path).returncode, 0)
             with open(path) as f:
                 self.assertNotIn("vaekit", json.load(f)["metadata"])
-            self.assertEqual(self.run_script("verify", path).returncode, 1)
+            self.assertEqual(self.run_script("verify", "--root", root, path).returncode, 1)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,17 @@
 #
 # Runs every notebook under notebooks/ (recursively, sorted; .ipynb_checkpoints
 # skipped), or only the ones given, with `jupyter nbconvert --execute`. For
-# notebooks/a/b.ipynb it writes OUTDIR/a/b.ipynb (executed), OUTDIR/a/b.html and
-# OUTDIR/a/b.log (nbconvert and kernel log). OUTDIR defaults to $VAEKIT_OUT/notebooks.
+# notebooks/a/b.ipynb it writes OUTDIR/a/b.ipynb (executed), OUTDIR/a/b.html,
+# OUTDIR/a/b.log (nbconvert and kernel log) and OUTDIR/a/b.models.jsonl: the run's model
+# record, which the kernel's cells append one JSON line to for every model or judge
+# they obtain (VAEKIT_MODEL_RECORD names it for them; refresh_notebooks.sh stamps the
+# models from it). OUTDIR defaults to $VAEKIT_OUT/notebooks.
 # The outputs committed with a notebook are cleared before it runs, and the executed
 # copy loses the notebook's stamp (metadata.vaekit, which describes the committed run).
 # Each executed notebook is checked by scripts/check_notebook.py (no error outputs, no
 # stderr, marked cells did show their outputs and pictures, training summaries and
-# `check:` claims hold; --quick adds quick mode's ranges).
+# `check:` claims hold, no machine paths or IP addresses shown, SVG images labelled with
+# their type; --quick adds quick mode's ranges).
 # Exits non-zero if any notebook failed; the others still run.
 # scripts/refresh_notebooks.sh runs it in full mode to refresh the committed outputs.
 #
@@ -40,7 +44,7 @@ notebooks=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_notebooks.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *.ipynb)
       rel="$(realpath -m --relative-to="$VAEKIT_ROOT" "$arg")"
@@ -116,7 +120,10 @@ for nb in "${notebooks[@]}"; do
   [ "$sub" = . ] || dest="${outdir}/${sub}"
   mkdir -p "$dest"
   log="${dest}/${name}.log"
-  rm -f "${dest}/${name}.ipynb" "${dest}/${name}.html"
+  # (Absolute: the kernel runs in the notebook's directory. Removed first: the helper
+  # appends, and a record must list this run's models only.)
+  record="${dest}/${name}.models.jsonl"
+  rm -f "${dest}/${name}.ipynb" "${dest}/${name}.html" "$record"
   echo
   echo "=== ${nb} -> ${dest}/${name}.{ipynb,html}"
   t0=$SECONDS
@@ -124,7 +131,7 @@ for nb in "${notebooks[@]}"; do
   status=ok
   limit=()
   [ "$nb_timeout" -gt 0 ] && limit=(timeout --kill-after=30 "$nb_timeout")
-  if ! TMPDIR="$run_tmp" "${limit[@]}" jupyter nbconvert --to notebook --execute \
+  if ! TMPDIR="$run_tmp" VAEKIT_MODEL_RECORD="$record" "${limit[@]}" jupyter nbconvert --to notebook --execute \
       --ExecutePreprocessor.kernel_name=gonb \
       --ExecutePreprocessor.timeout="$cell_timeout" \
       --ExecutePreprocessor.startup_timeout=300 \

@@ -11,7 +11,9 @@
 #   5a. python3 -m unittest             the notebook scripts' tests (scripts/*_test.py)
 #   5b. notebook_outputs.py verify      every notebook under notebooks/ is committed with the
 #                                       full-mode outputs of its current code cells (else run
-#                                       scripts/refresh_notebooks.sh NOTEBOOK and commit it)
+#                                       scripts/refresh_notebooks.sh NOTEBOOK and commit it),
+#                                       of models of the library's TrainingFormat (else
+#                                       scripts/refresh_notebooks.sh --from-scratch)
 #   6. scripts/run_notebooks.sh --quick every notebook, small training budgets,
 #                                       into $VAEKIT_OUT/test-notebooks
 #   7. tests/browser/run.sh             03_manifold in headless Chromium through Jupyter
