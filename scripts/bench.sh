@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The training benchmark: vaekit's steady-state images/s, the time of one epoch, peak
 # memory and the held-out negative ELBO after training for each model, next to PyTorch's
-# on the same MNIST data, in interleaved rounds (README, "Performance"), and the parity of
-# pytorch/examples' VAE trained 10 epochs by both. It runs cmd/vaekit-bench; every flag is
-# passed on:
+# on the same MNIST data, in interleaved rounds (README, "Performance"), the parity of
+# pytorch/examples' VAE trained 10 epochs by both, and (only when named) the likelihood
+# parity of notebook 05's VAE and IWAE k=5 trained 10 epochs by both. It runs
+# cmd/vaekit-bench; every flag is passed on:
 #
-#   scripts/bench.sh                          all models, 3 rounds (20 minutes on 2 Zen 5 cores)
+#   scripts/bench.sh                          all models but burda-vae and burda-iwae5, 3 rounds
 #   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
 #   scripts/bench.sh -models pytorch-examples -rounds 3   the held-out -ELBO parity (~10 minutes)
+#   scripts/bench.sh -models burda-vae,burda-iwae5 -seeds 1,2,3 -omp-wait-policy PASSIVE
+#                                             notebook 05's IWAE-5000 NLL parity (internal/bench/NOTES.md)
+#   scripts/bench.sh -models burda-b20,burda-iwae50-b20 -rounds 3   notebook 05's networks' speed
 #   scripts/bench.sh -simd avx2               the "avx2" column: both frameworks on AVX2 kernels
 #   scripts/bench.sh -models conv-b64 -rounds 5
 #   scripts/bench.sh -torch=false             vaekit only

@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +94,7 @@ func TestSmokeAllModels(t *testing.T) {
 	start := time.Now()
 	const heldOut = 20
 	for _, m := range Models {
-		r, err := RunGo(m, RunOptions{Steps: 4, Window: 2, Batch: 8, HeldOutImages: heldOut}, trainSet, testSet)
+		r, err := RunGo(m, RunOptions{Steps: 4, Window: 2, Batch: 8, HeldOutImages: heldOut, NLLImages: 3, NLLK: 4}, trainSet, testSet)
 		if err != nil {
 			t.Fatalf("%s: %v", m.Name, err)
 		}
@@ -105,6 +108,13 @@ func TestSmokeAllModels(t *testing.T) {
 		if h == nil || h.Images != heldOut || h.KL < 0 || h.Reconstruction < 300 || h.Reconstruction > 1000 ||
 			math.Abs(h.NegELBO-(h.Reconstruction+h.KL)) > 1e-3*h.NegELBO {
 			t.Errorf("%s: implausible held-out terms %+v", m.Name, h)
+		}
+		// The IWAE bound lies below the negative ELBO's ~543 nats, never far below it.
+		if l := r.Likelihood; m.Likelihood && (l == nil || l.Images != 3 || l.K != 4 || len(l.ImageNLL) != 3 || l.NLL < 300 || l.NLL > 1000 ||
+			l.StdErr <= 0 || l.UnitImages != testSet.N || l.ActiveUnits < 0 || l.ActiveUnits > m.Latent) {
+			t.Errorf("%s: implausible likelihood %+v", m.Name, l)
+		} else if !m.Likelihood && l != nil {
+			t.Errorf("%s: a likelihood it was not asked for", m.Name)
 		}
 	}
 	t.Logf("%d models in %s", len(Models), time.Since(start))
@@ -345,4 +355,339 @@ func TestGoKernelsProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println("kernels: " + kernels)
+}
+
+// notebook05Settings returns the settings string of notebook 05's cfg.Set (its Go string
+// literals, concatenated) and the source of its code cells.
+func notebook05Settings(t *testing.T) (settings, code string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "notebooks", "05_likelihood.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb struct {
+		Cells []struct {
+			CellType string   `json:"cell_type"`
+			Source   []string `json:"source"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(b, &nb); err != nil {
+		t.Fatal(err)
+	}
+	var src strings.Builder
+	for _, c := range nb.Cells {
+		if c.CellType == "code" {
+			src.WriteString(strings.Join(c.Source, "") + "\n")
+		}
+	}
+	code = src.String()
+	call := regexp.MustCompile(`cfg\.Set\(((?:\s*"[^"]*"\s*\+?)+)\)`).FindStringSubmatch(code)
+	if call == nil {
+		t.Fatal("notebook 05 has no cfg.Set(\"...\") call")
+	}
+	for _, lit := range regexp.MustCompile(`"([^"]*)"`).FindAllStringSubmatch(call[1], -1) {
+		settings += lit[1]
+	}
+	return settings, code
+}
+
+// The burda-* models are notebook 05's: its Config (cfg.Set on the default) for the VAE,
+// and for the IWAEs the same with objective=iwae and k from its default --iwae_ks.
+func TestBurdaConfigsAreNotebook05s(t *testing.T) {
+	settings, code := notebook05Settings(t)
+	want := vaekit.DefaultConfig()
+	if err := want.Set(settings); err != nil {
+		t.Fatal(err)
+	}
+	got, err := BurdaConfig(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("BurdaConfig(1) = %s\nnotebook 05's cfg = %s", got, want)
+	}
+	for _, fragment := range []string{`c.Objective, c.IWAESamples = "iwae", k`, `flag.String("iwae_ks", "5,50"`} {
+		if !strings.Contains(code, fragment) {
+			t.Errorf("notebook 05 no longer has %q: check its IWAE variants against BurdaConfig", fragment)
+		}
+	}
+	for _, k := range []int{5, 50} {
+		iwae, err := BurdaConfig(k)
+		want := want.Clone()
+		want.Objective, want.IWAESamples = "iwae", k
+		if err != nil || !reflect.DeepEqual(iwae, want) {
+			t.Errorf("BurdaConfig(%d) = %s, %v; want %s", k, iwae, err, want)
+		}
+	}
+	// What the description says: 784-200-200-50 tanh, Bernoulli, Glorot uniform, Adam eps 1e-4, batch 20.
+	if !slices.Equal(want.HiddenDims, []int{200, 200}) || want.LatentDim != 50 || want.Activation != "tanh" ||
+		want.Reconstruction != "bernoulli" || want.Binarize != "dynamic" || want.Initializer != "keras" ||
+		want.Optimizer != "adam" || want.AdamEpsilon != 1e-4 || want.LearningRate != 1e-3 || want.LRSchedule != "iwae" || want.BatchSize != 20 {
+		t.Errorf("notebook 05's Config is no longer Burda et al.'s model: %s", want)
+	}
+
+	for _, tc := range []struct {
+		name          string
+		k, steps      int
+		epochs        int
+		likelihood    bool
+		defaultModels bool
+	}{
+		{"burda-b20", 1, 3000, 0, false, true},
+		{"burda-iwae50-b20", 50, 1000, 0, false, true},
+		{"burda-vae", 1, 30000, 10, true, false},
+		{"burda-iwae5", 5, 30000, 10, true, false},
+	} {
+		m, err := FindModel(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind != "burda" || m.IWAESamples != tc.k || m.Batch != 20 || m.Hidden != 200 || m.Latent != 50 ||
+			m.DefaultSteps != tc.steps || m.Epochs != tc.epochs || m.Likelihood != tc.likelihood || m.Window != 200 {
+			t.Errorf("%s: %+v", tc.name, m)
+		}
+		if got := slices.Contains(DefaultModelNames(), tc.name); got != tc.defaultModels {
+			t.Errorf("%s among the default models: %v, want %v", tc.name, got, tc.defaultModels)
+		}
+	}
+}
+
+// pythonFacts reads torch_peer.py with Python's ast (no torch needed): its MODELS' names,
+// its command-line options, and Burda's learning rate of epochs 0..n-1 by its own function.
+func pythonFacts(t *testing.T, n int) (models, options []string, rates []float64) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	const script = `
+import ast, json, sys
+tree = ast.parse(open("torch_peer.py").read())
+models, options, env = [], [], {}
+for node in ast.walk(tree):
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "MODELS" for t in node.targets):
+        models = [k.value for k in node.value.keys]
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+        options.append(node.args[0].value)
+    if isinstance(node, ast.FunctionDef) and node.name == "burda_learning_rate":
+        exec(compile(ast.Module(body=[node], type_ignores=[]), "torch_peer.py", "exec"), env)
+rate = env["burda_learning_rate"]
+print(json.dumps({"models": models, "options": options, "rates": [rate(e) for e in range(int(sys.argv[1]))]}))
+`
+	out, err := exec.Command(python, "-c", script, strconv.Itoa(n)).Output()
+	if err != nil {
+		t.Fatalf("reading torch_peer.py: %v", err)
+	}
+	var facts struct {
+		Models, Options []string
+		Rates           []float64
+	}
+	if err := json.Unmarshal(out, &facts); err != nil {
+		t.Fatal(err)
+	}
+	return facts.Models, facts.Options, facts.Rates
+}
+
+// The peer knows every model, its learning-rate schedule is vaekit's, and it accepts every
+// option the driver passes it.
+func TestTorchPeerMatchesTheDriver(t *testing.T) {
+	models, options, rates := pythonFacts(t, 3300)
+	for _, name := range ModelNames() {
+		if !slices.Contains(models, name) {
+			t.Errorf("torch_peer.py's MODELS lacks %s", name)
+		}
+	}
+	cfg, err := BurdaConfig(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for epoch, rate := range rates {
+		if want := cfg.LearningRateAt(epoch); math.Abs(rate-want) > 1e-15 {
+			t.Fatalf("epoch %d: the peer's learning rate %g, vaekit's %g", epoch, rate, want)
+		}
+	}
+	p := &torchPeer{script: "torch_peer.py", mnistDir: "/mnist", threads: 2}
+	opts := Options{Window: 50, NLLImages: 2000, NLLK: 5000, Models: ModelNames()}
+	for _, m := range Models {
+		for _, arg := range p.args(m, opts, 1, "/run/test.idx") {
+			if strings.HasPrefix(arg, "--") && !slices.Contains(options, arg) {
+				t.Errorf("%s: the driver passes %s, which torch_peer.py does not define", m.Name, arg)
+			}
+		}
+	}
+}
+
+// The arguments of both children: a parity model's full budget, its window, the same
+// binarised test images and the likelihood estimate's size for both frameworks.
+func TestChildArguments(t *testing.T) {
+	p := &torchPeer{script: "peer.py", mnistDir: "/mnist", threads: 2}
+	opts := Options{Window: 50, HeldOutImages: 0, NLLImages: 2000, NLLK: 5000}
+	vae, _ := FindModel("burda-vae")
+	speed, _ := FindModel("burda-iwae50-b20")
+	examples, _ := FindModel("pytorch-examples")
+	quick := opts
+	quick.Steps, quick.Window, quick.NLLImages, quick.NLLK = 60, 20, 50, 100
+	for _, tc := range []struct {
+		name       string
+		got        []string
+		want, lack []string
+	}{
+		{"vaekit burda-vae", goChildArgs(vae, opts, 2, "/run/test.idx"),
+			[]string{"-child burda-vae", "-steps 30000", "-window 200", "-seed 2", "-heldout 0", "-binary-test /run/test.idx", "-nll-images 2000", "-nll-k 5000"}, nil},
+		{"pytorch burda-vae", p.args(vae, opts, 2, "/run/test.idx"),
+			[]string{"--model burda-vae", "--epochs 10", "--window 200", "--seed 2", "--held-out 0", "--binary-test /run/test.idx", "--nll-images 2000", "--nll-k 5000"}, []string{"--steps"}},
+		{"vaekit burda-vae -quick", goChildArgs(vae, quick, 1, "/run/test.idx"),
+			[]string{"-steps 60", "-window 20", "-nll-images 50", "-nll-k 100"}, nil},
+		{"pytorch burda-vae -quick", p.args(vae, quick, 1, "/run/test.idx"),
+			[]string{"--steps 60", "--window 20", "--nll-images 50", "--nll-k 100"}, []string{"--epochs"}},
+		{"vaekit burda-iwae50-b20", goChildArgs(speed, opts, 1, "/run/test.idx"),
+			[]string{"-steps 1000", "-window 200", "-binary-test /run/test.idx"}, []string{"-nll-images"}},
+		{"pytorch burda-iwae50-b20", p.args(speed, opts, 1, "/run/test.idx"),
+			[]string{"--steps 1000", "--window 200", "--binary-test /run/test.idx"}, []string{"--nll-images"}},
+		{"vaekit pytorch-examples", goChildArgs(examples, opts, 1, "/run/test.idx"),
+			[]string{"-steps 4680", "-window 50"}, []string{"-binary-test", "-nll-images"}},
+		{"pytorch pytorch-examples", p.args(examples, opts, 1, "/run/test.idx"),
+			[]string{"--epochs 10", "--window 50"}, []string{"--binary-test", "--nll-images"}},
+	} {
+		line := " " + strings.Join(tc.got, " ") + " "
+		for _, w := range tc.want {
+			if !strings.Contains(line, " "+w+" ") {
+				t.Errorf("%s: %q lacks %q", tc.name, line, w)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(line, " "+l+" ") {
+				t.Errorf("%s: %q has %q", tc.name, line, l)
+			}
+		}
+	}
+}
+
+// The binarised test images go through the file unchanged, and vaekit's own binarisation
+// of evaluation images (a Bernoulli draw per pixel) leaves them as they are.
+func TestBinarizedTestImages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	set := &data.Set{Name: data.MNIST, Split: data.Test, N: 3, Height: 28, Width: 28, Channels: 1, Images: make([]float32, 3*784)}
+	for i := range set.Images {
+		set.Images[i] = float32(rng.IntN(256)) / 255
+	}
+	bin := BinarizedTestImages(set)
+	if again := BinarizedTestImages(set); !slices.Equal(bin.Images, again.Images) {
+		t.Error("two binarisations differ: the seed is not fixed")
+	}
+	ones := 0
+	for _, p := range bin.Images {
+		if p != 0 && p != 1 {
+			t.Fatalf("pixel %g", p)
+		}
+		ones += int(p)
+	}
+	if ones == 0 || ones == len(bin.Images) {
+		t.Errorf("%d ones of %d pixels", ones, len(bin.Images))
+	}
+	path := filepath.Join(t.TempDir(), "test.idx")
+	if err := WriteBinaryImages(path, bin); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadBinaryImages(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.N != 3 || read.Height != 28 || read.Width != 28 || !slices.Equal(read.Images, bin.Images) {
+		t.Errorf("read back %d images %dx%d, equal: %v", read.N, read.Height, read.Width, slices.Equal(read.Images, bin.Images))
+	}
+	if redrawn := read.BernoulliBinarized(rand.New(rand.NewPCG(9, 0xb1))); !slices.Equal(redrawn.Images, bin.Images) {
+		t.Error("a Bernoulli draw of the binarised images changed them")
+	}
+	if err := WriteBinaryImages(path, set); err == nil {
+		t.Error("WriteBinaryImages took grey pixels")
+	}
+}
+
+// burdaRounds is two rounds of burda-vae whose per-image values make the paired standard
+// error of the difference much smaller than either framework's own.
+func burdaRounds() Summary {
+	m, _ := FindModel("burda-vae")
+	result := func(seed int64, base []float64, shift float64, units int) Result {
+		nll := make([]float64, len(base))
+		for i, v := range base {
+			nll[i] = v + shift + 0.1*float64(i%2) // Differences alternate shift, shift + 0.1.
+		}
+		l := newLikelihood(5000, nll)
+		l.ActiveUnits, l.UnitImages = units, 10000
+		return Result{Steps: 30000, Seed: seed, ImagesPerSec: 100, PeakRSSMB: 100, Likelihood: l}
+	}
+	base := []float64{80, 90, 100, 70}
+	return Summary{
+		Model: m,
+		Go:    []Result{result(1, base, 0.5, 20), result(2, base, -0.2, 21)},
+		Torch: []Result{result(1, base, 0, 19), result(2, base, 0, 22)},
+	}
+}
+
+func TestLikelihoodLines(t *testing.T) {
+	s := burdaRounds()
+	s.aggregate()
+	if len(s.NLLRounds) != 2 {
+		t.Fatalf("%d rounds compared, want 2", len(s.NLLRounds))
+	}
+	// Round 1: vaekit's per-image values are PyTorch's + 0.5 (0.1 more on every other image
+	// on both sides: it cancels), so the difference is 0.5 with no spread at all.
+	r := s.NLLRounds[0]
+	if math.Abs(r.Diff-0.5) > 1e-12 || r.DiffStdErr > 1e-12 || r.GoUnits != 20 || r.TorchUnits != 19 || r.Images != 4 || r.K != 5000 || r.Seed != 1 {
+		t.Errorf("round 1: %+v", r)
+	}
+	table := Table([]Summary{s}, 2, "")
+	for _, want := range []string{
+		"Likelihood parity, burda-vae: IWAE NLL (k=5000) of the first 4 MNIST test images binarised once (seed 1, the same images for both), after 30000 steps; active units (Var over x of E_q[z_u|x] > 0.01) over 10000 of them. vaekit - PyTorch, median of the rounds: +0.15 nats.",
+		"- seed 1: vaekit 85.55, PyTorch 85.05 nats; difference +0.50 ± 0.00 (paired s.e. over images); active units vaekit 20, PyTorch 19",
+		"- seed 2: vaekit 84.85, PyTorch 85.05 nats; difference -0.20 ± 0.00",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "Parity, burda-vae: held-out -ELBO") {
+		t.Errorf("a likelihood model got the -ELBO parity line:\n%s", table)
+	}
+	// A round whose frameworks scored different images is left out; a shortened run says so.
+	s.Torch[1].Likelihood.ImageNLL = s.Torch[1].Likelihood.ImageNLL[:3]
+	for i := range s.Go {
+		s.Go[i].Steps = 60
+	}
+	s.aggregate()
+	if table := Table([]Summary{s}, 2, ""); len(s.NLLRounds) != 1 || !strings.Contains(table, "after 60 of the 30000 steps (a shortened run") {
+		t.Errorf("%d rounds compared; table:\n%s", len(s.NLLRounds), table)
+	}
+	// The per-image values stay in the rounds' results, not in the medians.
+	if s.GoMed.Likelihood != nil {
+		t.Error("the median result carries a likelihood")
+	}
+}
+
+// -seeds: the rounds' seeds reach the table and results.json.
+func TestSeeds(t *testing.T) {
+	if got := roundSeeds(Options{Rounds: 3}); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("roundSeeds(3 rounds) = %v", got)
+	}
+	if got := roundSeeds(Options{Rounds: 3, Seeds: []int{7, 9}}); !slices.Equal(got, []int{7, 9}) {
+		t.Errorf("roundSeeds(seeds 7, 9) = %v", got)
+	}
+	s := burdaRounds()
+	s.aggregate()
+	report := &Report{Machine: Machine{CPU: CPU{Model: "Test CPU"}}, Rounds: 2, Seeds: []int{7, 9}, Summaries: []Summary{s}}
+	if !strings.Contains(report.String(), "Medians of 2 interleaved round(s) (seeds 7, 9: each round trains both frameworks from its seed)") {
+		t.Errorf("table:\n%s", report)
+	}
+	dir := t.TempDir()
+	if err := report.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadResults(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(read.Seeds, []int{7, 9}) || read.String() != report.String() || len(read.Summaries[0].NLLRounds) != 2 {
+		t.Errorf("read back seeds %v, rounds %d:\n%s", read.Seeds, len(read.Summaries[0].NLLRounds), read)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 //go:embed torch_peer.py
@@ -27,13 +28,16 @@ var torchPeerScript []byte
 
 // Options configure a benchmark: which models, how many interleaved rounds, how long.
 type Options struct {
-	Models  []string // Model names; empty: all.
-	Rounds  int      // Interleaved repetitions (vaekit and PyTorch alternate who goes first).
-	Steps   int      // Steps per run, warm-up included; 0: each model's DefaultSteps.
-	Window  int      // Steps between time stamps (and warm-up length).
-	Torch   bool     // Run the PyTorch peer.
-	Python  string   // Python interpreter with torch (Debian's: /usr/bin/python3).
-	Threads int      // PyTorch threads.
+	Models []string // Model names; empty: all but the OnRequest ones (DefaultModelNames).
+	Rounds int      // Interleaved repetitions (vaekit and PyTorch alternate who goes first).
+	// Seeds, when set, are the rounds' seeds, one round each (Rounds is then their number);
+	// otherwise round r has seed r.
+	Seeds   []int
+	Steps   int    // Steps per run, warm-up included; 0: each model's DefaultSteps.
+	Window  int    // Steps between time stamps (and warm-up length).
+	Torch   bool   // Run the PyTorch peer.
+	Python  string // Python interpreter with torch (Debian's: /usr/bin/python3).
+	Threads int    // PyTorch threads.
 	// OMPWaitPolicies are the OMP_WAIT_POLICY values the PyTorch peer runs with, each
 	// round; the faster run counts ("default" leaves libgomp's own). libgomp's default
 	// spin-waits: on a quiet 2-core machine it is ~20% faster than PASSIVE, but 5-15x
@@ -49,14 +53,25 @@ type Options struct {
 	// HeldOutImages is how many MNIST test images each run scores after training: 0, all
 	// 10,000; negative, none.
 	HeldOutImages int
-	Log           io.Writer
+	// NLLImages and NLLK: the Likelihood models' -log p(x) is estimated with the IWAE bound
+	// of NLLK samples on the first NLLImages binarised test images (0: 2,000 and 5,000, as
+	// notebook 05 and Burda et al. 2016).
+	NLLImages, NLLK int
+	Log             io.Writer
 }
+
+// The default likelihood estimate: Burda et al.'s k = 5000, on notebook 05's 2,000 images.
+const (
+	DefaultNLLImages = 2000
+	DefaultNLLK      = 5000
+)
 
 // Report is a benchmark run: where it ran, and one summary per model. results.json holds
 // it; its String is table.md.
 type Report struct {
 	Machine   Machine   `json:"machine"`
 	Rounds    int       `json:"rounds"`
+	Seeds     []int     `json:"seeds,omitempty"` // The rounds' seeds (absent: round r had seed r).
 	Summaries []Summary `json:"summaries"`
 }
 
@@ -98,6 +113,21 @@ type Summary struct {
 	// where both scored the same images); ELBOGap is their median.
 	ELBOGaps []float64
 	ELBOGap  float64
+	// NLLRounds compare the rounds' likelihood estimates (Likelihood models; rounds where
+	// both frameworks scored the same images with the same k).
+	NLLRounds []NLLRound
+}
+
+// NLLRound compares one round's IWAE estimates of -log p(x): both frameworks' means over
+// the same images, their difference, and its standard error over the images, paired (from
+// the per-image differences, so that what the images have in common cancels).
+type NLLRound struct {
+	Seed                    int64
+	Go, Torch               float64
+	Diff, DiffStdErr        float64
+	GoUnits, TorchUnits     int
+	Images, K, UnitImages   int
+	GoSeconds, TorchSeconds float64
 }
 
 // ParityTarget is how far, in nats, vaekit's held-out -ELBO may be from PyTorch's on the
@@ -121,8 +151,15 @@ func Run(opts Options) (*Report, error) {
 	}
 	names := opts.Models
 	if len(names) == 0 {
-		names = ModelNames()
+		names = DefaultModelNames()
 	}
+	if opts.NLLImages <= 0 {
+		opts.NLLImages = DefaultNLLImages
+	}
+	if opts.NLLK <= 0 {
+		opts.NLLK = DefaultNLLK
+	}
+	seeds := roundSeeds(opts)
 	var models []Model
 	for _, name := range names {
 		m, err := FindModel(name)
@@ -136,6 +173,14 @@ func Run(opts Options) (*Report, error) {
 		return nil, err
 	}
 	fmt.Fprintf(opts.Log, "bench: column %s (%s), CPU %s\n", machine.Column, machine.ColumnNote, machine.CPU.Model)
+	binaryTest := ""
+	if slices.ContainsFunc(models, func(m Model) bool { return m.Kind == "burda" }) {
+		var cleanup func()
+		if binaryTest, cleanup, err = writeBinarizedTest(opts.OutDir); err != nil {
+			return nil, err
+		}
+		defer cleanup()
+	}
 	var peer *torchPeer
 	if opts.Torch {
 		if peer, err = newTorchPeer(opts); err != nil {
@@ -155,12 +200,11 @@ func Run(opts Options) (*Report, error) {
 	for i, m := range models {
 		summaries[i].Model = m
 	}
-	for round := range opts.Rounds {
-		seed := round + 1 // Both frameworks train a round's model from the same seed.
+	for round, seed := range seeds {
+		// Both frameworks train a round's model from the round's seed.
 		for i, m := range models {
 			runGo := func() {
-				args := []string{"-child", m.Name, "-steps", strconv.Itoa(stepsFor(m, opts)), "-window", strconv.Itoa(opts.Window),
-					"-seed", strconv.Itoa(seed), "-heldout", strconv.Itoa(opts.HeldOutImages)}
+				args := goChildArgs(m, opts, seed, binaryTest)
 				if opts.Profile != "" {
 					args = append(args, "-cpuprofile", filepath.Join(opts.Profile, fmt.Sprintf("%s-r%d.pprof", m.Name, round+1)))
 				}
@@ -175,7 +219,7 @@ func Run(opts Options) (*Report, error) {
 				}
 				var best Result
 				for j, policy := range peer.policies() {
-					r := runChild(opts.Log, m, "pytorch:"+policy, peer.command(m, opts, seed, policy))
+					r := runChild(opts.Log, m, "pytorch:"+policy, peer.command(m, opts, seed, policy, binaryTest))
 					r.Framework, r.OMPWaitPolicy = "pytorch", policy
 					if j == 0 || (r.Error == "" && (best.Error != "" || r.ImagesPerSec > best.ImagesPerSec)) {
 						best = r
@@ -196,7 +240,10 @@ func Run(opts Options) (*Report, error) {
 	for i := range summaries {
 		summaries[i].aggregate()
 	}
-	report := &Report{Machine: machine, Rounds: opts.Rounds, Summaries: summaries}
+	report := &Report{Machine: machine, Rounds: len(seeds), Summaries: summaries}
+	if len(opts.Seeds) > 0 {
+		report.Seeds = seeds
+	}
 	report.collectKernels()
 	if opts.OutDir != "" {
 		if err := report.write(opts.OutDir); err != nil {
@@ -211,6 +258,71 @@ func stepsFor(m Model, opts Options) int {
 		return opts.Steps
 	}
 	return m.DefaultSteps
+}
+
+// windowFor is the steps between time stamps of model m's runs: its own Window in a full
+// run, Options.Window in a shortened one (-steps, -quick) or for a model without one.
+func windowFor(m Model, opts Options) int {
+	if m.Window > 0 && opts.Steps <= 0 {
+		return m.Window
+	}
+	return opts.Window
+}
+
+// roundSeeds are the rounds' seeds: Options.Seeds, or 1..Rounds.
+func roundSeeds(opts Options) []int {
+	if len(opts.Seeds) > 0 {
+		return slices.Clone(opts.Seeds)
+	}
+	seeds := make([]int, max(opts.Rounds, 1))
+	for i := range seeds {
+		seeds[i] = i + 1
+	}
+	return seeds
+}
+
+// goChildArgs are the arguments of the vaekit child process that runs model m for one
+// round; binaryTest is the file of binarised test images (for the "burda" models).
+func goChildArgs(m Model, opts Options, seed int, binaryTest string) []string {
+	args := []string{"-child", m.Name, "-steps", strconv.Itoa(stepsFor(m, opts)), "-window", strconv.Itoa(windowFor(m, opts)),
+		"-seed", strconv.Itoa(seed), "-heldout", strconv.Itoa(opts.HeldOutImages)}
+	if m.Kind == "burda" && binaryTest != "" {
+		args = append(args, "-binary-test", binaryTest)
+	}
+	if m.Likelihood {
+		args = append(args, "-nll-images", strconv.Itoa(opts.NLLImages), "-nll-k", strconv.Itoa(opts.NLLK))
+	}
+	return args
+}
+
+// binarizedTestFile is the name of the binarised test images in the run's directory.
+const binarizedTestFile = "mnist-test-binarized.idx"
+
+// writeBinarizedTest writes the binarised MNIST test images (BinarizedTestImages) that
+// both frameworks score notebook 05's models on, to dir (a temporary directory when dir is
+// ""; cleanup removes that).
+func writeBinarizedTest(dir string) (path string, cleanup func(), err error) {
+	cleanup = func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "vaekit-bench-"); err != nil {
+			return "", nil, err
+		}
+		tmp := dir
+		cleanup = func() { _ = os.RemoveAll(tmp) }
+	} else if err = os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	testSet, err := data.Load(data.MNIST, data.Test, data.Options{NoDownload: true})
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	path = filepath.Join(dir, binarizedTestFile)
+	if err := WriteBinaryImages(path, BinarizedTestImages(testSet)); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return path, cleanup, nil
 }
 
 // runChild runs one measured child process and parses its "RESULT {json}" line.
@@ -248,13 +360,18 @@ func runChild(log io.Writer, m Model, framework string, cmd *exec.Cmd) Result {
 	if r.HeldOut != nil {
 		heldOut = fmt.Sprintf("  held-out -ELBO %.2f", r.HeldOut.NegELBO)
 	}
+	if l := r.Likelihood; l != nil {
+		heldOut += fmt.Sprintf("  IWAE-%d NLL %.2f ± %.2f (%d images, %.0fs), %d active units", l.K, l.NLL, l.StdErr, l.Images, l.Seconds, l.ActiveUnits)
+	}
 	fmt.Fprintf(log, "bench: %-18s %-16s %8.0f images/s  %6.3f CPU ms/image  epoch %6.1fs  peak %5.0f MiB  last/first window %.2f%s  (%.0fs)\n",
 		m.Name, framework, r.ImagesPerSec, r.CPUPerImageMS, r.EpochSec, r.PeakRSSMB, r.SlowdownRatio(), heldOut, time.Since(start).Seconds())
 	return r
 }
 
-// ChildMain is the body of a child process: run one model with vaekit, print RESULT.
-func ChildMain(name string, opts RunOptions) error {
+// ChildMain is the body of a child process: run one model with vaekit, print RESULT. A
+// "burda" model scores the binarised test images of binaryTest (WriteBinaryImages), or
+// when it is "", BinarizedTestImages of MNIST's.
+func ChildMain(name string, opts RunOptions, binaryTest string) error {
 	m, err := FindModel(name)
 	if err != nil {
 		return err
@@ -270,6 +387,16 @@ func ChildMain(name string, opts RunOptions) error {
 	trainSet, testSet, err := LoadMNIST()
 	if err != nil {
 		return err
+	}
+	if m.Kind == "burda" {
+		if binaryTest != "" {
+			testSet, err = ReadBinaryImages(binaryTest)
+		} else {
+			testSet = BinarizedTestImages(testSet)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	memTrace("after loading MNIST")
 	opts.ReleaseHostImages = true
@@ -305,7 +432,7 @@ func (s *Summary) aggregate() {
 	s.GoMed = medianResult(s.Go)
 	s.TorchMed = medianResult(s.Torch)
 	var speed, mem []float64
-	s.ELBOGaps = nil
+	s.ELBOGaps, s.NLLRounds = nil, nil
 	for i := range min(len(s.Go), len(s.Torch)) {
 		g, t := s.Go[i], s.Torch[i]
 		if g.Error != "" || t.Error != "" {
@@ -318,8 +445,28 @@ func (s *Summary) aggregate() {
 		if g.HeldOut != nil && t.HeldOut != nil && g.HeldOut.Images == t.HeldOut.Images {
 			s.ELBOGaps = append(s.ELBOGaps, g.HeldOut.NegELBO-t.HeldOut.NegELBO)
 		}
+		if round, ok := compareLikelihoods(g, t); ok {
+			s.NLLRounds = append(s.NLLRounds, round)
+		}
 	}
 	s.SpeedRatio, s.MemoryRatio, s.ELBOGap = median(speed), median(mem), median(s.ELBOGaps)
+}
+
+// compareLikelihoods pairs a round's two likelihood estimates, image by image (false when
+// they did not score the same images with the same k).
+func compareLikelihoods(g, t Result) (NLLRound, bool) {
+	a, b := g.Likelihood, t.Likelihood
+	if a == nil || b == nil || a.K != b.K || len(a.ImageNLL) != len(b.ImageNLL) || len(a.ImageNLL) == 0 || a.UnitImages != b.UnitImages {
+		return NLLRound{}, false
+	}
+	diffs := make([]float64, len(a.ImageNLL))
+	for i := range diffs {
+		diffs[i] = a.ImageNLL[i] - b.ImageNLL[i]
+	}
+	r := NLLRound{Seed: g.Seed, Go: a.NLL, Torch: b.NLL, GoUnits: a.ActiveUnits, TorchUnits: b.ActiveUnits,
+		Images: len(diffs), K: a.K, UnitImages: a.UnitImages, GoSeconds: a.Seconds, TorchSeconds: b.Seconds}
+	r.Diff, r.DiffStdErr = meanAndStdErr(diffs)
+	return r, true
 }
 
 func medianResult(rs []Result) Result {
@@ -353,6 +500,7 @@ func medianResult(rs []Result) Result {
 	m.WindowRates = []float64{1, slow} // Only the ratio survives aggregation.
 	m.Steps = int(pick(func(r Result) float64 { return float64(r.Steps) }))
 	m.HeldOut = medianHeldOut(ok)
+	m.Likelihood = nil // Per round only (Summary.NLLRounds).
 	return m
 }
 
@@ -416,17 +564,29 @@ func ReadResults(path string) (*Report, error) {
 		report.Summaries[i].aggregate()
 		report.Rounds = max(report.Rounds, len(report.Summaries[i].Go), len(report.Summaries[i].Torch))
 	}
+	if len(report.Seeds) != report.Rounds {
+		report.Seeds = nil
+	}
 	return report, nil
 }
 
 // String is the report as Markdown: the machine, the table, its notes and the parity lines.
 func (r *Report) String() string {
-	return r.Machine.String() + "\n" + Table(r.Summaries, r.Rounds, r.Machine.Column)
+	seeds := r.Seeds
+	if len(seeds) == 0 {
+		seeds = roundSeeds(Options{Rounds: r.Rounds})
+	}
+	return r.Machine.String() + "\n" + table(r.Summaries, seeds, r.Machine.Column)
 }
 
 // Table formats the summaries as a Markdown table of the given column ("avx512" or
-// "avx2"; "" leaves it out), with its notes and the parity lines.
+// "avx2"; "" leaves it out), with its notes and the parity lines; round r had seed r.
 func Table(summaries []Summary, rounds int, column string) string {
+	return table(summaries, roundSeeds(Options{Rounds: rounds}), column)
+}
+
+// table is Table for rounds with the given seeds.
+func table(summaries []Summary, seeds []int, column string) string {
 	var b strings.Builder
 	model := "model"
 	if column != "" {
@@ -464,13 +624,57 @@ func Table(summaries []Summary, rounds int, column string) string {
 			num(g.CPUPerImageMS, "%.2f"), num(t.CPUPerImageMS, "%.2f"),
 			num(g.SlowdownRatio(), "%.2f"), num(t.SlowdownRatio(), "%.2f"))
 	}
-	fmt.Fprintf(&b, "\nMedians of %d interleaved round(s) (round r trains both frameworks from seed r); ratio = median of the rounds' vaekit/PyTorch ratios.\n", rounds)
+	if slices.Equal(seeds, roundSeeds(Options{Rounds: len(seeds)})) {
+		fmt.Fprintf(&b, "\nMedians of %d interleaved round(s) (round r trains both frameworks from seed r); ratio = median of the rounds' vaekit/PyTorch ratios.\n", len(seeds))
+	} else {
+		fmt.Fprintf(&b, "\nMedians of %d interleaved round(s) (seeds %s: each round trains both frameworks from its seed); ratio = median of the rounds' vaekit/PyTorch ratios.\n",
+			len(seeds), joinInts(seeds))
+	}
 	fmt.Fprintf(&b, "CPU ms/image: the process's CPU time per image (both cores; less disturbed by other processes than images/s).\n")
 	b.WriteString(heldOutNote(summaries))
 	for _, s := range summaries {
-		if s.Model.Epochs > 0 {
+		switch {
+		case s.Model.Likelihood:
+			b.WriteString(likelihoodLines(s))
+		case s.Model.Epochs > 0:
 			b.WriteString(parityLine(s))
 		}
+	}
+	return b.String()
+}
+
+func joinInts(v []int) string {
+	out := make([]string, len(v))
+	for i, x := range v {
+		out[i] = strconv.Itoa(x)
+	}
+	return strings.Join(out, ", ")
+}
+
+// likelihoodLines compare the likelihood estimates of a Likelihood model, round by round:
+// each framework's IWAE NLL and active units, the difference with its paired standard
+// error over the images. No verdict: that standard error covers which test images were
+// scored, not the spread between trained models (a seed's), which the rounds show.
+func likelihoodLines(s Summary) string {
+	if len(s.NLLRounds) == 0 {
+		return fmt.Sprintf("Likelihood parity, %s: no round with both frameworks' IWAE estimates on the same images.\n", s.Model.Name)
+	}
+	first := s.NLLRounds[0]
+	var b strings.Builder
+	budget := fmt.Sprintf("after %d steps", s.GoMed.Steps)
+	if s.GoMed.Steps < s.Model.DefaultSteps {
+		budget = fmt.Sprintf("after %d of the %d steps (a shortened run: says nothing about the trained models)", s.GoMed.Steps, s.Model.DefaultSteps)
+	}
+	diffs := make([]float64, len(s.NLLRounds))
+	for i, r := range s.NLLRounds {
+		diffs[i] = r.Diff
+	}
+	fmt.Fprintf(&b, "Likelihood parity, %s: IWAE NLL (k=%d) of the first %d MNIST test images binarised once (seed %d, the same images for both), %s; "+
+		"active units (Var over x of E_q[z_u|x] > 0.01) over %d of them. vaekit - PyTorch, median of the rounds: %+.2f nats.\n",
+		s.Model.Name, first.K, first.Images, BinarizeSeed, budget, first.UnitImages, median(diffs))
+	for _, r := range s.NLLRounds {
+		fmt.Fprintf(&b, "- seed %d: vaekit %.2f, PyTorch %.2f nats; difference %+.2f ± %.2f (paired s.e. over images); active units vaekit %d, PyTorch %d\n",
+			r.Seed, r.Go, r.Torch, r.Diff, r.DiffStdErr, r.GoUnits, r.TorchUnits)
 	}
 	return b.String()
 }
@@ -496,8 +700,12 @@ func heldOutNote(summaries []Summary) string {
 	if images == 0 {
 		return ""
 	}
-	return fmt.Sprintf("held-out -ELBO: the negative ELBO of the first %d MNIST test images, nats per image (one z each), "+
-		"after the run's training steps: %s.\n", images, strings.Join(budgets, "; "))
+	binarised := ""
+	if slices.ContainsFunc(summaries, func(s Summary) bool { return s.Model.Kind == "burda" }) {
+		binarised = fmt.Sprintf(" (notebook 05's models: the images binarised once, seed %d, the same for both)", BinarizeSeed)
+	}
+	return fmt.Sprintf("held-out -ELBO: the negative ELBO of the first %d MNIST test images%s, nats per image (one z each), "+
+		"after the run's training steps: %s.\n", images, binarised, strings.Join(budgets, "; "))
 }
 
 // parityLine compares the held-out -ELBO of a model trained to its full budget.
@@ -722,16 +930,28 @@ func prefixed(sep, s string) string {
 }
 
 // command runs model m for one round. A model with a budget in epochs trains them with
-// PyTorch's own loader (unless -steps overrides the budget).
-func (p *torchPeer) command(m Model, opts Options, seed int, waitPolicy string) *exec.Cmd {
+// PyTorch's own loader (unless -steps overrides the budget). binaryTest is the file of
+// binarised test images that notebook 05's models are scored on.
+func (p *torchPeer) command(m Model, opts Options, seed int, waitPolicy, binaryTest string) *exec.Cmd {
+	return p.cmd(waitPolicy, p.args(m, opts, seed, binaryTest)...)
+}
+
+// args are the peer's command-line arguments (command).
+func (p *torchPeer) args(m Model, opts Options, seed int, binaryTest string) []string {
 	budget := []string{"--steps", strconv.Itoa(stepsFor(m, opts))}
 	if m.Epochs > 0 && opts.Steps <= 0 {
 		budget = []string{"--epochs", strconv.Itoa(m.Epochs)}
 	}
 	args := append([]string{p.script, "--model", m.Name, "--mnist-dir", p.mnistDir}, budget...)
-	args = append(args, "--window", strconv.Itoa(opts.Window), "--threads", strconv.Itoa(p.threads),
+	args = append(args, "--window", strconv.Itoa(windowFor(m, opts)), "--threads", strconv.Itoa(p.threads),
 		"--seed", strconv.Itoa(seed), "--held-out", strconv.Itoa(opts.HeldOutImages))
-	return p.cmd(waitPolicy, args...)
+	if m.Kind == "burda" && binaryTest != "" {
+		args = append(args, "--binary-test", binaryTest)
+	}
+	if m.Likelihood {
+		args = append(args, "--nll-images", strconv.Itoa(opts.NLLImages), "--nll-k", strconv.Itoa(opts.NLLK))
+	}
+	return args
 }
 
 func (p *torchPeer) Close() { _ = os.RemoveAll(p.dir) }

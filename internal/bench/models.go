@@ -9,6 +9,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -22,7 +23,8 @@ type Model struct {
 	Description string
 	// Kind is how vaekit trains it: "mlp", vaekit's own Model.Fit; "convbench", the
 	// issue's conv VAE; "tutorial", architecture=conv through Model.Fit;
-	// "pytorch-examples", vaekit.DefaultConfig() through Model.Fit, unchanged.
+	// "pytorch-examples", vaekit.DefaultConfig() through Model.Fit, unchanged; "burda",
+	// notebook 05's Config (BurdaConfig) through Model.Fit.
 	Kind   string
 	Hidden int // mlp: hidden width.
 	Latent int
@@ -40,6 +42,22 @@ type Model struct {
 	// ops concurrently while most ops use one core: for the conv network, two halves of
 	// the batch keep both cores busy (+15-30% images/s); for the MLPs it costs ~10%.
 	Split int
+	// IWAESamples is k of a "burda" model's training objective: 1, the ELBO (the VAE); more,
+	// the importance-weighted bound (the IWAE).
+	IWAESamples int
+	// Window, when set, is the steps between time stamps of a full run (one that takes the
+	// model's own budget; -steps and -quick keep Options.Window): the batch-20 models take
+	// 200, 4,000 images, so that the evaluation that marks the time (vaekit) stays a small
+	// share of a window, as it is for the others' 50 steps of 64-128 images.
+	Window int
+	// Likelihood: after training, both frameworks estimate -log p(x) by the IWAE bound
+	// (Options.NLLK samples) on the first Options.NLLImages binarised test images, one
+	// value per image, and count the active units; the report gives a likelihood parity
+	// line instead of the -ELBO one.
+	Likelihood bool
+	// OnRequest models run only when -models names them (a long parity run), not in the
+	// default "all models".
+	OnRequest bool
 }
 
 // Models lists every benchmarked model, in report order.
@@ -50,6 +68,10 @@ var Models = []Model{
 	{Name: "conv-b64", Description: "conv VAE (3x3 s2 convs 32/64, dense 16, latent 8; upsample + 3x3 convs 64/32/1), batch 64", Kind: "convbench", Latent: 8, Batch: 64, DefaultSteps: 1000, Split: 2},
 	{Name: "tutorial-conv-b64", Description: "architecture=conv (TensorFlow tutorial: 4x4 convs 64, strides 2,2,1; deconvs 2,1,1), latent 8, batch 64", Kind: "tutorial", Latent: 8, Batch: 64, DefaultSteps: 300},
 	pytorchExamples(),
+	burdaModel("burda-b20", 1, false),
+	burdaModel("burda-iwae50-b20", 50, false),
+	burdaModel("burda-vae", 1, true),
+	burdaModel("burda-iwae5", 5, true),
 }
 
 // pytorchExamples is pytorch/examples' vae/main.py, which vaekit.DefaultConfig()
@@ -70,8 +92,76 @@ func pytorchExamples() Model {
 	}
 }
 
+// BurdaSettings is notebook 05's model (notebooks/05_likelihood.ipynb, its cfg.Set), Burda,
+// Grosse & Salakhutdinov's (2016) MNIST model with one stochastic layer: 784-200-200-50,
+// tanh, Bernoulli pixels, dynamic binarisation, Glorot-uniform weights and zero biases
+// (initializer=keras), Adam with epsilon 1e-4 on batches of 20, their learning-rate
+// schedule. bench_test.go checks it against the notebook.
+const BurdaSettings = "hidden_dims=200,200;activation=tanh;latent_dim=50;reconstruction=bernoulli;binarize=dynamic;" +
+	"initializer=keras;optimizer=adam;learning_rate=0.001;adam_epsilon=1e-4;lr_schedule=iwae;batch_size=20;" +
+	"train_steps=0;epochs=30;eval_every=3000;eval_iwae=100"
+
+// BurdaConfig is notebook 05's Config of the VAE (k = 1) or the IWAE with k samples (its
+// variants()). The benchmark trains it with its own budget and evaluation settings
+// (burdaRunConfig); everything that decides the trained model is this.
+func BurdaConfig(k int) (vaekit.Config, error) {
+	cfg := vaekit.DefaultConfig()
+	if err := cfg.Set(BurdaSettings); err != nil {
+		return cfg, err
+	}
+	if k > 1 {
+		cfg.Objective, cfg.IWAESamples = "iwae", k
+	}
+	return cfg, cfg.Validate()
+}
+
+// BurdaEpochs is the parity models' budget: 10 epochs (30,000 steps of 20 images), the
+// first 3 stages of the learning-rate schedule (1 epoch at 1e-3, 3 at 1e-3*10^(-1/7), the
+// next 6 of 9 at 1e-3*10^(-2/7)).
+const BurdaEpochs = 10
+
+// burdaModel is notebook 05's network with objective k: a parity model (10 epochs, scored
+// by the likelihood) or a speed model (images/s, an epoch of steps for k = 1, 1,000 steps
+// for k = 50, whose steps cost ~20 times more).
+func burdaModel(name string, k int, parity bool) Model {
+	cfg, err := BurdaConfig(k)
+	if err != nil {
+		panic(err) // A constant's error: bench_test.go fails first.
+	}
+	what := "VAE"
+	if k > 1 {
+		what = fmt.Sprintf("IWAE k=%d", k)
+	}
+	m := Model{
+		Name: name, Kind: "burda", Hidden: cfg.HiddenDims[0], Latent: cfg.LatentDim, Batch: cfg.BatchSize,
+		IWAESamples: k, Window: 200,
+	}
+	if parity {
+		m.Description = fmt.Sprintf("notebook 05's %s (Burda et al. 2016: 784-200-200-50 tanh, Bernoulli, dynamic binarisation, Adam eps 1e-4, batch 20, their lr schedule), %d epochs, IWAE NLL", what, BurdaEpochs)
+		m.Epochs, m.DefaultSteps, m.Likelihood, m.OnRequest = BurdaEpochs, BurdaEpochs*cfg.StepsPerEpoch(mnistTrainSize), true, true
+	} else {
+		m.Description = fmt.Sprintf("notebook 05's %s (784-200-200-50 tanh, dynamic binarisation), batch 20", what)
+		m.DefaultSteps = cfg.StepsPerEpoch(mnistTrainSize)
+		if k > 1 {
+			m.DefaultSteps = 1000
+		}
+	}
+	return m
+}
+
 // ModelNames lists the names of Models.
 func ModelNames() []string { return names(Models) }
+
+// DefaultModelNames lists the models a run without -models runs: all but the OnRequest ones.
+func DefaultModelNames() []string {
+	var out []string
+	for _, m := range Models {
+		if !m.OnRequest {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
 
 func names(models []Model) []string {
 	names := make([]string, len(models))
@@ -112,12 +202,15 @@ type Result struct {
 	FinalLoss     float64 `json:"final_loss"`
 	Params        int     `json:"params"`
 	// HeldOut scores the MNIST test images after training (nil: not scored).
-	HeldOut       *HeldOut `json:"held_out,omitempty"`
-	Seed          int64    `json:"seed"`              // Seeds initialisation, shuffling and sampling (the round's).
-	Kernels       string   `json:"kernels,omitempty"` // The compute kernels the run used, as the child observed them.
-	Error         string   `json:"error,omitempty"`
-	TorchVersion  string   `json:"torch_version,omitempty"`
-	OMPWaitPolicy string   `json:"omp_wait_policy,omitempty"` // PyTorch: the OMP_WAIT_POLICY of this run.
+	HeldOut *HeldOut `json:"held_out,omitempty"`
+	// Likelihood is the IWAE estimate of -log p(x) after training (Model.Likelihood; nil:
+	// not scored).
+	Likelihood    *Likelihood `json:"likelihood,omitempty"`
+	Seed          int64       `json:"seed"`              // Seeds initialisation, shuffling and sampling (the round's).
+	Kernels       string      `json:"kernels,omitempty"` // The compute kernels the run used, as the child observed them.
+	Error         string      `json:"error,omitempty"`
+	TorchVersion  string      `json:"torch_version,omitempty"`
+	OMPWaitPolicy string      `json:"omp_wait_policy,omitempty"` // PyTorch: the OMP_WAIT_POLICY of this run.
 }
 
 // HeldOut is the negative ELBO of the test images and its terms, per image in nats, as
@@ -129,6 +222,48 @@ type HeldOut struct {
 	Reconstruction float64 `json:"reconstruction"`
 	KL             float64 `json:"kl"`
 	Images         int     `json:"images"`
+}
+
+// Likelihood is the IWAE estimate of -log p(x) (Burda et al. 2016, eq. 8, with K samples)
+// of the first Images binarised MNIST test images, in nats per image, with each image's
+// value (for the paired comparison of two frameworks on the same images), and the active
+// units (Burda et al.'s rule: Var over x of E_q[z_u|x] > 0.01) over UnitImages of them.
+type Likelihood struct {
+	K           int       `json:"k"`
+	Images      int       `json:"images"`
+	NLL         float64   `json:"nll"`
+	StdErr      float64   `json:"std_err"`   // Of NLL over the images.
+	ImageNLL    []float64 `json:"image_nll"` // -(the bound on log p(x)) of each image.
+	ActiveUnits int       `json:"active_units"`
+	UnitImages  int       `json:"unit_images"`
+	Seconds     float64   `json:"seconds"` // The scoring's wall time.
+}
+
+// newLikelihood fills NLL and StdErr from the per-image values.
+func newLikelihood(k int, imageNLL []float64) *Likelihood {
+	l := &Likelihood{K: k, Images: len(imageNLL), ImageNLL: imageNLL}
+	l.NLL, l.StdErr = meanAndStdErr(imageNLL)
+	return l
+}
+
+// meanAndStdErr is the mean of v and its standard error (sample standard deviation over
+// sqrt(n); 0 for fewer than 2 values).
+func meanAndStdErr(v []float64) (mean, stdErr float64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	n := float64(len(v))
+	for _, x := range v {
+		mean += x / n
+	}
+	if len(v) > 1 {
+		var squares float64
+		for _, x := range v {
+			squares += (x - mean) * (x - mean)
+		}
+		stdErr = math.Sqrt(squares / (n - 1) / n)
+	}
+	return mean, stdErr
 }
 
 // SlowdownRatio is the last window's rate over the first one's (after warm-up): well

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	mathrand "math/rand"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -36,6 +38,10 @@ type RunOptions struct {
 	// HeldOutImages is how many MNIST test images (the first ones) are scored after
 	// training, for the held-out negative ELBO: 0, all 10,000; negative, none.
 	HeldOutImages int
+
+	// NLLImages and NLLK: a Likelihood model's -log p(x) is estimated by the IWAE bound
+	// with NLLK samples on the first NLLImages test images (either 0: not estimated).
+	NLLImages, NLLK int
 
 	// ReleaseHostImages lets the models trained without Model.Fit drop the training
 	// images' pixels once they are on the device (it clears trainSet.Images), so that,
@@ -74,9 +80,12 @@ func LoadMNIST() (trainSet, testSet *data.Set, err error) {
 }
 
 // RunGo trains model m with vaekit on the go backend (or whichever vaekit.Backend picks),
-// measures it, then scores the held-out images. The MLP models, pytorch-examples and
-// architecture=conv go through vaekit's real training path, Model.Fit; the conv benchmark
-// network through GoMLX's trainer and loop directly.
+// measures it, then scores the held-out images. The MLP models, pytorch-examples,
+// architecture=conv and notebook 05's models go through vaekit's real training path,
+// Model.Fit; the conv benchmark network through GoMLX's trainer and loop directly. A
+// "burda" model's testSet should be the binarised test images (BinarizedTestImages; the
+// driver passes the file both frameworks score): Model.Measure binarises any other with
+// the model's seed.
 func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err error) {
 	opts = opts.withDefaults(m)
 	r = Result{Model: m.Name, Framework: "vaekit", Batch: opts.Batch, Warmup: opts.Warmup, Window: opts.Window, Seed: opts.Seed}
@@ -108,15 +117,23 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 	defer stopProfile()
 
 	var stamps []stamp
-	var evaluate func() (*HeldOut, error) // Scores heldOut after training.
+	var evaluate func() (*HeldOut, error)      // Scores heldOut after training.
+	var likelihood func() (*Likelihood, error) // Estimates -log p(x) after training (Model.Fit's models).
 	switch m.Kind {
-	case "mlp", "tutorial", "pytorch-examples":
+	case "mlp", "tutorial", "pytorch-examples", "burda":
 		cfg := vaekit.DefaultConfig()
 		switch m.Kind {
 		case "mlp":
 			cfg.HiddenDims = []int{m.Hidden}
 		case "tutorial":
 			cfg.Architecture = "conv"
+		case "burda":
+			if cfg, err = BurdaConfig(m.IWAESamples); err != nil {
+				return r, err
+			}
+			// The notebook's held-out IWAE curve (k = 100 at each evaluation) is no part of
+			// training; the time stamps' evaluations below leave it out.
+			cfg.EvalIWAE = 0
 		}
 		cfg.LatentDim = m.Latent
 		cfg.BatchSize = opts.Batch
@@ -155,6 +172,9 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			}
 			return &HeldOut{NegELBO: metrics.NegELBO, Reconstruction: metrics.Reconstruction, KL: metrics.KL, Images: heldOut.N}, nil
 		}
+		likelihood = func() (*Likelihood, error) {
+			return vaekitLikelihood(model, testSet, opts.NLLImages, opts.NLLK, opts.Seed)
+		}
 	case "convbench":
 		var store *model.Store
 		stamps, r.FinalLoss, store, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
@@ -183,7 +203,100 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			return r, err
 		}
 	}
+	if m.Likelihood && opts.NLLImages > 0 && opts.NLLK > 0 && likelihood != nil {
+		if r.Likelihood, err = likelihood(); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
+}
+
+// vaekitLikelihood estimates -log p(x) of the first images of testSet with vaekit's own
+// Model.Measure (IWAE bound, k samples), one image at a time: Measure returns the mean and
+// its standard error, and the paired comparison with PyTorch needs each image's value.
+// Image i's k draws are seeded by (seed, i). The active units are Measure's, over all of
+// testSet.
+func vaekitLikelihood(model *vaekit.Model, testSet *data.Set, images, k int, seed int64) (*Likelihood, error) {
+	start := time.Now()
+	set := testSet.Head(images)
+	imageNLL := make([]float64, set.N)
+	for i := range set.N {
+		one, err := set.Select(i)
+		if err != nil {
+			return nil, err
+		}
+		metrics, err := model.Measure(one, vaekit.MeasureOptions{IWAESamples: k, Seed: uint64(seed)<<32 | uint64(i)})
+		if err != nil {
+			return nil, fmt.Errorf("bench: IWAE bound of test image %d: %w", i, err)
+		}
+		imageNLL[i] = metrics.IWAENLL
+	}
+	l := newLikelihood(k, imageNLL)
+	all, err := model.Measure(testSet, vaekit.MeasureOptions{Seed: uint64(seed)})
+	if err != nil {
+		return nil, err
+	}
+	l.ActiveUnits, l.UnitImages, l.Seconds = all.ActiveUnits, testSet.N, time.Since(start).Seconds()
+	return l, nil
+}
+
+// BinarizeSeed seeds the one Bernoulli draw of the test images that notebook 05's models
+// are scored on: 1, notebook 05's seed, so that they are the very images its Model.Measure
+// scores (vaekit binarises evaluation images with the PCG stream (seed, 0xb1)).
+const BinarizeSeed = 1
+
+// BinarizedTestImages is testSet with each pixel drawn once, 1 with probability its value
+// (BinarizeSeed's draw): the test images of a dynamically binarised model, the same for
+// every round and both frameworks. Model.Measure leaves such images as they are (a
+// Bernoulli draw of a 0 or 1 pixel is itself).
+func BinarizedTestImages(testSet *data.Set) *data.Set {
+	return testSet.BernoulliBinarized(rand.New(rand.NewPCG(BinarizeSeed, 0xb1)))
+}
+
+// idxImageMagic heads an IDX file of unsigned bytes in 3 dimensions (MNIST's images).
+const idxImageMagic = 0x00000803
+
+// WriteBinaryImages writes set's images (pixels 0 or 1) to path as an uncompressed IDX file
+// of bytes, [N, height, width]: what the PyTorch peer reads (--binary-test).
+func WriteBinaryImages(path string, set *data.Set) error {
+	if set.Shape().Channels != 1 {
+		return fmt.Errorf("bench: WriteBinaryImages: %d channels, expected grey images", set.Shape().Channels)
+	}
+	buf := make([]byte, 16, 16+len(set.Images))
+	for i, v := range []int{idxImageMagic, set.N, set.Height, set.Width} {
+		binary.BigEndian.PutUint32(buf[4*i:], uint32(v))
+	}
+	for i, p := range set.Images {
+		if p != 0 && p != 1 {
+			return fmt.Errorf("bench: WriteBinaryImages: pixel %d of image %d is %g, expected 0 or 1", i%set.ImageSize(), i/set.ImageSize(), p)
+		}
+		buf = append(buf, byte(p))
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
+
+// ReadBinaryImages reads a file of WriteBinaryImages as MNIST test images.
+func ReadBinaryImages(path string) (*data.Set, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 16 || binary.BigEndian.Uint32(b) != idxImageMagic {
+		return nil, fmt.Errorf("bench: %s: not an IDX file of images", path)
+	}
+	n, h, w := int(binary.BigEndian.Uint32(b[4:])), int(binary.BigEndian.Uint32(b[8:])), int(binary.BigEndian.Uint32(b[12:]))
+	if len(b) != 16+n*h*w {
+		return nil, fmt.Errorf("bench: %s: %d bytes, expected 16 + %d x %d x %d", path, len(b), n, h, w)
+	}
+	set := &data.Set{Name: data.MNIST, Split: data.Test, N: n, Height: h, Width: w, Channels: 1, Images: make([]float32, n*h*w),
+		Source: path + " (binarised once)"}
+	for i, v := range b[16:] {
+		if v > 1 {
+			return nil, fmt.Errorf("bench: %s: pixel value %d, expected 0 or 1", path, v)
+		}
+		set.Images[i] = float32(v)
+	}
+	return set, nil
 }
 
 // evaluateOwn scores set with a network trained by runOwnTrainer, whose terms (per

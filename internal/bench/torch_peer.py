@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """PyTorch peer of vaekit's benchmark (internal/bench): trains the same VAE on the same
 MNIST training images, read from the same IDX .gz files, scores the 10,000 test images
-after training (the held-out negative ELBO), and prints one line "RESULT {json}" with the
-fields of bench.Result.
+after training (the held-out negative ELBO; for notebook 05's models the binarised test
+images the Go driver wrote, --binary-test, and with --nll-images the IWAE estimate of
+-log p(x) of each image and the active units), and prints one line "RESULT {json}" with
+the fields of bench.Result.
 
 Run by cmd/vaekit-bench (it is embedded in the Go binary); by hand:
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=2 \\
     python3 torch_peer.py --model mlp-512-2-b128 --mnist-dir DIR --steps 1000
+  ... --model burda-vae --epochs 10 --binary-test RUN/mnist-test-binarized.idx \\
+    --nll-images 2000 --nll-k 5000   (the file: written by a vaekit-bench run of a burda model)
 
 Only Debian's python3-torch (1.13) and numpy are needed: no torchvision, no download.
 """
@@ -16,6 +20,7 @@ import ctypes
 import gzip
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -159,6 +164,93 @@ class PyTorchExamplesVAE(nn.Module):
         return self.fc4(F.relu(self.fc3(z))), mu, logvar
 
 
+def load_binary_images(path):
+    """The binarised test images the Go driver wrote (bench.WriteBinaryImages): an
+    uncompressed IDX file of bytes 0 and 1, [N, 28, 28]."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    magic, n, rows, cols = np.frombuffer(buf[:16], dtype=">i4")
+    if magic != 2051 or rows != 28 or cols != 28 or len(buf) != 16 + n * rows * cols:
+        sys.exit(f"torch_peer: {path}: not a file of binarised 28x28 images")
+    images = np.frombuffer(buf, dtype=np.uint8, offset=16).reshape(n, rows * cols)
+    if images.max() > 1:
+        sys.exit(f"torch_peer: {path}: pixel values above 1")
+    return images.astype(np.float32)
+
+
+class BurdaVAE(nn.Module):
+    """Notebook 05's network (bench.BurdaConfig: vaekit's hidden_dims=200,200,
+    activation=tanh, latent_dim=50, reconstruction=bernoulli, initializer=keras), Burda,
+    Grosse & Salakhutdinov's (2016) one-stochastic-layer MNIST model: encoder 784-200-200
+    tanh, two 200x50 heads (mean and log-variance, as vaekit's); decoder 50-200-200 tanh,
+    then 784 logits. Glorot-uniform weights (U(-a, a), a = sqrt(6 / (fan_in + fan_out))),
+    zero biases: Keras's, which initializer=keras draws."""
+
+    latent = 50
+
+    def __init__(self):
+        super().__init__()
+        self.enc0 = nn.Linear(784, 200)
+        self.enc1 = nn.Linear(200, 200)
+        self.mean = nn.Linear(200, self.latent)
+        self.log_var = nn.Linear(200, self.latent)
+        self.dec0 = nn.Linear(self.latent, 200)
+        self.dec1 = nn.Linear(200, 200)
+        self.out = nn.Linear(200, 784)
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+    def encode(self, x):
+        h = torch.tanh(self.enc1(torch.tanh(self.enc0(x))))
+        return self.mean(h), self.log_var(h)
+
+    def decode(self, z):
+        return self.out(torch.tanh(self.dec1(torch.tanh(self.dec0(z)))))
+
+    def forward(self, x):
+        mean, log_var = self.encode(x)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        return self.decode(z), mean, log_var
+
+
+def iwae_bound(net, x, eps):
+    """The k-sample bound on log p(x) of Burda et al. (2016), eq. 8, per image [batch], for
+    standard-normal draws eps [batch, k, latent], as vaekit's importanceWeighted computes it:
+    log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i = mean + sigma * eps_i, the (2 pi)
+    constants cancelled."""
+    batch, k, latent = eps.shape
+    mean, log_var = net.encode(x)
+    z = mean.unsqueeze(1) + torch.exp(0.5 * log_var).unsqueeze(1) * eps
+    logits = net.decode(z.reshape(batch * k, latent)).reshape(batch, k, -1)
+    # -log p(x|z_i) = sum softplus(l) - x.l: the image is not repeated k times (as in
+    # vaekit's samplesNLL), and binary_cross_entropy_with_logits with an expanded target is
+    # 10-20x slower (0.25-0.6 s against 0.03 s for k = 5000).
+    nll = F.softplus(logits).sum(-1) - torch.einsum("bkp,bp->bk", logits, x)
+    log_pz = -0.5 * z.pow(2).sum(-1)
+    log_qz = -0.5 * (eps.pow(2) + log_var.unsqueeze(1)).sum(-1)
+    return torch.logsumexp(-nll + log_pz - log_qz, 1) - math.log(k)
+
+
+def iwae_loss(k):
+    """The IWAE's training loss: the batch mean of -(the k-sample bound)."""
+    def loss(net, x):
+        eps = torch.randn(x.shape[0], k, net.latent)
+        return -iwae_bound(net, x, eps).mean()
+    return loss
+
+
+def burda_learning_rate(epoch, lr=1e-3):
+    """Burda et al.'s (2016) schedule, as vaekit's Config.LearningRateAt: 3^i epochs at
+    lr * 10^(-i/7), i = 0..7, the last rate after them; epoch counts from 0."""
+    stage, end = 0, 1  # Stage i ends after epoch (3^(i+1) - 1)/2.
+    while stage < 7 and epoch >= end:
+        stage += 1
+        end = 3 * end + 1
+    return lr * 10 ** (-stage / 7)
+
+
 def neg_elbo(logits, x, mean, log_var):
     """Batch mean of -log p(x|z) (Bernoulli, summed over pixels) + KL, as vaekit."""
     nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
@@ -174,12 +266,33 @@ def examples_loss(logits, x, mu, logvar):
     return bce + kld
 
 
-class Spec:
-    """A benchmarked model: its network, batch size, loss, and whether an epoch ends with
-    the last, smaller batch (torch's DataLoader, drop_last=False) or drops it (vaekit)."""
+def forward_loss(loss):
+    """The training loss of a network whose forward gives (logits, mean, log_var)."""
+    def step_loss(net, x):
+        logits, mean, log_var = net(x)
+        return loss(logits, x, mean, log_var)
+    return step_loss
 
-    def __init__(self, build, batch, loss=neg_elbo, partial_batches=False):
-        self.build, self.batch, self.loss, self.partial_batches = build, batch, loss, partial_batches
+
+class Spec:
+    """A benchmarked model: its network, batch size, loss (of a network and a batch),
+    whether an epoch ends with the last, smaller batch (torch's DataLoader,
+    drop_last=False) or drops it (vaekit), Adam's epsilon, the learning rate of each epoch,
+    and whether each batch is binarised afresh (dynamic binarisation)."""
+
+    def __init__(self, build, batch, loss=neg_elbo, partial_batches=False, step_loss=None,
+                 adam_eps=1e-8, learning_rate=lambda epoch: 1e-3, binarize=False):
+        self.build, self.batch, self.partial_batches = build, batch, partial_batches
+        self.step_loss = step_loss or forward_loss(loss)
+        self.adam_eps, self.learning_rate, self.binarize = adam_eps, learning_rate, binarize
+
+
+def burda_spec(k):
+    """Notebook 05's model with objective k (1: the VAE's ELBO, its KL in closed form, as
+    vaekit trains k = 1; more: the IWAE bound): Adam (0.9, 0.999, epsilon 1e-4), batches
+    of 20, Burda et al.'s learning-rate schedule, each batch binarised afresh."""
+    loss = forward_loss(neg_elbo) if k == 1 else iwae_loss(k)
+    return Spec(BurdaVAE, 20, step_loss=loss, adam_eps=1e-4, learning_rate=burda_learning_rate, binarize=True)
 
 
 MODELS = {
@@ -190,6 +303,11 @@ MODELS = {
     "tutorial-conv-b64": Spec(lambda: TutorialConvVAE(8), 64),
     # pytorch/examples' vae/main.py: Adam 1e-3, batch 128 shuffled, 10 epochs (--epochs).
     "pytorch-examples": Spec(PyTorchExamplesVAE, 128, loss=examples_loss, partial_batches=True),
+    # Notebook 05's VAE and IWAE (bench.BurdaConfig): speed (-b20) and likelihood parity.
+    "burda-b20": burda_spec(1),
+    "burda-iwae50-b20": burda_spec(50),
+    "burda-vae": burda_spec(1),
+    "burda-iwae5": burda_spec(5),
 }
 
 
@@ -208,6 +326,33 @@ def held_out_terms(net, images, batch):
     net.train()
     n = images.shape[0]
     return {"neg_elbo": (recon + kl) / n, "reconstruction": recon / n, "kl": kl / n, "images": n}
+
+
+def likelihood(net, images, nll_images, k, seed):
+    """The IWAE estimate of -log p(x), k samples, of each of the first nll_images images
+    (their k draws from a generator seeded with the round's seed), their mean and its
+    standard error; and the active units over all the images: Burda et al.'s rule,
+    Var over x of E_q[z_u|x] > 0.01 (the population variance, as vaekit's UnitActivity)."""
+    start = time.perf_counter()
+    net.eval()
+    gen = torch.Generator().manual_seed(seed)
+    x = images[:nll_images]
+    per = max(1, 4096 // k)  # Images per batch: as vaekit's, at most 4,096 decoded rows.
+    image_nll = []
+    with torch.no_grad():
+        for i in range(0, x.shape[0], per):
+            chunk = x[i:i + per]
+            eps = torch.randn(chunk.shape[0], k, net.latent, generator=gen)
+            image_nll.extend((-iwae_bound(net, chunk, eps)).double().tolist())
+        means = torch.cat([net.encode(images[i:i + 1000])[0] for i in range(0, images.shape[0], 1000)])
+        activity = means.double().var(0, unbiased=False)
+    net.train()
+    n = len(image_nll)
+    nll = sum(image_nll) / n
+    std_err = math.sqrt(sum((v - nll) ** 2 for v in image_nll) / (n - 1) / n) if n > 1 else 0.0
+    return {"k": k, "images": n, "nll": nll, "std_err": std_err, "image_nll": image_nll,
+            "active_units": int((activity > 0.01).sum()), "unit_images": int(means.shape[0]),
+            "seconds": time.perf_counter() - start}
 
 
 def kernels():
@@ -272,6 +417,9 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--held-out", type=int, default=0, help="test images scored after training (0: all; -1: none)")
+    p.add_argument("--binary-test", default="", help="score these binarised test images (bench.WriteBinaryImages) instead of MNIST's")
+    p.add_argument("--nll-images", type=int, default=0, help="IWAE estimate of -log p(x) of this many test images (0: none)")
+    p.add_argument("--nll-k", type=int, default=5000, help="importance samples per image of that estimate")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -281,15 +429,17 @@ def main():
     batch = args.batch or spec.batch
 
     images = load_mnist(args.mnist_dir, TRAIN_IMAGES)
+    all_test = None
+    if args.held_out >= 0 or args.nll_images > 0:
+        all_test = torch.from_numpy(load_binary_images(args.binary_test) if args.binary_test
+                                    else load_mnist(args.mnist_dir, TEST_IMAGES))
     test_images = None
     if args.held_out >= 0:
-        test_images = torch.from_numpy(load_mnist(args.mnist_dir, TEST_IMAGES))
-        if args.held_out > 0:
-            test_images = test_images[:args.held_out]
+        test_images = all_test[:args.held_out] if args.held_out > 0 else all_test
     used_kernels = kernels()
     net = spec.build()
     params = sum(p.numel() for p in net.parameters())
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(net.parameters(), lr=spec.learning_rate(0), betas=(0.9, 0.999), eps=spec.adam_eps)
     data = torch.from_numpy(images)
     n = data.shape[0]
     batches_per_epoch = -(-n // batch) if spec.partial_batches else n // batch
@@ -301,12 +451,16 @@ def main():
     step, seen, loss_value = 0, 0, float("nan")
     while step < steps:
         perm = torch.randperm(n)
+        lr = spec.learning_rate(step // batches_per_epoch)  # The epoch's rate (vaekit sets it between steps).
+        for group in opt.param_groups:
+            group["lr"] = lr
         for i in range(batches_per_epoch):
             if step >= steps:
                 break
             x = data[perm[i * batch:(i + 1) * batch]]
-            logits, mean, log_var = net(x)
-            loss = spec.loss(logits, x, mean, log_var)
+            if spec.binarize:
+                x = torch.bernoulli(x)  # A fresh draw of every pixel at every step.
+            loss = spec.step_loss(net, x)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -324,6 +478,8 @@ def main():
     r.update(summarize(stamps, warmup, batches_per_epoch, epoch_images))
     if test_images is not None:
         r["held_out"] = held_out_terms(net, test_images, batch)
+    if args.nll_images > 0:
+        r["likelihood"] = likelihood(net, all_test, args.nll_images, args.nll_k, args.seed)
     print("RESULT " + json.dumps(r), flush=True)
 
 
