@@ -9,6 +9,8 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/vaekit/vaekit/vaekit"
 )
 
 // KLBarsOptions style the KL-per-dimension bar chart.
@@ -17,25 +19,81 @@ type KLBarsOptions struct {
 	// Sorted orders the bars from the largest KL down (bars keep their zN names), which
 	// makes the number of active dimensions easy to count in a large latent.
 	Sorted bool
-	// ActiveThreshold, when > 0, colours the bars of dimensions whose KL is below it
-	// grey: they carry almost no information about the input (posterior collapse). A
-	// common choice is 0.01 nats.
+	// Activity, when not nil, holds each unit's activity A_u = Var_x(E_q[z_u|x])
+	// (vaekit's Metrics.Activity, one value per bar) and colours by it: a bar is active
+	// when its unit's activity exceeds vaekit.ActivityThreshold, grey otherwise. That is
+	// the rule Metrics.ActiveUnits counts by (Burda et al. 2016), so a chart titled with
+	// that count shows as many coloured bars. The legend says how many of each, the x
+	// axis's name the rule.
+	Activity []float64
+	// ActiveThreshold, when > 0, colours grey the bars whose KL is below it instead (a
+	// common choice is 0.01 nats). It is not the rule Metrics.ActiveUnits counts by: a
+	// unit can pay KL while its posterior mean hardly varies, or the reverse, so the two
+	// counts can differ; prefer Activity. Set one of the two, not both.
 	ActiveThreshold float64
 }
 
-// KLBars draws one bar per latent dimension: its KL(q(z_i|x) || p(z_i)) in nats,
-// averaged over encoded images. Dimensions with KL near zero are unused by the encoder.
-func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
-	const fn = "plot.KLBars"
+// KLBarsActive reports, for each latent dimension, whether KLBars(kl, opts) colours its
+// bar as active: by opts.Activity when given, else by opts.ActiveThreshold on kl, else
+// every bar. A notebook can count them and compare with the count in the chart's title.
+func KLBarsActive(kl []float64, opts KLBarsOptions) ([]bool, error) {
+	const fn = "plot.KLBarsActive"
+	if err := checkKLBars(fn, kl, opts); err != nil {
+		return nil, err
+	}
+	return klBarsActive(kl, opts), nil
+}
+
+// checkKLBars checks KLBars' arguments.
+func checkKLBars(fn string, kl []float64, opts KLBarsOptions) error {
 	if len(kl) == 0 {
-		return nil, fmt.Errorf("%s: kl is empty, expected one value per latent dimension", fn)
+		return fmt.Errorf("%s: kl is empty, expected one value per latent dimension", fn)
 	}
 	if err := checkFinite(fn, "kl", kl); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkFiniteValue(fn, "opts.ActiveThreshold", opts.ActiveThreshold); err != nil {
+		return err
+	}
+	if opts.Activity != nil {
+		if len(opts.Activity) != len(kl) {
+			return fmt.Errorf("%s: %d values in opts.Activity for %d latent dimensions, expected one per dimension", fn, len(opts.Activity), len(kl))
+		}
+		if err := checkFinite(fn, "opts.Activity", opts.Activity); err != nil {
+			return err
+		}
+		if opts.ActiveThreshold > 0 {
+			return fmt.Errorf("%s: both opts.Activity and opts.ActiveThreshold are set, expected one rule for the colours", fn)
+		}
+	}
+	return nil
+}
+
+// klBarsActive is KLBarsActive on checked arguments.
+func klBarsActive(kl []float64, opts KLBarsOptions) []bool {
+	active := make([]bool, len(kl))
+	for d, v := range kl {
+		switch {
+		case opts.Activity != nil:
+			active[d] = opts.Activity[d] > vaekit.ActivityThreshold
+		case opts.ActiveThreshold > 0:
+			active[d] = v >= opts.ActiveThreshold
+		default:
+			active[d] = true
+		}
+	}
+	return active
+}
+
+// KLBars draws one bar per latent dimension: its KL(q(z_i|x) || p(z_i)) in nats,
+// averaged over encoded images, coloured active or grey by opts.Activity (or
+// opts.ActiveThreshold): see KLBarsActive.
+func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
+	const fn = "plot.KLBars"
+	if err := checkKLBars(fn, kl, opts); err != nil {
 		return nil, err
 	}
+	isActive := klBarsActive(kl, opts)
 	order := make([]int, len(kl)) // order[i] is the dimension of bar i.
 	for i := range order {
 		order[i] = i
@@ -61,11 +119,13 @@ func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
 	barWidth := min(max(vg.Points(1), (chart.Width-1.5*vg.Inch)/vg.Length(len(kl))*0.75), vg.Points(36))
 	// Two bar series on the same positions, each zero where the other has its bar.
 	active, inactive := make(plotter.Values, len(values)), make(plotter.Values, len(values))
+	nActive := 0
 	for i, v := range values {
-		if opts.ActiveThreshold > 0 && v < opts.ActiveThreshold {
-			inactive[i] = v
-		} else {
+		if isActive[order[i]] {
 			active[i] = v
+			nActive++
+		} else {
+			inactive[i] = v
 		}
 	}
 	activeBars, err := newBars(active, barWidth, palette[0])
@@ -78,15 +138,25 @@ func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
 	}
 
 	xLabel := "latent dimension"
-	if opts.Sorted {
+	switch {
+	case opts.Sorted && opts.Activity != nil:
+		xLabel += ", sorted by KL (active: Var(E[z|x]) > " + formatValue(vaekit.ActivityThreshold) + ")"
+	case opts.Sorted:
 		xLabel += " (sorted by KL)"
+	case opts.Activity != nil:
+		xLabel += " (active: Var(E[z|x]) > " + formatValue(vaekit.ActivityThreshold) + ")"
 	}
 	p := newPlot(opts.Title, xLabel, "KL (nats per image)")
 	addGrid(p)
 	p.Add(activeBars, inactiveBars)
 	p.X.Tick.Marker = ticks
 	p.Y.Min = 0
-	if opts.ActiveThreshold > 0 {
+	switch {
+	case opts.Activity != nil: // The rule is in the x axis's name.
+		chart.legend = newLegend()
+		chart.legend.Add(fmt.Sprintf("active (%d)", nActive), activeBars)
+		chart.legend.Add(fmt.Sprintf("inactive (%d)", len(kl)-nActive), inactiveBars)
+	case opts.ActiveThreshold > 0:
 		t := formatValue(opts.ActiveThreshold)
 		chart.legend = newLegend()
 		chart.legend.Add("active: KL ≥ "+t, activeBars)

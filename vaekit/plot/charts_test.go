@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,6 +231,74 @@ func TestKLBars(t *testing.T) {
 	wantError(t, "no values", err, "kl is empty")
 	_, err = KLBars([]float64{1, math.NaN()}, KLBarsOptions{})
 	wantError(t, "NaN", err, "kl[1] is NaN")
+}
+
+// With opts.Activity the bars are coloured by vaekit's active-unit rule (Burda et al.
+// 2016: Var_x(E_q[z_u|x]) > vaekit.ActivityThreshold), the rule Metrics.ActiveUnits counts
+// by, not by their KL: a unit that pays KL but whose mean hardly varies is grey, and a
+// unit whose mean varies is coloured even with a KL under 0.01 nats.
+func TestKLBarsByActivity(t *testing.T) {
+	kl := []float64{2, 0.5, 0.02, 0.008, 0}
+	activity := []float64{1.3, 0.4, 0.001, 0.015, 0} // z3: KL >= 0.01 but inactive; z4: KL < 0.01 but active.
+	wantActive := []bool{true, true, false, true, false}
+	wantCount := 0
+	for _, a := range activity {
+		if a > vaekit.ActivityThreshold {
+			wantCount++
+		}
+	}
+	opts := KLBarsOptions{Sorted: true, Activity: activity}
+	active, err := KLBarsActive(kl, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(active) != fmt.Sprint(wantActive) {
+		t.Errorf("KLBarsActive = %v, want %v (by activity, not KL)", active, wantActive)
+	}
+	chart, err := KLBars(kl, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []int{0, 1, 2, 3, 4} // Sorted by KL, which is already decreasing.
+	colours, coloured := make([]color.Color, len(kl)), 0
+	for _, b := range recordPanel(t, chart.Plots()[0]).bars(palette[0], inactiveColor) {
+		if i := int(math.Round(b.position)); b.height > 1e-9 {
+			colours[i] = b.color
+			if sameColor(b.color, palette[0]) {
+				coloured++
+			}
+		}
+	}
+	for i, d := range order {
+		want := color.Color(inactiveColor)
+		if wantActive[d] {
+			want = palette[0]
+		}
+		if kl[d] > 0 && !sameColor(colours[i], want) {
+			t.Errorf("bar %d (z%d: KL %g, activity %g) has colour %v, want %v", i, d+1, kl[d], activity[d], colours[i], want)
+		}
+	}
+	// z5 has no height to draw; every other active unit is a coloured bar.
+	if coloured != wantCount {
+		t.Errorf("%d coloured bars, want the %d active units", coloured, wantCount)
+	}
+	svg := svgText(t, chart)
+	for _, text := range []string{"active (3)", "inactive (2)", "latent dimension, sorted by KL (active: Var(E[z|x]) &gt; 0.01)"} {
+		if !strings.Contains(svg, text) {
+			t.Errorf("SVG has no text %q (legend or axis name)", text)
+		}
+	}
+
+	_, err = KLBars(kl, KLBarsOptions{Activity: activity[:2]})
+	wantError(t, "activity of 2 units", err, "2 values in opts.Activity for 5 latent dimensions")
+	_, err = KLBars(kl, KLBarsOptions{Activity: activity, ActiveThreshold: 0.01})
+	wantError(t, "both rules", err, "both opts.Activity and opts.ActiveThreshold are set")
+	_, err = KLBarsActive(kl, KLBarsOptions{Activity: []float64{1, math.Inf(1), 0, 0, 0}})
+	wantError(t, "infinite activity", err, "opts.Activity[1] is +Inf")
+	// Without a rule, every bar is active.
+	if all, err := KLBarsActive(kl, KLBarsOptions{}); err != nil || slices.Contains(all, false) {
+		t.Errorf("no rule: %v, %v; want every bar active", all, err)
+	}
 }
 
 func TestStdHistogram(t *testing.T) {

@@ -2,11 +2,13 @@ package plot
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"image"
 	"image/color"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	gplot "gonum.org/v1/plot"
@@ -174,8 +176,48 @@ func (c *Chart) SVG() ([]byte, error) {
 	if _, err := canvas.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("plot: encoding chart as SVG: %w", err)
 	}
-	return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
-		[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")), nil
+	svg := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
+		[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+	return labelEmbeddedImages(svg), nil
+}
+
+// embeddedImage matches an image embedded in SVG as a base64 data: URI: its media type
+// and its payload.
+var embeddedImage = regexp.MustCompile(`data:(image/[A-Za-z0-9.+-]+);base64,([A-Za-z0-9+/]+=*)`)
+
+// labelEmbeddedImages gives every image embedded in svg the media type of its bytes:
+// gonum's vgsvg (DrawImage) encodes images as PNG but labels them image/jpg, which a
+// strict reader refuses. A payload of an unknown type keeps its label.
+func labelEmbeddedImages(svg []byte) []byte {
+	return embeddedImage.ReplaceAllFunc(svg, func(uri []byte) []byte {
+		payload := embeddedImage.FindSubmatch(uri)[2]
+		if len(payload) < 12 {
+			return uri
+		}
+		head := make([]byte, 9) // 12 base64 characters are 9 bytes: enough for any magic below.
+		if _, err := base64.StdEncoding.Decode(head, payload[:12]); err != nil {
+			return uri
+		}
+		mediaType := sniffImage(head)
+		if mediaType == "" {
+			return uri
+		}
+		return append([]byte("data:"+mediaType+";base64,"), payload...)
+	})
+}
+
+// sniffImage returns the media type of image bytes by their magic number, or "" if it is
+// none of PNG, JPEG and GIF.
+func sniffImage(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return "image/jpeg"
+	case bytes.HasPrefix(head, []byte("GIF8")):
+		return "image/gif"
+	}
+	return ""
 }
 
 // SavePNG writes the chart as a PNG file.

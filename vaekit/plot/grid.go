@@ -10,6 +10,9 @@
 //
 // Images come as a *data.Set (pixels in [0,1], 1 is ink, drawn black on white, with their
 // size), as vaekit's Model returns them; latent codes are [][]float32, labels integers.
+// GridOptions.WhiteOnBlack and ManifoldOptions.WhiteOnBlack draw greyscale images the
+// other way round, a value of 1 white on black, as matplotlib's imshow(cmap="gray") shows
+// them (the tutorials' documents draw their pictures so).
 package plot
 
 import (
@@ -31,10 +34,17 @@ type GridOptions struct {
 	// it; an empty string leaves that caption blank. Captions longer than the image is
 	// wide are cut.
 	Labels []string
+
+	// WhiteOnBlack draws greyscale images as their pixel values, 1 white and 0 black
+	// (matplotlib's imshow with cmap="gray"), instead of ink black on white. The padding
+	// and captions stay white with black text, so the tiles stand apart. Colour images
+	// are drawn in their colours either way.
+	WhiteOnBlack bool
 }
 
-// Grid tiles images into one picture: greyscale ones ink black on white, colour ones in
-// their colours, on white. Values outside [0,1] are clipped.
+// Grid tiles images into one picture: greyscale ones ink black on white (or white on
+// black, with opts.WhiteOnBlack), colour ones in their colours, on white. Values outside
+// [0,1] are clipped.
 func Grid(set *data.Set, opts GridOptions) (*Picture, error) {
 	images, shape, err := setRows("plot.Grid", "images", set)
 	if err != nil {
@@ -59,7 +69,7 @@ func Grid(set *data.Set, opts GridOptions) (*Picture, error) {
 	out := newWhite(cols*cellW+pad, rows*cellH+pad, shape.Channels)
 	for i, img := range images {
 		x0, y0 := pad+(i%cols)*cellW, pad+(i/cols)*cellH
-		drawTile(out, img, shape, scale, x0, y0)
+		drawTile(out, img, shape, scale, x0, y0, opts.WhiteOnBlack)
 		if opts.Labels != nil {
 			caption := image.Rect(x0, y0+height*scale, x0+width*scale, y0+height*scale+captionH)
 			drawCaption(out, opts.Labels[i], caption)
@@ -96,10 +106,11 @@ func newWhite(w, h, channels int) draw.Image {
 
 // drawTile draws one image with its top-left corner at (x0, y0), each pixel scaled to
 // scale x scale: a greyscale value v as grey 255*(1-v) (ink black on white, as digits are
-// drawn), colour values (r, g, b) as they are. out is a canvas of newWhite (grey for one
-// channel, RGBA for more); the explorer redraws with it at every slider move, so each
-// pixel's bytes are computed once and copied into the canvas's Pix.
-func drawTile(out draw.Image, img []float32, shape data.Shape, scale, x0, y0 int) {
+// drawn) or, with whiteOnBlack, as grey 255*v; colour values (r, g, b) as they are. out
+// is a canvas of newWhite (grey for one channel, RGBA for more); the explorer redraws
+// with it at every slider move, so each pixel's bytes are computed once and copied into
+// the canvas's Pix.
+func drawTile(out draw.Image, img []float32, shape data.Shape, scale, x0, y0 int, whiteOnBlack bool) {
 	byteOf := func(v float32) uint8 { return uint8(math.Round(float64(255 * min(max(v, 0), 1)))) }
 	var pix []uint8
 	var stride, bytesPer, origin int
@@ -116,9 +127,12 @@ func drawTile(out draw.Image, img []float32, shape data.Shape, scale, x0, y0 int
 	for sy := range shape.Height {
 		for sx := range shape.Width {
 			v := img[(sy*shape.Width+sx)*c:]
-			if bytesPer == 1 {
+			switch {
+			case bytesPer == 1 && whiteOnBlack:
+				px[0] = byteOf(v[0])
+			case bytesPer == 1:
 				px[0] = byteOf(1 - v[0])
-			} else {
+			default:
 				px = [4]uint8{byteOf(v[0]), byteOf(v[1]), byteOf(v[2]), 255}
 			}
 			for dy := range scale {

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -50,6 +51,51 @@ func TestGridPixels(t *testing.T) {
 	}
 	if err := Display(img); err != nil { // Outside GoNB: a no-op.
 		t.Error(err)
+	}
+}
+
+// WhiteOnBlack draws a value as its grey (1 white, 0 black), as matplotlib's
+// imshow(cmap="gray") does; the padding and captions stay as they are.
+func TestGridWhiteOnBlack(t *testing.T) {
+	ramp := []float32{0, 0.5, 1, -3, 7, 0.25}
+	pic, err := Grid(imageSet(2, 3, ramp), GridOptions{Padding: 1, WhiteOnBlack: true, Labels: []string{"7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[2]int]uint8{
+		{0, 0}: 255,                         // padding
+		{1, 1}: 0, {2, 1}: 127, {3, 1}: 255, // ramp 0, 0.5, 1
+		{1, 2}: 0, {2, 2}: 255, {3, 2}: 64, // clipped -3 -> 0, 7 -> 1, 0.25
+	}
+	for xy, v := range want {
+		if got := pic.GrayAt(xy[0], xy[1]).Y; got != v && !(v == 127 && got == 128) {
+			t.Errorf("pixel %v = %d, want %d", xy, got, v)
+		}
+	}
+	// The same images without the option: each pixel the other way round.
+	inked, err := Grid(imageSet(2, 3, ramp), GridOptions{Padding: 1, Labels: []string{"7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 1; y < 3; y++ {
+		for x := 1; x < 4; x++ {
+			if a, b := int(pic.GrayAt(x, y).Y), int(inked.GrayAt(x, y).Y); a+b < 254 || a+b > 256 {
+				t.Errorf("pixel (%d,%d): %d white on black, %d black on white: expected complements", x, y, a, b)
+			}
+		}
+	}
+	// Captions are drawn on the white padding below, in black, either way.
+	captions := func(p *Picture) string {
+		var b strings.Builder
+		for y := 3; y < p.Bounds().Dy(); y++ {
+			for x := range p.Bounds().Dx() {
+				fmt.Fprint(&b, p.GrayAt(x, y).Y)
+			}
+		}
+		return b.String()
+	}
+	if captions(pic) != captions(inked) {
+		t.Error("the caption differs with WhiteOnBlack, expected the same black text on white")
 	}
 }
 

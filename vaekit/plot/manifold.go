@@ -26,13 +26,18 @@ type ManifoldOptions struct {
 	// matplotlib's imshow does when its rows follow the grid (the Keras tutorial's
 	// manifold); by default it grows upwards, as on a plot's y axis.
 	YDown bool
+
+	// WhiteOnBlack draws greyscale tiles as their pixel values, 1 white and 0 black
+	// (matplotlib's imshow with cmap="gray" or "Greys_r", as the TensorFlow and Keras
+	// tutorials show their canvases), instead of ink black on white.
+	WhiteOnBlack bool
 }
 
 // manifoldCanvas tiles nx x ny decoded images, in vaekit.Manifold's order, into one
 // picture without padding: image r*nx+c goes to column c and to row r counted from the
-// bottom (from the top with yDown). Each pixel becomes scale x scale pixels (0 means 1).
-// images come from setRows, which checked them.
-func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, yDown bool) (*Picture, error) {
+// bottom (from the top with opts.YDown). Each pixel becomes scale x scale pixels (0 means
+// 1). images come from setRows, which checked them.
+func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, opts ManifoldOptions) (*Picture, error) {
 	height, width := shape.Height, shape.Width
 	const fn = "plot.Manifold"
 	if nx < 1 || ny < 1 || len(images) != nx*ny {
@@ -44,10 +49,10 @@ func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, yDo
 	for r := range ny {
 		for c := range nx {
 			row := ny - 1 - r
-			if yDown {
+			if opts.YDown {
 				row = r
 			}
-			drawTile(out, images[r*nx+c], shape, scale, c*tileW, row*tileH)
+			drawTile(out, images[r*nx+c], shape, scale, c*tileW, row*tileH, opts.WhiteOnBlack)
 		}
 	}
 	return newPicture(out), nil
@@ -63,7 +68,7 @@ func ManifoldTiles(man *vaekit.Manifold, scale int, opts ManifoldOptions) (*Pict
 	if err != nil {
 		return nil, err
 	}
-	return manifoldCanvas(images, shape, len(man.XValues), len(man.YValues), scale, opts.YDown)
+	return manifoldCanvas(images, shape, len(man.XValues), len(man.YValues), scale, opts)
 }
 
 // manifoldTargetWidth is about how many pixels wide the decoded grid is drawn: whole
@@ -94,7 +99,7 @@ func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 	}
 	nx, ny := len(zx), len(zy)
 	scale := max(1, (manifoldTargetWidth+nx*width/2)/(nx*width))
-	canvas, err := manifoldCanvas(images, shape, nx, ny, scale, opts.YDown)
+	canvas, err := manifoldCanvas(images, shape, nx, ny, scale, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,13 @@
 package plot
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -54,6 +60,18 @@ func TestManifoldTiles(t *testing.T) {
 			}
 		}
 	}
+	// WhiteOnBlack: tile i is grey 255*i/5 instead.
+	pic, err := ManifoldTiles(man, 2, ManifoldOptions{WhiteOnBlack: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		r, c := i/2, i%2
+		x, y := c*4+3, (2-r)*4+3
+		if got, want := pic.GrayAt(x, y).Y, uint8(math.Round(255*float64(i)/5)); got != want {
+			t.Errorf("WhiteOnBlack: tile %d pixel (%d,%d) = %d, want %d", i, x, y, got, want)
+		}
+	}
 	if _, err := ManifoldTiles(manifoldOf([]float32{0, 1, 2, 3}, []float32{0, 1}, 2, 2, images...), 1, ManifoldOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "6 images for a 4x2 grid") {
 		t.Errorf("wrong grid: %v", err)
@@ -72,10 +90,17 @@ func TestManifoldChart(t *testing.T) {
 	}
 	w, h := chartPixels(chart)
 	checkSaved(t, "manifold", chart, w, h)
-	// The decoded tiles fill the middle of the chart.
+	// The decoded tiles fill the middle of the chart: black ink, or white on black.
 	img := chart.Image()
 	if r, _, _, _ := img.At(w/2, h/2).RGBA(); r>>8 > 30 {
 		t.Errorf("chart centre has grey %d, expected the black tiles", r>>8)
+	}
+	white, err := Manifold(manifoldOf(zs, zs, 28, 28, images...), ManifoldOptions{Title: "manifold", WhiteOnBlack: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _, _ := white.Image().At(w/2, h/2).RGBA(); r>>8 < 225 {
+		t.Errorf("WhiteOnBlack chart centre has grey %d, expected the white tiles", r>>8)
 	}
 	// The axes name the latent values, and the SVG carries them.
 	svg, err := chart.SVG()
@@ -98,5 +123,51 @@ func TestManifoldChart(t *testing.T) {
 	}
 	if _, err := Manifold(manifoldOf(nil, zs, 28, 28, images...), ManifoldOptions{}); err == nil || !strings.Contains(err.Error(), "expected at least one") {
 		t.Errorf("empty grid: %v", err)
+	}
+}
+
+// The images an SVG embeds (the manifold's canvas) are labelled with their real type:
+// gonum's vgsvg writes PNG bytes under image/jpg.
+func TestSVGImagesCarryTheirType(t *testing.T) {
+	zs := []float32{-1, 1}
+	images := [][]float32{flat(28*28, 0.2), flat(28*28, 0.4), flat(28*28, 0.6), flat(28*28, 0.8)}
+	chart, err := Manifold(manifoldOf(zs, zs, 28, 28, images...), ManifoldOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := svgText(t, chart)
+	uris := regexp.MustCompile(`href="data:([^;"]+);base64,([^"]*)"`).FindAllStringSubmatch(svg, -1)
+	if len(uris) == 0 {
+		t.Fatal("the manifold's SVG embeds no image")
+	}
+	magic := map[string][]byte{"image/png": []byte("\x89PNG\r\n\x1a\n"), "image/jpeg": {0xFF, 0xD8, 0xFF}, "image/gif": []byte("GIF8")}
+	for _, uri := range uris {
+		payload, err := base64.StdEncoding.DecodeString(uri[2])
+		if err != nil {
+			t.Fatalf("embedded %s: %v", uri[1], err)
+		}
+		want, known := magic[uri[1]]
+		if !known || !bytes.HasPrefix(payload, want) {
+			t.Errorf("an image labelled %s starts with % x, expected that type's magic bytes", uri[1], payload[:min(8, len(payload))])
+		}
+		if uri[1] == "image/png" {
+			if _, err := png.Decode(bytes.NewReader(payload)); err != nil {
+				t.Errorf("an image labelled image/png does not decode as PNG: %v", err)
+			}
+		}
+	}
+
+	// The relabelling itself: a JPEG labelled image/jpg becomes image/jpeg, a payload of
+	// an unknown type keeps its label.
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 2, 2)), nil); err != nil {
+		t.Fatal(err)
+	}
+	jpgPayload := base64.StdEncoding.EncodeToString(jpg.Bytes())
+	unknown := base64.StdEncoding.EncodeToString([]byte("not an image at all"))
+	in := `<image xlink:href="data:image/jpg;base64,` + jpgPayload + `" /><image xlink:href="data:image/jpg;base64,` + unknown + `" />`
+	want := `<image xlink:href="data:image/jpeg;base64,` + jpgPayload + `" /><image xlink:href="data:image/jpg;base64,` + unknown + `" />`
+	if got := string(labelEmbeddedImages([]byte(in))); got != want {
+		t.Errorf("labelEmbeddedImages:\n%s\nwant\n%s", got, want)
 	}
 }

@@ -78,8 +78,8 @@ func Pairs(originalSet, reconstructionSet *data.Set, opts PairsOptions) (*Pictur
 				break
 			}
 			x0 := nameW + pad + c*(tileW+pad)
-			drawTile(out, originals[i], shape, scale, x0, y0)
-			drawTile(out, reconstructions[i], shape, scale, x0, y0+tileH+pad)
+			drawTile(out, originals[i], shape, scale, x0, y0, false)
+			drawTile(out, reconstructions[i], shape, scale, x0, y0+tileH+pad, false)
 		}
 	}
 	return newPicture(out), nil
