@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -189,6 +190,40 @@ func TestEval(t *testing.T) {
 	plain := readMetrics(t, []byte(mustRun(t, "eval", "-dir", model, "-n", "200", "-split", "train").stdout))
 	if _, ok := plain["iwae_nll"]; ok || plain["split"] != "train" || number(t, plain, "images") != 200 {
 		t.Errorf("eval -split train -n 200 without -iwae: got %v", plain)
+	}
+}
+
+// A model that older code trained (another training format) still loads, and the command
+// says so in one line on stderr.
+func TestEvalSaysWhenOlderCodeTrainedTheModel(t *testing.T) {
+	model, _ := trainedModel(t)
+	older := filepath.Join(t.TempDir(), "older")
+	if err := os.CopyFS(older, os.DirFS(model)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(older, "config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	f["training_format"] = 0
+	if raw, err = json.Marshal(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := vaekitRun("eval", "-dir", older, "-n", "100")
+	want := fmt.Sprintf("vaekit: the model in %s was trained by training format 0, this vaekit trains format %d", older, vaekit.TrainingFormat)
+	if r.code != 0 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("eval of a format-0 model: want exit 0 and one line on stderr starting %q, got %s", want, r)
+	}
+	if r := mustRun(t, "eval", "-dir", model, "-n", "100"); r.stderr != "" {
+		t.Errorf("eval of today's model said %q on stderr", r.stderr)
 	}
 }
 

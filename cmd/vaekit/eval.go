@@ -49,7 +49,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			case *split != "test" && *split != "train":
 				return usagef("-split=%q: expected test or train", *split)
 			}
-			m, err := loadModel(*dir)
+			m, err := loadModel(*dir, e.stderr)
 			if err != nil {
 				return err
 			}

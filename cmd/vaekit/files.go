@@ -54,8 +54,9 @@ func pngPath(out, dir, name string) (string, error) {
 	return out, nil
 }
 
-// loadModel loads the model saved in dir, explaining what is wrong when there is none.
-func loadModel(dir string) (*vaekit.Model, error) {
+// loadModel loads the model saved in dir, explaining what is wrong when there is none, and
+// saying on stderr when older code trained it.
+func loadModel(dir string, stderr io.Writer) (*vaekit.Model, error) {
 	if dir == "" {
 		return nil, usagef("-dir is required: the directory of a model written by 'vaekit train'")
 	}
@@ -65,7 +66,13 @@ func loadModel(dir string) (*vaekit.Model, error) {
 		}
 		return nil, fmt.Errorf("no trained model in %s (train one with 'vaekit train -dir %s')", dir, dir)
 	}
-	return vaekit.Load(dir)
+	m, err := vaekit.Load(dir)
+	if err == nil && m.TrainingFormat != vaekit.TrainingFormat {
+		// Usable, but not what today's code trains from its Config: never silently.
+		fmt.Fprintf(stderr, "vaekit: the model in %s was trained by training format %d, this vaekit trains format %d: it is what older code made of its settings\n",
+			dir, m.TrainingFormat, vaekit.TrainingFormat)
+	}
+	return m, err
 }
 
 // loadSplit loads one split ("train" or "test") of the model's data set.

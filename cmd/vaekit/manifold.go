@@ -63,7 +63,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 			if err != nil {
 				return err
 			}
-			m, err := loadModel(*dir)
+			m, err := loadModel(*dir, e.stderr)
 			if err != nil {
 				return err
 			}

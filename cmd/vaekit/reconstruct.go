@@ -43,7 +43,7 @@ It also prints the reconstructions' mean squared pixel error.`,
 			if err != nil {
 				return err
 			}
-			m, err := loadModel(*dir)
+			m, err := loadModel(*dir, e.stderr)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ A conditional model (condition=label) needs -label: the class to draw, e.g. -lab
 			if err != nil {
 				return err
 			}
-			m, err := loadModel(*dir)
+			m, err := loadModel(*dir, e.stderr)
 			if err != nil {
 				return err
 			}
