@@ -618,6 +618,13 @@ class NotebookOutputsTest(unittest.TestCase):
             with open(path) as f:
                 self.assertEqual(f.read(), committed + " ")
 
+            def left_as_it_is(message):
+                result = self.run_script(*args)
+                self.assertEqual(result.returncode, 1, result.stdout)
+                self.assertIn(message, result.stdout)
+                with open(path) as f:
+                    self.assertEqual(f.read(), committed)
+
             # An executed copy that fails a check: left as it is.
             with open(path, "w") as f:
                 f.write(committed)
@@ -625,29 +632,17 @@ class NotebookOutputsTest(unittest.TestCase):
             failing["cells"][2]["outputs"] = [ERROR]
             with open(executed, "w") as f:
                 json.dump(failing, f)
-            result = self.run_script(*args)
-            self.assertEqual(result.returncode, 1, result.stdout)
-            self.assertIn("left as it is", result.stdout)
-            with open(path) as f:
-                self.assertEqual(f.read(), committed)
+            left_as_it_is("left as it is")
 
             # No model record (the helper wrote none): left as it is.
             with open(executed, "w") as f:
                 json.dump(executed_notebook(), f)
-            result = self.run_script(*args)
-            self.assertEqual(result.returncode, 1, result.stdout)
-            self.assertIn("left as it is: cannot read the run's model record", result.stdout)
-            with open(path) as f:
-                self.assertEqual(f.read(), committed)
+            left_as_it_is("left as it is: cannot read the run's model record")
 
             # Models of another format than the library's (it changed while the run went on).
             with open(record, "w") as f:
                 f.write(record_line("vae-a", training_format=0) + "\n")
-            result = self.run_script(*args)
-            self.assertEqual(result.returncode, 1, result.stdout)
-            self.assertIn("was trained by training format 0, the library trains format 1", result.stdout)
-            with open(path) as f:
-                self.assertEqual(f.read(), committed)
+            left_as_it_is("was trained by training format 0, the library trains format 1")
 
             # A good run: written, stamped, verified, mode kept.
             with open(record, "w") as f:

@@ -222,12 +222,9 @@ func TestTableShowsTheHeldOutColumnAndTheParityLine(t *testing.T) {
 	}
 }
 
-// results.json keeps the machine and the rounds; -report re-aggregates it, and still
-// reads the bare list of summaries earlier versions wrote.
-func TestReportRoundTrip(t *testing.T) {
-	s := roundsWithDifferentMedians()
-	s.aggregate()
-	report := &Report{Machine: Machine{CPU: CPU{Model: "Test CPU", Features: []string{"avx2"}}, Column: "avx2"}, Rounds: 5, Summaries: []Summary{s}}
+// writtenAndRead writes report's results.json and reads it back.
+func writtenAndRead(t *testing.T, report *Report) *Report {
+	t.Helper()
 	dir := t.TempDir()
 	if err := report.write(dir); err != nil {
 		t.Fatal(err)
@@ -236,6 +233,16 @@ func TestReportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return read
+}
+
+// results.json keeps the machine and the rounds; -report re-aggregates it, and still
+// reads the bare list of summaries earlier versions wrote.
+func TestReportRoundTrip(t *testing.T) {
+	s := roundsWithDifferentMedians()
+	s.aggregate()
+	report := &Report{Machine: Machine{CPU: CPU{Model: "Test CPU", Features: []string{"avx2"}}, Column: "avx2"}, Rounds: 5, Summaries: []Summary{s}}
+	read := writtenAndRead(t, report)
 	if read.String() != report.String() || read.Machine.Column != "avx2" || read.Summaries[0].ELBOGap != 1 {
 		t.Errorf("read back:\n%s\nwrote:\n%s", read, report)
 	}
@@ -243,7 +250,7 @@ func TestReportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldPath := filepath.Join(dir, "old.json")
+	oldPath := filepath.Join(t.TempDir(), "old.json")
 	if err := os.WriteFile(oldPath, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -679,14 +686,7 @@ func TestSeeds(t *testing.T) {
 	if !strings.Contains(report.String(), "Medians of 2 interleaved round(s) (seeds 7, 9: each round trains both frameworks from its seed)") {
 		t.Errorf("table:\n%s", report)
 	}
-	dir := t.TempDir()
-	if err := report.write(dir); err != nil {
-		t.Fatal(err)
-	}
-	read, err := ReadResults(filepath.Join(dir, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	read := writtenAndRead(t, report)
 	if !slices.Equal(read.Seeds, []int{7, 9}) || read.String() != report.String() || len(read.Summaries[0].NLLRounds) != 2 {
 		t.Errorf("read back seeds %v, rounds %d:\n%s", read.Seeds, len(read.Summaries[0].NLLRounds), read)
 	}
