@@ -24,9 +24,8 @@ that starts with `*From scratch:` (see header_line); the stamp rewrites it. Only
 cells are hashed, so that edit keeps the code hash.
 
 A model's training format (vaekit/trainingformat.go, `const TrainingFormat = N`) changes
-whenever what a model trains to changes; a judge's is the judge package's own
-`const TrainingFormat = N` in vaekit/judge/ (the library's where that package declares
-none). Outputs of models of another format than the library's are stale even when the
+whenever what a model trains to changes; a judge's is the judge package's own, in
+vaekit/judge/trainingformat.go. Outputs of models of another format than the library's are stale even when the
 notebook's code is not: verify fails them, and `scripts/refresh_notebooks.sh
 --from-scratch` retrains everything.
 
@@ -79,8 +78,8 @@ REFRESH_FROM_SCRATCH = f"{REFRESH} --from-scratch"
 text = check_notebook.text
 # Where the library declares its training format, and how; the judge package may declare
 # one of its own, in any of its (non-test) files.
-FORMAT_FILE = os.path.join("vaekit", "trainingformat.go")
-JUDGE_DIR = os.path.join("vaekit", "judge")
+FORMAT_FILES = {"model": os.path.join("vaekit", "trainingformat.go"),
+                "judge": os.path.join("vaekit", "judge", "trainingformat.go")}
 FORMAT_CONST = re.compile(r"^const TrainingFormat = (\d+)", re.M)
 # The header paragraph (first markdown cell) that states the from-scratch time.
 HEADER_PREFIX = "*From scratch:"
@@ -154,27 +153,20 @@ def cpu_info(cpuinfo="/proc/cpuinfo"):
 
 def library_training_formats(root=ROOT):
     """The training formats the library at root trains to, by kind: {"model": N of
-    `const TrainingFormat = N` in vaekit/trainingformat.go, "judge": the judge package's
-    own such line, else N}. Raises ValueError (naming the file) if N cannot be read."""
-    path = os.path.join(root, FORMAT_FILE)
-    try:
-        with open(path, encoding="utf-8") as f:
-            m = FORMAT_CONST.search(f.read())
-    except OSError as e:
-        raise ValueError(f"cannot read the library's training format: {e}") from e
-    if not m:
-        raise ValueError(f"{path} has no line `const TrainingFormat = N`: "
-                         "cannot tell which training format the library trains")
-    formats = {"model": int(m.group(1)), "judge": int(m.group(1))}
-    judge_dir = os.path.join(root, JUDGE_DIR)
-    names = sorted(os.listdir(judge_dir)) if os.path.isdir(judge_dir) else []
-    for name in names:
-        if name.endswith(".go") and not name.endswith("_test.go"):
-            with open(os.path.join(judge_dir, name), encoding="utf-8") as f:
+    `const TrainingFormat = N` in vaekit/trainingformat.go, "judge": the same line in
+    vaekit/judge/trainingformat.go}. Raises ValueError (naming the file) if N cannot be read."""
+    formats = {}
+    for kind, name in FORMAT_FILES.items():
+        path = os.path.join(root, name)
+        try:
+            with open(path, encoding="utf-8") as f:
                 m = FORMAT_CONST.search(f.read())
-            if m:
-                formats["judge"] = int(m.group(1))
-                break
+        except OSError as e:
+            raise ValueError(f"cannot read the library's training format: {e}") from e
+        if not m:
+            raise ValueError(f"{path} has no line `const TrainingFormat = N`: "
+                             f"cannot tell which training format the library trains its {kind}s to")
+        formats[kind] = int(m.group(1))
     return formats
 
 

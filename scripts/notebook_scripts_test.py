@@ -292,14 +292,12 @@ MODELS = [
 ]
 
 
-def library(tmp, model_format=1, judge_source=None):
+def library(tmp, model_format=1, judge_format=1):
     """A repository root in tmp whose Go sources declare the training formats."""
     os.makedirs(os.path.join(tmp, "vaekit", "judge"), exist_ok=True)
-    with open(os.path.join(tmp, "vaekit", "trainingformat.go"), "w") as f:
-        f.write(f"package vaekit\n\n// TrainingFormat is ...\nconst TrainingFormat = {model_format}\n")
-    if judge_source is not None:
-        with open(os.path.join(tmp, "vaekit", "judge", "judge.go"), "w") as f:
-            f.write(judge_source)
+    for package, directory, fmt in (("vaekit", "vaekit", model_format), ("judge", os.path.join("vaekit", "judge"), judge_format)):
+        with open(os.path.join(tmp, directory, "trainingformat.go"), "w") as f:
+            f.write(f"package {package}\n\n// TrainingFormat is ...\nconst TrainingFormat = {fmt}\n")
     return tmp
 
 
@@ -481,9 +479,7 @@ class NotebookOutputsTest(unittest.TestCase):
 
     def test_library_training_formats(self):
         with tempfile.TemporaryDirectory() as tmp:
-            library(tmp, 3)
-            self.assertEqual(notebook_outputs.library_training_formats(tmp), {"model": 3, "judge": 3})
-            library(tmp, 3, "package judge\n\n// TrainingFormat is the judge's.\nconst TrainingFormat = 7\n")
+            library(tmp, 3, 7)
             self.assertEqual(notebook_outputs.library_training_formats(tmp), {"model": 3, "judge": 7})
             with open(os.path.join(tmp, "vaekit", "trainingformat.go"), "w") as f:
                 f.write("package vaekit\n\n// const TrainingFormat = 2\nvar TrainingFormat = 2\n")

@@ -27,20 +27,22 @@ func CachedModelDir(cfg Config) (string, error) {
 	return filepath.Join(root, cachedModelName(cfg, TrainingFormat)), nil
 }
 
+// cachedModelName is the name of cfg's entry for models of a training format; format 0
+// is the name entries had before formats were recorded.
 func cachedModelName(cfg Config, format int) string {
-	return fmt.Sprintf("%s-%s-%s-z%d-f%d-%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, format, cfg.Hash())
+	tag := ""
+	if format > 0 {
+		tag = fmt.Sprintf("f%d-", format)
+	}
+	return fmt.Sprintf("%s-%s-%s-z%d-%s%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, tag, cfg.Hash())
 }
 
-// olderFormats lists the training formats, other than today's, of cached models of cfg:
-// models that older code trained with the same settings.
-func olderFormats(cfg Config, dir string) []int {
+// olderFormats lists the training formats, older than today's, of models of cfg in the
+// cache root: models that older code trained with the same settings.
+func olderFormats(cfg Config, root string) []int {
 	var formats []int
 	for format := TrainingFormat - 1; format >= 0; format-- {
-		name := cachedModelName(cfg, format)
-		if format == 0 { // Entries made before formats were part of the name.
-			name = fmt.Sprintf("%s-%s-%s-z%d-%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, cfg.Hash())
-		}
-		if HasSavedModel(filepath.Join(filepath.Dir(dir), name)) {
+		if HasSavedModel(filepath.Join(root, cachedModelName(cfg, format))) {
 			formats = append(formats, format)
 		}
 	}
@@ -83,7 +85,7 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	if m.finished(trainSet.N) {
 		return m, nil
 	}
-	if older := olderFormats(cfg, dir); len(older) > 0 && m.GlobalStep() == 0 {
+	if older := olderFormats(cfg, filepath.Dir(dir)); len(older) > 0 && m.GlobalStep() == 0 {
 		fmt.Fprintf(opts.log(), "vaekit: the model cache holds this Config trained by older code (training format %s); training it anew with today's format %d\n",
 			intList(older), TrainingFormat)
 	}

@@ -197,24 +197,11 @@ func TestEval(t *testing.T) {
 // says so in one line on stderr.
 func TestEvalSaysWhenOlderCodeTrainedTheModel(t *testing.T) {
 	model, _ := trainedModel(t)
+	// Saved again as older code would have: the same weights, under training format 0.
 	older := filepath.Join(t.TempDir(), "older")
-	if err := os.CopyFS(older, os.DirFS(model)); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(older, "config.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f map[string]any
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatal(err)
-	}
-	f["training_format"] = 0
-	if raw, err = json.Marshal(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
+	m := loadSaved(t, model)
+	m.TrainingFormat = 0
+	if err := m.Save(older); err != nil {
 		t.Fatal(err)
 	}
 	r := vaekitRun("eval", "-dir", older, "-n", "100")

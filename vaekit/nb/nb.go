@@ -148,14 +148,15 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch *watcher, quiet
 }
 
 // showFrames shows a loaded model's frames, each with the record of its step; a model
-// that kept none (trained without frames) is shown once, at its last step.
+// that kept none for as many images (trained without frames, or with fewer) is shown
+// once, at its last step.
 func showFrames(m *vaekit.Model, originals *data.Set, watch *watcher) {
 	records := map[int]vaekit.Record{}
 	for _, r := range m.History {
 		records[r.Step] = r
 	}
 	if len(m.Frames) == 0 || m.Frames[0].Reconstructions.N < originals.N {
-		fmt.Fprintf(stdout, "(this cached model kept no frames of its training: its reconstructions at step %d only)\n", m.GlobalStep())
+		fmt.Fprintf(stdout, "(this cached model kept no frames of its training for %d images: its reconstructions at step %d only)\n", originals.N, m.GlobalStep())
 		watch.show(m.History[len(m.History)-1], originals, Must(m.Reconstruct(originals)))
 		return
 	}

@@ -102,7 +102,7 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 	})
 	took := time.Duration(m.History[len(m.History)-1].WallSeconds * float64(time.Second)).Round(time.Second)
 	if want := fmt.Sprintf("found a model trained earlier with these settings in the model cache: %s (training format %d; its training took %s)\n"+
-		"(this cached model kept no frames of its training: its reconstructions at step 150 only)\nvae after 150 steps", filepath.Base(dir), vaekit.TrainingFormat, took); !strings.HasPrefix(out, want) {
+		"(this cached model kept no frames of its training for 2 images: its reconstructions at step 150 only)\nvae after 150 steps", filepath.Base(dir), vaekit.TrainingFormat, took); !strings.HasPrefix(out, want) {
 		t.Errorf("TrainAndWatch of a cached model printed %q, want it to start with %q", out, want)
 	}
 	if len(watched) != 3 || watched[0] != 150 || watched[1] != 2 || watched[2] != 2 {

@@ -25,17 +25,13 @@ type KLBarsOptions struct {
 	// the rule Metrics.ActiveUnits counts by (Burda et al. 2016), so a chart titled with
 	// that count shows as many coloured bars. The legend says how many of each, the x
 	// axis's name the rule.
+	// (Colouring by a KL threshold instead would disagree with that count: a unit can pay
+	// KL while its posterior mean hardly varies, or the reverse.)
 	Activity []float64
-	// ActiveThreshold, when > 0, colours grey the bars whose KL is below it instead (a
-	// common choice is 0.01 nats). It is not the rule Metrics.ActiveUnits counts by: a
-	// unit can pay KL while its posterior mean hardly varies, or the reverse, so the two
-	// counts can differ; prefer Activity. Set one of the two, not both.
-	ActiveThreshold float64
 }
 
 // KLBarsActive reports, for each latent dimension, whether KLBars(kl, opts) colours its
-// bar as active: by opts.Activity when given, else by opts.ActiveThreshold on kl, else
-// every bar. A notebook can count them and compare with the count in the chart's title.
+// bar as active: by opts.Activity when given, else every bar. A notebook can count them and compare with the count in the chart's title.
 func KLBarsActive(kl []float64, opts KLBarsOptions) ([]bool, error) {
 	const fn = "plot.KLBarsActive"
 	if err := checkKLBars(fn, kl, opts); err != nil {
@@ -52,18 +48,12 @@ func checkKLBars(fn string, kl []float64, opts KLBarsOptions) error {
 	if err := checkFinite(fn, "kl", kl); err != nil {
 		return err
 	}
-	if err := checkFiniteValue(fn, "opts.ActiveThreshold", opts.ActiveThreshold); err != nil {
-		return err
-	}
 	if opts.Activity != nil {
 		if len(opts.Activity) != len(kl) {
 			return fmt.Errorf("%s: %d values in opts.Activity for %d latent dimensions, expected one per dimension", fn, len(opts.Activity), len(kl))
 		}
 		if err := checkFinite(fn, "opts.Activity", opts.Activity); err != nil {
 			return err
-		}
-		if opts.ActiveThreshold > 0 {
-			return fmt.Errorf("%s: both opts.Activity and opts.ActiveThreshold are set, expected one rule for the colours", fn)
 		}
 	}
 	return nil
@@ -72,22 +62,15 @@ func checkKLBars(fn string, kl []float64, opts KLBarsOptions) error {
 // klBarsActive is KLBarsActive on checked arguments.
 func klBarsActive(kl []float64, opts KLBarsOptions) []bool {
 	active := make([]bool, len(kl))
-	for d, v := range kl {
-		switch {
-		case opts.Activity != nil:
-			active[d] = opts.Activity[d] > vaekit.ActivityThreshold
-		case opts.ActiveThreshold > 0:
-			active[d] = v >= opts.ActiveThreshold
-		default:
-			active[d] = true
-		}
+	for d := range kl {
+		active[d] = opts.Activity == nil || opts.Activity[d] > vaekit.ActivityThreshold
 	}
 	return active
 }
 
 // KLBars draws one bar per latent dimension: its KL(q(z_i|x) || p(z_i)) in nats,
-// averaged over encoded images, coloured active or grey by opts.Activity (or
-// opts.ActiveThreshold): see KLBarsActive.
+// averaged over encoded images, coloured active or grey by opts.Activity: see
+// KLBarsActive.
 func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
 	const fn = "plot.KLBars"
 	if err := checkKLBars(fn, kl, opts); err != nil {
@@ -151,16 +134,10 @@ func KLBars(kl []float64, opts KLBarsOptions) (*Chart, error) {
 	p.Add(activeBars, inactiveBars)
 	p.X.Tick.Marker = ticks
 	p.Y.Min = 0
-	switch {
-	case opts.Activity != nil: // The rule is in the x axis's name.
+	if opts.Activity != nil { // The rule is in the x axis's name.
 		chart.legend = newLegend()
 		chart.legend.Add(fmt.Sprintf("active (%d)", nActive), activeBars)
 		chart.legend.Add(fmt.Sprintf("inactive (%d)", len(kl)-nActive), inactiveBars)
-	case opts.ActiveThreshold > 0:
-		t := formatValue(opts.ActiveThreshold)
-		chart.legend = newLegend()
-		chart.legend.Add("active: KL ≥ "+t, activeBars)
-		chart.legend.Add("inactive: KL < "+t, inactiveBars)
 	}
 	chart.panels = append(chart.panels, p)
 	return chart, nil

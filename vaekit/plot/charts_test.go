@@ -166,27 +166,28 @@ func TestTrainingCurves(t *testing.T) {
 }
 
 func TestKLBars(t *testing.T) {
-	kl := []float64{2, 0.001, 0.5, 0, 0.01, 0.05} // 0.01: on the threshold, active.
+	kl := []float64{2, 0.001, 0.5, 0, 0.01, 0.05}
+	activity := []float64{1.5, 0.0005, 0.3, 0, 0.02, 0.04} // z2 and z4 inactive (<= 0.01).
 	for _, sorted := range []bool{false, true} {
-		chart, err := KLBars(kl, KLBarsOptions{Sorted: sorted, ActiveThreshold: 0.01})
+		chart, err := KLBars(kl, KLBarsOptions{Sorted: sorted, Activity: activity})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w, h := chartPixels(chart)
 		checkSaved(t, "kl", chart, w, h)
 		svg := svgText(t, chart)
-		for _, text := range []string{">z1<", ">z4<", "active: KL", "inactive: KL"} {
+		for _, text := range []string{">z1<", ">z4<", "active (4)", "inactive (2)"} {
 			if !strings.Contains(svg, text) {
 				t.Errorf("sorted=%v: SVG has no text %s", sorted, text)
 			}
 		}
 		// Bar i shows dimension order[i]: its KL as its height, its name under it, grey when
-		// the KL is under the threshold.
+		// its unit is inactive.
 		order := []int{0, 1, 2, 3, 4, 5}
-		wantXLabel := "latent dimension"
+		wantXLabel := "latent dimension (active: Var(E[z|x]) > 0.01)"
 		if sorted {
 			order = []int{0, 2, 5, 4, 1, 3} // Largest KL first.
-			wantXLabel += " (sorted by KL)"
+			wantXLabel = "latent dimension, sorted by KL (active: Var(E[z|x]) > 0.01)"
 		}
 		p := chart.Plots()[0]
 		if p.X.Label.Text != wantXLabel {
@@ -215,7 +216,7 @@ func TestKLBars(t *testing.T) {
 				t.Errorf("sorted=%v: bar %d (z%d) has height %g, want its KL %g", sorted, i, d+1, heights[i], kl[d])
 			}
 			wantColor := color.Color(palette[0])
-			if kl[d] < 0.01 {
+			if activity[d] <= 0.01 {
 				wantColor = inactiveColor
 			}
 			if kl[d] > 0 && !sameColor(colors[i], wantColor) {
@@ -291,8 +292,6 @@ func TestKLBarsByActivity(t *testing.T) {
 
 	_, err = KLBars(kl, KLBarsOptions{Activity: activity[:2]})
 	wantError(t, "activity of 2 units", err, "2 values in opts.Activity for 5 latent dimensions")
-	_, err = KLBars(kl, KLBarsOptions{Activity: activity, ActiveThreshold: 0.01})
-	wantError(t, "both rules", err, "both opts.Activity and opts.ActiveThreshold are set")
 	_, err = KLBarsActive(kl, KLBarsOptions{Activity: []float64{1, math.Inf(1), 0, 0, 0}})
 	wantError(t, "infinite activity", err, "opts.Activity[1] is +Inf")
 	// Without a rule, every bar is active.
