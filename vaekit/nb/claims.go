@@ -25,11 +25,11 @@ func Claim(claim string, holds bool, format string, args ...any) {
 	measured := fmt.Sprintf(format, args...)
 	switch {
 	case holds:
-		fmt.Printf("check: %s: %s ... ok\n", claim, measured)
+		fmt.Fprintf(stdout, "check: %s: %s ... ok\n", claim, measured)
 	case vaekit.QuickMode():
-		fmt.Printf("check: %s: %s ... does not hold at quick mode's budget (checked in full mode)\n", claim, measured)
+		fmt.Fprintf(stdout, "check: %s: %s ... does not hold at quick mode's budget (checked in full mode)\n", claim, measured)
 	default:
-		fmt.Printf("check: %s: %s ... FAILED\n", claim, measured)
+		fmt.Fprintf(stdout, "check: %s: %s ... FAILED\n", claim, measured)
 		panic(fmt.Sprintf("claim does not hold: %s: %s", claim, measured))
 	}
 }

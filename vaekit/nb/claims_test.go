@@ -1,29 +1,19 @@
 package nb
 
 import (
-	"io"
-	"os"
 	"strings"
 	"testing"
 )
 
-// captureStdout runs fn and returns what it printed, and the value it panicked with.
+// captureStdout runs fn and returns what it printed (nb's stdout), and the value it
+// panicked with.
 func captureStdout(t *testing.T, fn func()) (out string, panicked any) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := os.Stdout
-	os.Stdout = w
-	func() {
+	out = output(t, func() {
 		defer func() { panicked = recover() }()
 		fn()
-	}()
-	os.Stdout = saved
-	w.Close()
-	b, _ := io.ReadAll(r)
-	return string(b), panicked
+	})
+	return out, panicked
 }
 
 // A claim prints its measured value; in full mode a false claim prints FAILED and fails

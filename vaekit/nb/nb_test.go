@@ -194,3 +194,64 @@ func TestJudgeInQuickMode(t *testing.T) {
 		t.Errorf("the %d-step judge classifies %.1f%% of the test images right, want >= 90%%", QuickJudgeSteps, 100*first.Info.TestAccuracy)
 	}
 }
+
+// SeedSpread trains the Config again from the next seed and prints each number of both
+// models with their difference.
+func TestSeedSpreadComparesTheNextSeed(t *testing.T) {
+	t.Setenv("VAEKIT_QUICK", "")
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	cfg := vaekit.DefaultConfig()
+	cfg.HiddenDims, cfg.LatentDim, cfg.BatchSize, cfg.EvalBatchSize = []int{16}, 2, 16, 32
+	cfg.Steps, cfg.EvalEvery, cfg.Seed = 20, 10, 7
+	train, test := blobs(64), blobs(32)
+	negELBO := func(m *vaekit.Model) float64 { return m.History[len(m.History)-1].HeldOut.NegELBO }
+	measure := func(m *vaekit.Model) []Number {
+		return []Number{{Name: "seed", Format: "%.0f", Value: float64(m.Config.Seed)}, {Name: "held-out -ELBO (nats)", Format: "%.3f", Value: negELBO(m)}}
+	}
+	var spreads []Spread
+	out := output(t, func() { spreads = SeedSpread(cfg, train, test, measure) })
+	other := cfg.Clone()
+	other.Seed = 8
+	first, second := Trained(cfg, train, test), Trained(other, train, test)
+	if len(spreads) != 2 || spreads[0].First != 7 || spreads[0].Second != 8 {
+		t.Fatalf("SeedSpread compared seeds %+v, want 7 and 8", spreads)
+	}
+	s := spreads[1]
+	if s.First != negELBO(first) || s.Second != negELBO(second) || s.First == s.Second || s.Difference() != s.Second-s.First {
+		t.Errorf("SeedSpread's -ELBO %+v (difference %g), want seed 7's %g and seed 8's %g", s, s.Difference(), negELBO(first), negELBO(second))
+	}
+	sign := "+"
+	if s.Difference() < 0 {
+		sign = "-"
+	}
+	row := fmt.Sprintf("held-out -ELBO (nats)|%.3f|%.3f|%s%.3f|", s.First, s.Second, sign, math.Abs(s.Difference()))
+	if compact := strings.ReplaceAll(out, " ", ""); !strings.Contains(out, "seed 7 (this notebook's) and from seed 8") || !strings.Contains(compact, strings.ReplaceAll(row, " ", "")) {
+		t.Errorf("SeedSpread printed\n%s\nwant the seeds and the row %q", out, row)
+	}
+
+	for _, c := range []struct {
+		format string
+		d      float64
+		want   string
+	}{{"%.0f", 0, "0"}, {"%.1f", -0.04, "0.0"}, {"%.1f", -0.06, "-0.1"}, {"%.2f", 1.5, "+1.50"}} {
+		if got := signed(c.format, c.d); got != c.want {
+			t.Errorf("signed(%q, %g) = %q, want %q", c.format, c.d, got, c.want)
+		}
+	}
+
+	// A measure that names its numbers differently for the two models is a mistake.
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `is "seed" for seed 7 and "Seed" for seed 8`) {
+			t.Errorf("SeedSpread with mismatched names: panic %v, want one naming both", r)
+		}
+	}()
+	output(t, func() {
+		SeedSpread(cfg, train, test, func(m *vaekit.Model) []Number {
+			name := "seed"
+			if m.Config.Seed == 8 {
+				name = "Seed"
+			}
+			return []Number{{Name: name, Format: "%.0f", Value: 1}}
+		})
+	})
+}

@@ -2,7 +2,6 @@ package nb
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 )
@@ -11,7 +10,7 @@ import (
 // read as a table in the notebook's output (and in its saved copy). Cells are printed with
 // fmt's %v; format numbers before passing them for a fixed precision.
 func Table(header []string, rows [][]any) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	line := func(cells []string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
 	line(header)
 	rule := make([]string, len(header))
