@@ -209,10 +209,48 @@ class BurdaVAE(nn.Module):
     def decode(self, z):
         return self.out(torch.tanh(self.dec1(torch.tanh(self.dec0(z)))))
 
-    def forward(self, x):
+    def forward(self, x, eps=None):
+        """eps: the standard-normal draws of z (given by --replay), else drawn here."""
         mean, log_var = self.encode(x)
-        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        if eps is None:
+            eps = torch.randn_like(mean)
+        z = mean + torch.exp(0.5 * log_var) * eps
         return self.decode(z), mean, log_var
+
+    # The layers under vaekit's variable names (its weights are [in, out], nn.Linear's [out, in]).
+    vaekit_layers = {"encoder/hidden_0": "enc0", "encoder/hidden_1": "enc1", "encoder/mean": "mean",
+                     "encoder/log_var": "log_var", "decoder/hidden_0": "dec0", "decoder/hidden_1": "dec1",
+                     "decoder/logits": "out"}
+
+
+def replay(directory):
+    """Trains notebook 05's VAE (burda_spec(1): BurdaVAE, its loss and its Adam) from the
+    weights, binarised batches and standard-normal draws a Go test wrote to directory
+    (bench's TestBurdaStepIsPyTorchs), and prints the loss of each step: the same steps,
+    taken by both frameworks, must give the same losses."""
+    with open(os.path.join(directory, "replay.json")) as f:
+        spec = json.load(f)
+    read = lambda name, shape: torch.from_numpy(np.fromfile(os.path.join(directory, name), dtype="<f4").reshape(shape))
+    net = BurdaVAE()
+    with torch.no_grad():
+        for name, attr in BurdaVAE.vaekit_layers.items():
+            layer = getattr(net, attr)
+            layer.weight.copy_(read(name.replace("/", ".") + ".weights", tuple(reversed(layer.weight.shape))).T)
+            layer.bias.copy_(read(name.replace("/", ".") + ".biases", tuple(layer.bias.shape)))
+    steps, batch = spec["steps"], spec["batch"]
+    xs = read("x", (steps, batch, 784))
+    eps = read("eps", (steps, batch, BurdaVAE.latent))
+    burda = burda_spec(1)
+    opt = torch.optim.Adam(net.parameters(), lr=burda.learning_rate(0), betas=(0.9, 0.999), eps=burda.adam_eps)
+    losses = []
+    for step in range(steps):
+        logits, mean, log_var = net(xs[step], eps[step])
+        loss = neg_elbo(logits, xs[step], mean, log_var)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    print("REPLAY " + json.dumps({"losses": losses}), flush=True)
 
 
 def iwae_bound(net, x, eps):
@@ -407,8 +445,9 @@ def onednn_kernels():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", required=True, choices=sorted(MODELS))
-    p.add_argument("--mnist-dir", required=True)
+    p.add_argument("--model", choices=sorted(MODELS))
+    p.add_argument("--replay", default="", help="train notebook 05's VAE on the weights, batches and draws in this directory (a Go test's) and print its losses")
+    p.add_argument("--mnist-dir", default="")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--epochs", type=int, default=0, help="train this many epochs (overrides --steps)")
     p.add_argument("--window", type=int, default=50)
@@ -421,6 +460,12 @@ def main():
     p.add_argument("--nll-images", type=int, default=0, help="IWAE estimate of -log p(x) of this many test images (0: none)")
     p.add_argument("--nll-k", type=int, default=5000, help="importance samples per image of that estimate")
     args = p.parse_args()
+    if args.replay:
+        torch.set_num_threads(1)
+        replay(args.replay)
+        return
+    if not args.model or not args.mnist_dir:
+        p.error("--model and --mnist-dir are required")
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # Denormals otherwise slow long runs 2-3x.
