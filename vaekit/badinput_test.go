@@ -113,7 +113,7 @@ func TestInferenceRejectsBadInput(t *testing.T) {
 		{"Measure(IWAE -1)", func() error { _, err := m.Measure(syntheticSet(4, 1), MeasureOptions{IWAESamples: -1}); return err }, []string{"IWAESamples=-1", ">= 0"}},
 		{"Interpolate(no path)", func() error { _, err := m.Interpolate(syntheticSet(2, 1), syntheticSet(2, 2), 5, nil); return err }, []string{"no path given"}},
 		{"Interpolate(2 to 3)", func() error { _, err := m.Interpolate(syntheticSet(2, 1), syntheticSet(3, 2), 5, Lerp); return err }, []string{"as many images"}},
-		{"TraversalCodes(dim 4 of 4)", func() error { _, err := TraversalCodes(make([]float32, 4), 4, []float32{1}); return err }, []string{"dimension 4", "0..3"}},
+		{"traversalCodes(dim 4 of 4)", func() error { _, err := traversalCodes(make([]float32, 4), 4, []float32{1}); return err }, []string{"dimension 4", "0..3"}},
 	} {
 		err := noPanic(t, tc.name, tc.call)
 		wantError(t, tc.name, err, tc.want...)

@@ -46,7 +46,7 @@ type Config struct {
 	Activation   string  // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
 	Dropout      float64 // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
 
-	// Convolutional architecture (Architecture == "conv"); see ConvEncoder and ConvDecoder.
+	// Convolutional architecture (Architecture == "conv"); see Encoder and Decoder (conv.go).
 	ConvFilters   int    // Filters of every convolution.
 	ConvKernel    int    // Kernel size (square) of every convolution.
 	ConvStrides   []int  // Encoder: one convolution per stride, 'same' padding.

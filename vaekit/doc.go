@@ -22,17 +22,24 @@
 //   - loss.go: the ELBO's terms in nats (the reconstruction terms the tutorials train on,
 //     the closed-form KL of the paper's appendix B), KL warm-up and free bits.
 //   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
-//     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it.
+//     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
+//     reconstructions kept as training goes; trainingformat.go: the version of the
+//     training code that the model cache keys models by.
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
-//     loaded the next time); persist.go: Save and Load.
+//     loaded the next time); lock.go: the lock that coordinates processes sharing a model
+//     directory; persist.go: Save and Load.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
-//     its terms, the IWAE bound, active units, KL per dimension, posterior spread).
+//     its terms, the IWAE bound, active units, KL per dimension, posterior spread);
+//     measure_judge.go: the judge's scores of its samples (Frechet distance, class
+//     accuracy).
 //   - latent.go: grids, manifolds, traversals and interpolation in the latent space.
 //   - backend.go: which GoMLX backend runs (XLA when installed, else pure Go).
+//   - quick.go: Quick, the small budgets of the notebooks' quick mode.
 //
-// Subpackages: data (MNIST, Fashion-MNIST and their sources), plot (pictures, shown
-// inline under GoNB), nb (the few conveniences notebooks share). What vaekit does for the
+// Subpackages: data (MNIST, Fashion-MNIST, CIFAR-10, IDX files, image folders), plot
+// (pictures, shown inline under GoNB), judge (a classifier of the data set whose features
+// score samples), nb (the few conveniences notebooks share). What vaekit does for the
 // Go backend's speed, and its benchmark, live in the module's internal packages.
 //
 // Graph-building functions (Encoder, Decoder, Conv2D, the loss terms) take GoMLX nodes and

@@ -50,13 +50,13 @@ func QuantileGrid(n int, pLo, pHi float64) ([]float32, error) {
 		return nil, err
 	}
 	for i, p := range probs {
-		probs[i] = NormalQuantile(p)
+		probs[i] = normalQuantile(p)
 	}
 	return toFloat32(probs), nil
 }
 
-// NormalQuantile is the inverse of the standard normal CDF: sqrt(2) * erfinv(2p - 1).
-func NormalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+// normalQuantile is the inverse of the standard normal CDF: sqrt(2) * erfinv(2p - 1).
+func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
 
 // Manifold is a picture of what the decoder does over a plane of latent space: images
 // decoded on a grid of two latent dimensions, the others held at a base code.
@@ -101,13 +101,13 @@ func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32
 	return &Manifold{DimX: dims[0], DimY: dims[1], XValues: slices.Clone(xValues), YValues: slices.Clone(yValues), Images: images}, nil
 }
 
-// TraversalCodes returns one code per value: base with dimension dim set to that value.
-func TraversalCodes(base []float32, dim int, values []float32) ([][]float32, error) {
+// traversalCodes returns one code per value: base with dimension dim set to that value.
+func traversalCodes(base []float32, dim int, values []float32) ([][]float32, error) {
 	if dim < 0 || dim >= len(base) {
-		return nil, fmt.Errorf("vaekit: TraversalCodes: dimension %d of a %d-value code: expected 0..%d", dim, len(base), len(base)-1)
+		return nil, fmt.Errorf("vaekit: traversalCodes: dimension %d of a %d-value code: expected 0..%d", dim, len(base), len(base)-1)
 	}
 	if len(values) == 0 {
-		return nil, fmt.Errorf("vaekit: TraversalCodes: expected at least one value")
+		return nil, fmt.Errorf("vaekit: traversalCodes: expected at least one value")
 	}
 	codes := make([][]float32, len(values))
 	for i, v := range values {
@@ -131,7 +131,7 @@ func (m *Model) Traverse(base []float32, dim int, values []float32, label ...uin
 	if err != nil {
 		return nil, err
 	}
-	codes, err := TraversalCodes(start, dim, values)
+	codes, err := traversalCodes(start, dim, values)
 	if err != nil {
 		return nil, err
 	}

@@ -20,10 +20,10 @@ func TestGrids(t *testing.T) {
 	if err != nil || math.Abs(float64(q[0])+1.6448536) > 1e-6 || math.Abs(float64(q[1])) > 1e-12 || math.Abs(float64(q[2])-1.6448536) > 1e-6 {
 		t.Errorf("QuantileGrid(3, 0.05, 0.95) = %v, %v", q, err)
 	}
-	// NormalQuantile inverts the CDF 1/2 (1 + erf(x / sqrt 2)).
+	// normalQuantile inverts the CDF 1/2 (1 + erf(x / sqrt 2)).
 	for _, p := range []float64{0.01, 0.2, 0.7, 0.999} {
-		if cdf := 0.5 * (1 + math.Erf(NormalQuantile(p)/math.Sqrt2)); math.Abs(cdf-p) > 1e-12 {
-			t.Errorf("CDF(NormalQuantile(%g)) = %g", p, cdf)
+		if cdf := 0.5 * (1 + math.Erf(normalQuantile(p)/math.Sqrt2)); math.Abs(cdf-p) > 1e-12 {
+			t.Errorf("CDF(normalQuantile(%g)) = %g", p, cdf)
 		}
 	}
 	for _, bad := range []func() error{

@@ -94,18 +94,18 @@ func ReconstructionTerms(name string, x, logits *Node) (objective, nll *Node) {
 	return nil, nil
 }
 
-// KLWarmupFactor is the fraction of the KL weight used at training step t (counting from
+// klWarmupFactor is the fraction of the KL weight used at training step t (counting from
 // 1) under a linear warm-up of n steps: min(1, t/n); 1 when n is 0 (no warm-up).
 // Bowman et al. (2016) and Sønderby et al. (2016) anneal the KL weight this way so the
 // decoder learns to use z before the KL term pushes the posterior onto the prior.
-func KLWarmupFactor(t, n int) float64 {
+func klWarmupFactor(t, n int) float64 {
 	if n <= 0 {
 		return 1
 	}
 	return min(1, float64(t)/float64(n))
 }
 
-// klWarmupFactorGraph is KLWarmupFactor inside a graph, for a step count t (int64 scalar).
+// klWarmupFactorGraph is klWarmupFactor inside a graph, for a step count t (int64 scalar).
 func klWarmupFactorGraph(t *Node, n int, dtypeOf *Node) *Node {
 	g := t.Graph()
 	if n <= 0 {

@@ -167,8 +167,8 @@ func TestKLWarmupFactor(t *testing.T) {
 		step, n int
 		want    float64
 	}{{1, 0, 1}, {0, 100, 0}, {1, 100, 0.01}, {50, 100, 0.5}, {100, 100, 1}, {5000, 100, 1}, {3, 4, 0.75}} {
-		if got := KLWarmupFactor(tc.step, tc.n); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("KLWarmupFactor(%d, %d) = %g, want %g", tc.step, tc.n, got, tc.want)
+		if got := klWarmupFactor(tc.step, tc.n); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("klWarmupFactor(%d, %d) = %g, want %g", tc.step, tc.n, got, tc.want)
 		}
 		// The graph version used in training agrees.
 		got := tensors.ToScalar[float32](MustExecOnce(testBackend(t), func(step *Node) *Node {

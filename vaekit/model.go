@@ -125,7 +125,7 @@ func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, re
 }
 
 // objective is the training loss of a batch: mean reconstruction term + beta_t * KL term,
-// with beta_t the KL weight after warm-up (KLWarmupFactor) and the KL term floored by free
+// with beta_t the KL weight after warm-up (klWarmupFactor) and the KL term floored by free
 // bits (KLObjective).
 func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *Node {
 	cfg := &m.Config

@@ -390,10 +390,13 @@ func TestResumeContinuesFromCheckpoint(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, stagingDirName, "checkpoint-n0000001-x.json"), []byte("{trunc"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Steps = 30
+	cfg.Steps, cfg.EvalIWAE = 30, 5 // How the run is watched may change on resuming.
 	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := len(m.History); n == 0 || !(m.History[n-1].HeldOutNLL > 0) {
+		t.Errorf("resumed with eval_iwae=5: the last record has no held-out IWAE NLL: %+v", m.History)
 	}
 	if m.GlobalStep() != 30 {
 		t.Errorf("resumed run ended at step %d, expected 30", m.GlobalStep())

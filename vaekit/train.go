@@ -167,12 +167,9 @@ func (m *Model) finished(n int) bool {
 }
 
 // ResumableParams may differ between a saved model and a run that resumes it: the
-// training budget and the step size, not what defines the model or its objective.
-var ResumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "learning_rate"}
-
-// CheckResumable reports whether a model saved with config saved can continue training
-// with config wanted: only ResumableParams may differ.
-func CheckResumable(saved, wanted Config) error { return checkResumable(saved, wanted) }
+// training budget and the step size, and how the run is watched (evaluations) and
+// computed (the convolution algorithm); not what defines the model or its objective.
+var ResumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "eval_iwae", "conv_algorithm", "learning_rate"}
 
 // checkResumable lists the hyperparameters that differ between saved and wanted, other
 // than the resumable ones.

@@ -24,7 +24,7 @@ var idxFilePrefixes = map[Split][]string{
 //     ("t10k-labels" or "test-labels").
 //
 // Files may be gzipped. No checksum is checked (the data is the user's); what the
-// files must hold is in ReadIDXSet.
+// files must hold is in readIDXSet.
 func LoadIDX(dir string, split Split) (*Set, error) {
 	prefixes, ok := idxFilePrefixes[split]
 	if !ok {
@@ -63,7 +63,7 @@ func LoadIDX(dir string, split Split) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	set, err := ReadIDXSet(imagesPath, labelsPath)
+	set, err := readIDXSet(imagesPath, labelsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func LoadIDX(dir string, split Split) (*Set, error) {
 	return set, nil
 }
 
-// ReadIDXSet reads images, and labels unless labelsPath is "", from IDX files of any
+// readIDXSet reads images, and labels unless labelsPath is "", from IDX files of any
 // image size (gzipped or not):
 //
 //   - images: dimensions [n height width] (grey) or [n height width channels] with 1
@@ -81,7 +81,7 @@ func LoadIDX(dir string, split Split) (*Set, error) {
 //     values as text, "0" up to the largest.
 //
 // Anything else is an error naming the file and what was expected.
-func ReadIDXSet(imagesPath, labelsPath string) (*Set, error) {
+func readIDXSet(imagesPath, labelsPath string) (*Set, error) {
 	images, err := ReadIDXFile(imagesPath)
 	if err != nil {
 		return nil, err

@@ -197,21 +197,21 @@ func TestLoadIDXRejects(t *testing.T) {
 	wantErr(t, err, `unknown split "validation"`)
 }
 
-// ReadIDXSet takes the files by path; a labels path of "" means no labels.
+// readIDXSet takes the files by path; a labels path of "" means no labels.
 func TestReadIDXSet(t *testing.T) {
 	dir := t.TempDir()
 	writeIDXFiles(t, dir, map[string][]byte{
 		"pics.gz": idxBytes([]int{3, 1, 1}, []byte{0, 51, 255}),
 		"tags":    idxBytes([]int{3}, []byte{2, 0, 2}),
 	})
-	s, err := ReadIDXSet(filepath.Join(dir, "pics.gz"), filepath.Join(dir, "tags"))
+	s, err := readIDXSet(filepath.Join(dir, "pics.gz"), filepath.Join(dir, "tags"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(s.Images, []float32{0, 0.2, 1}) || !slices.Equal(s.Labels, []uint8{2, 0, 2}) || len(s.ClassNames()) != 3 {
 		t.Errorf("Images %v Labels %v ClassNames %q", s.Images, s.Labels, s.ClassNames())
 	}
-	if s, err = ReadIDXSet(filepath.Join(dir, "pics.gz"), ""); err != nil || s.Labels != nil || s.ClassNames() != nil {
+	if s, err = readIDXSet(filepath.Join(dir, "pics.gz"), ""); err != nil || s.Labels != nil || s.ClassNames() != nil {
 		t.Errorf("without labels: %v, Labels %v, ClassNames %q", err, s.Labels, s.ClassNames())
 	}
 }

@@ -70,7 +70,7 @@ func FitGaussian[T float32 | float64](vectors [][]T) (GaussianStats, error) {
 }
 
 // FrechetDistance fits a Gaussian to each set of vectors (FitGaussian) and returns the
-// Fréchet distance between them (FrechetFromStats).
+// Fréchet distance between them (frechetFromStats).
 func FrechetDistance[T float32 | float64](a, b [][]T) (float64, error) {
 	ga, err := FitGaussian(a)
 	if err != nil {
@@ -80,13 +80,13 @@ func FrechetDistance[T float32 | float64](a, b [][]T) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w (second set)", err)
 	}
-	return FrechetFromStats(ga, gb)
+	return frechetFromStats(ga, gb)
 }
 
-// FrechetFromStats returns the Fréchet distance between N(a.Mean, a.Cov) and
+// frechetFromStats returns the Fréchet distance between N(a.Mean, a.Cov) and
 // N(b.Mean, b.Cov): ||mu_a - mu_b||^2 + Tr(C_a + C_b - 2 (C_a^{1/2} C_b C_a^{1/2})^{1/2}).
 // It is >= 0, and 0 only for equal Gaussians (up to rounding).
-func FrechetFromStats(a, b GaussianStats) (float64, error) {
+func frechetFromStats(a, b GaussianStats) (float64, error) {
 	if err := a.check("first"); err != nil {
 		return 0, err
 	}
@@ -101,7 +101,7 @@ func FrechetFromStats(a, b GaussianStats) (float64, error) {
 		d := a.Mean[i] - b.Mean[i]
 		meanTerm += d * d
 	}
-	sqrtA, err := SqrtPSD(a.Cov)
+	sqrtA, err := sqrtPSD(a.Cov)
 	if err != nil {
 		return 0, fmt.Errorf("judge: Fréchet distance: the first covariance: %w", err)
 	}
@@ -141,17 +141,17 @@ func (g GaussianStats) check(which string) error {
 			}
 		}
 	}
-	if _, err := SqrtPSD(g.Cov); err != nil {
+	if _, err := sqrtPSD(g.Cov); err != nil {
 		return fmt.Errorf("judge: Fréchet distance: the %s Gaussian's covariance: %w", which, err)
 	}
 	return nil
 }
 
-// SqrtPSD returns the symmetric square root S of a symmetric positive semi-definite
+// sqrtPSD returns the symmetric square root S of a symmetric positive semi-definite
 // matrix C (S S = C, S symmetric PSD), from C's eigendecomposition C = V diag(l) V^T:
 // S = V diag(sqrt(l)) V^T. Eigenvalues below 0 by rounding (down to -1e-9 times the
 // largest) count as 0; a clearly negative one is an error, since C is then no covariance.
-func SqrtPSD(c mat.Symmetric) (*mat.SymDense, error) {
+func sqrtPSD(c mat.Symmetric) (*mat.SymDense, error) {
 	var eig mat.EigenSym
 	if !eig.Factorize(c, true) {
 		return nil, errors.New("the eigendecomposition did not converge (non-finite values?)")

@@ -27,16 +27,16 @@ func TestSqrtPSD(t *testing.T) {
 		{sym(3, 9, 0, 0, 0, 0, 0, 0, 0, 16), sym(3, 3, 0, 0, 0, 0, 0, 0, 0, 4)},
 		{sym(1, 0.25), sym(1, 0.5)},
 	} {
-		got, err := SqrtPSD(tc.c)
+		got, err := sqrtPSD(tc.c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !mat.EqualApprox(got, tc.want, 1e-12) {
-			t.Errorf("SqrtPSD(%v) = %v, want %v", mat.Formatted(tc.c), mat.Formatted(got), mat.Formatted(tc.want))
+			t.Errorf("sqrtPSD(%v) = %v, want %v", mat.Formatted(tc.c), mat.Formatted(got), mat.Formatted(tc.want))
 		}
 	}
-	if _, err := SqrtPSD(sym(2, 1, 2, 2, 1)); err == nil || !strings.Contains(err.Error(), "not positive semi-definite (eigenvalue -1)") {
-		t.Errorf("SqrtPSD of a matrix with eigenvalue -1: err = %v, want one naming the eigenvalue", err)
+	if _, err := sqrtPSD(sym(2, 1, 2, 2, 1)); err == nil || !strings.Contains(err.Error(), "not positive semi-definite (eigenvalue -1)") {
+		t.Errorf("sqrtPSD of a matrix with eigenvalue -1: err = %v, want one naming the eigenvalue", err)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestFrechetFromStats(t *testing.T) {
 		{"point mass", GaussianStats{Mean: []float64{3, 4}, Cov: sym(2, 0, 0, 0, 0)},
 			GaussianStats{Mean: []float64{0, 0}, Cov: sym(2, 1, 0, 0, 1)}, 25 + 2},
 	} {
-		got, err := FrechetFromStats(tc.a, tc.b)
+		got, err := frechetFromStats(tc.a, tc.b)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -140,13 +140,13 @@ func TestFrechetBadInput(t *testing.T) {
 			return err
 		}, "vector 1 has a non-finite value (NaN) at 1"},
 		{"mean and covariance of different sizes", func() error {
-			_, err := FrechetFromStats(good, GaussianStats{Mean: []float64{0, 0, 0}, Cov: sym(2, 1, 0, 0, 1)})
+			_, err := frechetFromStats(good, GaussianStats{Mean: []float64{0, 0, 0}, Cov: sym(2, 1, 0, 0, 1)})
 			return err
 		}, "the second Gaussian has a mean of dimension 3 but a 2x2 covariance"},
-		{"no covariance", func() error { _, err := FrechetFromStats(GaussianStats{Mean: []float64{0}}, good); return err },
+		{"no covariance", func() error { _, err := frechetFromStats(GaussianStats{Mean: []float64{0}}, good); return err },
 			"the first Gaussian has no covariance"},
 		{"not a covariance", func() error {
-			_, err := FrechetFromStats(good, GaussianStats{Mean: []float64{0, 0}, Cov: sym(2, 1, 2, 2, 1)})
+			_, err := frechetFromStats(good, GaussianStats{Mean: []float64{0, 0}, Cov: sym(2, 1, 2, 2, 1)})
 			return err
 		}, "the second Gaussian's covariance: the matrix is not positive semi-definite"},
 	} {

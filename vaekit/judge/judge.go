@@ -172,7 +172,7 @@ func (j *Judge) scoreSamples(samples, reference *data.Set, withClasses bool) (fd
 	if err != nil {
 		return 0, ClassScores{}, fmt.Errorf("%w (the reference images)", err)
 	}
-	if fd, err = FrechetFromStats(a, b); err != nil {
+	if fd, err = frechetFromStats(a, b); err != nil {
 		return 0, ClassScores{}, err
 	}
 	if withClasses {

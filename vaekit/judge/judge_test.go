@@ -390,7 +390,7 @@ func TestFrechetAndClassAccuracy(t *testing.T) {
 	}
 	a, _ := j.Stats(samples)
 	b, _ := j.Stats(other)
-	if want, _ := FrechetFromStats(a, b); otherFD != want || otherFD == fd || len(j.reference) != 2 {
+	if want, _ := frechetFromStats(a, b); otherFD != want || otherFD == fd || len(j.reference) != 2 {
 		t.Errorf("against another reference: %v, want %v (not %v); %d reference Gaussians kept, want 2", otherFD, want, fd, len(j.reference))
 	}
 }
