@@ -24,17 +24,22 @@ func CachedModelDir(cfg Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, cachedModelName(cfg, TrainingFormat)), nil
+	dir := filepath.Join(root, cachedModelName(cfg, TrainingFormat, cfg.Hash()))
+	if earlier := filepath.Join(root, cachedModelName(cfg, TrainingFormat, cfg.settingsHash())); !HasSavedModel(dir) && HasSavedModel(earlier) {
+		return earlier, nil // Named before WatchedParams were left out of Hash: the same model.
+	}
+	return dir, nil
 }
 
-// cachedModelName is the name of cfg's entry for models of a training format; format 0
-// is the name entries had before formats were recorded.
-func cachedModelName(cfg Config, format int) string {
+// cachedModelName is the name of cfg's entry, with the given hash of its settings, for
+// models of a training format; format 0 is the name entries had before formats were
+// recorded.
+func cachedModelName(cfg Config, format int, hash string) string {
 	tag := ""
 	if format > 0 {
 		tag = fmt.Sprintf("f%d-", format)
 	}
-	return fmt.Sprintf("%s-%s-%s-z%d-%s%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, tag, cfg.Hash())
+	return fmt.Sprintf("%s-%s-%s-z%d-%s%s", cfg.Model, cfg.Architecture, cfg.Dataset, cfg.LatentDim, tag, hash)
 }
 
 // olderFormats lists the training formats, older than today's, of models of cfg in the
@@ -42,8 +47,11 @@ func cachedModelName(cfg Config, format int) string {
 func olderFormats(cfg Config, root string) []int {
 	var formats []int
 	for format := TrainingFormat - 1; format >= 0; format-- {
-		if HasSavedModel(filepath.Join(root, cachedModelName(cfg, format))) {
-			formats = append(formats, format)
+		for _, hash := range []string{cfg.Hash(), cfg.settingsHash()} {
+			if HasSavedModel(filepath.Join(root, cachedModelName(cfg, format, hash))) {
+				formats = append(formats, format)
+				break
+			}
 		}
 	}
 	return formats
@@ -52,8 +60,8 @@ func olderFormats(cfg Config, root string) []int {
 // TrainOrLoad returns the model trained with exactly cfg: loaded from the model cache if
 // an earlier run (a notebook cell re-run with the same settings) finished it, else
 // trained, resuming from the cache's checkpoint if a run was interrupted (and saying
-// so on opts.Log). Any changed setting gives another Config.Hash, so another directory,
-// and a new model.
+// so on opts.Log). Any changed setting but WatchedParams gives another Config.Hash, so
+// another directory, and a new model.
 //
 // It is the one lookup of the model cache, safe between processes: it holds the
 // entry's lock (see LockModelDir) from the lookup to the end of training. While another

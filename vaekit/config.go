@@ -531,11 +531,32 @@ func (c Config) String() string {
 	return strings.Join(parts, ";")
 }
 
-// Hash identifies the experiment: two configs with the same settings share it. Notebooks
-// use it to name a model directory, so re-running a cell with the same settings loads the
-// trained model instead of training again.
+// WatchedParams say how a run is watched (its evaluations) and computed (the convolution
+// algorithm), not what it trains: they are no part of a model's identity (Hash), and a run
+// may resume with other values (ResumableParams).
+var WatchedParams = []string{"eval_every", "eval_batch_size", "eval_iwae", "conv_algorithm"}
+
+// Hash identifies the trained model: two configs that train the same model share it, so
+// all settings but WatchedParams are part of it. The model cache names a model's
+// directory by it, so re-running a cell with the same settings (or another evaluation
+// cadence) loads the trained model instead of training again.
 func (c Config) Hash() string {
-	sum := sha256.Sum256([]byte(c.String()))
+	var identity []string
+	for _, setting := range strings.Split(c.String(), ";") {
+		name, _, _ := strings.Cut(setting, "=")
+		if !slices.Contains(WatchedParams, name) {
+			identity = append(identity, setting)
+		}
+	}
+	return shortHash(strings.Join(identity, ";"))
+}
+
+// settingsHash is the hash of every setting, WatchedParams included: the name the model
+// cache gave a model's directory before WatchedParams were left out of Hash.
+func (c Config) settingsHash() string { return shortHash(c.String()) }
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
 }
 

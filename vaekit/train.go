@@ -169,7 +169,7 @@ func (m *Model) finished(n int) bool {
 // ResumableParams may differ between a saved model and a run that resumes it: the
 // training budget and the step size, and how the run is watched (evaluations) and
 // computed (the convolution algorithm); not what defines the model or its objective.
-var ResumableParams = []string{"train_steps", "epochs", "eval_every", "eval_batch_size", "eval_iwae", "conv_algorithm", "learning_rate"}
+var ResumableParams = append([]string{"train_steps", "epochs", "learning_rate"}, WatchedParams...)
 
 // checkResumable lists the hyperparameters that differ between saved and wanted, other
 // than the resumable ones.
