@@ -68,15 +68,19 @@ func olderFormats(cfg Config, root string) []int {
 // process (a second notebook, the vaekit command) holds it, TrainOrLoad waits, saying
 // on opts.Log for which process, and then loads the model that process finished. A
 // model counts as finished only once it has trained cfg's whole budget.
-// opts.Dir and opts.Lock are ignored: the cache decides the directory.
+// The cache decides the directory and holds its lock: opts.Dir and opts.Lock must be
+// unset (Train trains in a directory of one's own).
 func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
+	if opts.Dir != "" || opts.Lock != nil {
+		return nil, fmt.Errorf("vaekit.TrainOrLoad: TrainOptions.Dir (%q) and Lock are the model cache's to choose, expected them unset; use vaekit.Train to train in a directory of your own", opts.Dir)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if trainSet == nil {
 		return nil, errors.New("vaekit: no training set given (nil)")
 	}
-	cfg = identifyData(cfg, trainSet)
+	cfg = forData(cfg, trainSet)
 	dir, err := CachedModelDir(cfg)
 	if err != nil {
 		return nil, err
@@ -102,18 +106,6 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 	}
 	opts.Dir, opts.Lock = dir, lock
 	return m, m.Fit(trainSet, heldOut, opts)
-}
-
-// identifyData returns cfg with DataID set to the training set's fingerprint for data of
-// one's own (dataset=idx|folder), whose name does not say which data it is: two folders
-// give two models, the same folder loads the same one.
-func identifyData(cfg Config, trainSet *data.Set) Config {
-	if (cfg.Dataset != string(data.IDXFiles) && cfg.Dataset != string(data.ImageFolder)) || trainSet == nil {
-		return cfg
-	}
-	cfg = cfg.Clone()
-	cfg.DataID = trainSet.Fingerprint()
-	return cfg
 }
 
 // LoadConfig reads the Config of the model saved in dir without loading its weights.

@@ -57,6 +57,10 @@ func TestTrainOrLoadIgnoresHowARunIsWatched(t *testing.T) {
 		}
 	}
 
+	// The cache chooses the directory: TrainOrLoad refuses one given to it.
+	_, err = TrainOrLoad(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: t.TempDir()})
+	wantError(t, "TrainOrLoad with a Dir", err, "TrainOptions.Dir", "use vaekit.Train")
+
 	// The entry under the name of all its settings, as older vaekit named it.
 	earlier := filepath.Join(filepath.Dir(dir), cachedModelName(cfg, TrainingFormat, cfg.settingsHash()))
 	if earlier == dir {

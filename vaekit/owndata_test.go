@@ -103,6 +103,30 @@ func TestConvVAETrainsOnAFolderOfColourImages(t *testing.T) {
 	}
 }
 
+// A Config for data of one's own that leaves image_shape at its default takes the shape
+// of the images it is trained on; one that pins a shape keeps it, and other data is refused.
+func TestOwnDataBringsItsShape(t *testing.T) {
+	dir := shapeFolder(t, 10)
+	opts := data.FolderOptions{Height: 12, Width: 12, Channels: 3, TestFraction: 0.2, Seed: 1}
+	trainSet, err := data.LoadFolder(dir, data.Train, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSet, err := data.LoadFolder(dir, data.Test, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig()
+	cfg.Dataset, cfg.Steps, cfg.EvalEvery, cfg.BatchSize = "folder", 4, 2, 4
+	m, err := Train(cfg, trainSet, testSet, TrainOptions{Quiet: true})
+	if err != nil || m.Shape() != trainSet.Shape() || intList(m.Config.ImageShape) != "12,12,3" {
+		t.Fatalf("dataset=folder without image_shape on 12x12x3 images: %v, %v", m, err)
+	}
+	pinned := cfg.WithImageShape(data.Shape{Height: 16, Width: 16, Channels: 3})
+	_, err = Train(pinned, trainSet, testSet, TrainOptions{Quiet: true})
+	wantError(t, "image_shape pinned to 16,16,3", err, "12x12x3 images", "the model expects 16x16x3")
+}
+
 // MNIST's and CIFAR-10's image shapes are known: a Config that contradicts them is refused
 // with the shape to set; data of one's own takes any shape.
 func TestImageShapeValidation(t *testing.T) {

@@ -114,7 +114,7 @@ var ErrNotFinite = errors.New("training loss is not finite")
 // resumes from (and checkpoints to) that directory, and fails at once, naming the other
 // process, if another process is training there.
 func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
-	cfg = identifyData(cfg, trainSet)
+	cfg = forData(cfg, trainSet)
 	if opts.Dir == "" {
 		m, err := NewModel(cfg)
 		if err != nil {
@@ -137,6 +137,22 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 		return nil, err
 	}
 	return m, m.Fit(trainSet, heldOut, opts)
+}
+
+// forData returns cfg set up for data of one's own (dataset=idx|folder), whose name says
+// neither which data it is nor its shape: DataID is the training set's fingerprint (two
+// folders give two models, the same folder loads the same one), and a Config that leaves
+// image_shape at its default takes the shape of the images it is given.
+func forData(cfg Config, trainSet *data.Set) Config {
+	if (cfg.Dataset != string(data.IDXFiles) && cfg.Dataset != string(data.ImageFolder)) || trainSet == nil {
+		return cfg
+	}
+	if slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) && trainSet.Shape() != cfg.Shape() {
+		cfg = cfg.WithImageShape(trainSet.Shape())
+	}
+	cfg = cfg.Clone()
+	cfg.DataID = trainSet.Fingerprint()
+	return cfg
 }
 
 // openModel returns the model saved in dir, set up to continue training with cfg, or a
