@@ -10,7 +10,7 @@
 #   scripts/bench.sh -quick                   smoke run: 60 steps a model, 1 round
 #   scripts/bench.sh -models pytorch-examples -rounds 3   the held-out -ELBO parity (~10 minutes)
 #   scripts/bench.sh -models burda-vae,burda-iwae5 -seeds 1,2,3 -omp-wait-policy PASSIVE
-#                                             notebook 05's IWAE-5000 NLL parity (internal/bench/NOTES.md)
+#                                             notebook 05's IWAE-5000 NLL parity (cmd/vaekit-bench/internal/bench/NOTES.md)
 #   scripts/bench.sh -models burda-b20,burda-iwae50-b20 -rounds 3   notebook 05's networks' speed
 #   scripts/bench.sh -simd avx2               the "avx2" column: both frameworks on AVX2 kernels
 #   scripts/bench.sh -models conv-b64 -rounds 5

@@ -78,7 +78,7 @@ func newBackend(config string) (backend compute.Backend, err error) {
 // backend counts its executors against its pool of workers (two per core), so on a
 // machine with fewer than 8 cores its default leaves one worker to each matrix product:
 // on 2 cores, num_executors=2 trained mlp-400-20-b128 at 31.9k images/s against 18.6k
-// (internal/bench/NOTES.md). The values computed do not depend on it. A config that sets
+// (cmd/vaekit-bench/internal/bench/NOTES.md). The values computed do not depend on it. A config that sets
 // options of its own is used as it is.
 func goBackendOptions(config string, cores int) string {
 	if config != "go" {

@@ -14,7 +14,7 @@ import (
 // Model.Fit runs takes exactly the steps, to the bit, of a trainer built here from the
 // formulas (dynamic binarisation, the reparameterised z, -log p(x|z) + KL averaged over
 // the batch) with the Config's optimiser, on the same batches, initial weights and random
-// draws. internal/bench's TestBurdaStepIsPyTorchs carries the chain on: that hand-built
+// draws. cmd/vaekit-bench/internal/bench's TestBurdaStepIsPyTorchs carries the chain on: that hand-built
 // step is PyTorch's.
 func TestTrainingStepIsTheELBOsAdamStep(t *testing.T) {
 	cfg := smallConfig()

@@ -26,7 +26,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vaekit/vaekit/internal/bench"
+	"github.com/vaekit/vaekit/cmd/vaekit-bench/internal/bench"
 )
 
 func main() {

@@ -16,7 +16,7 @@
 // finite differences, see TestConvGradients), while im2col's gradient is built from
 // Gather, Scatter and matmul and is exact. How im2col lays out its work for the Go
 // backend is in the comments below; the formulations measured and dropped are in
-// internal/bench/NOTES.md.
+// cmd/vaekit-bench/internal/bench/NOTES.md.
 package conv
 
 import (

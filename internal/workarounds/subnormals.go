@@ -3,7 +3,7 @@
 // flush-to-zero switch), keeping byte images on the device as bytes, the dense layer's
 // fused forward with gradients that use both cores, and sums of logs taken as logs of
 // products (the backend's Log is scalar). None changes a result beyond float rounding;
-// each is measured in internal/bench/NOTES.md.
+// each is measured in cmd/vaekit-bench/internal/bench/NOTES.md.
 package workarounds
 
 import (

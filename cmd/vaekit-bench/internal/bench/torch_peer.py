@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of vaekit's benchmark (internal/bench): trains the same VAE on the same
+"""PyTorch peer of vaekit's benchmark (cmd/vaekit-bench/internal/bench): trains the same VAE on the same
 MNIST training images, read from the same IDX .gz files, scores the 10,000 test images
 after training (the held-out negative ELBO; for notebook 05's models the binarised test
 images the Go driver wrote, --binary-test, and with --nll-images the IWAE estimate of
@@ -79,7 +79,7 @@ class MLPVAE(nn.Module):
 
 
 class ConvBenchVAE(nn.Module):
-    """The conv VAE of internal/bench/convvae.go (there in NHWC, here in NCHW)."""
+    """The conv VAE of cmd/vaekit-bench/internal/bench/convvae.go (there in NHWC, here in NCHW)."""
 
     def __init__(self, latent):
         super().__init__()

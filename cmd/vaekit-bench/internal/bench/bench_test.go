@@ -368,7 +368,7 @@ func TestGoKernelsProbe(t *testing.T) {
 // literals, concatenated) and the source of its code cells.
 func notebook05Settings(t *testing.T) (settings, code string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "notebooks", "05_likelihood.ipynb"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "notebooks", "05_likelihood.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}
