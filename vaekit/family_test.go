@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vaekit/vaekit/internal/workarounds"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -126,7 +128,7 @@ func TestDropout(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := model.CallOnceN(testBackend(t), store, func(scope *model.Scope, g *Graph) []*Node {
-			model.SetGraphParam(g, graphParamTraining, training)
+			workarounds.SetTraining(g, training)
 			return []*Node{Dropout(scope, Ones(g, shapesOf(n)), rate)}
 		})
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/vaekit/vaekit/internal/workarounds"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -30,7 +31,7 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 		return nil, nil, err
 	}
 	exec, err := m.executor(&m.encodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
-		beginGraph(scope, inputs[0].Graph())
+		workarounds.BeginGraph(scope, inputs[0].Graph())
 		mean, logVar := Encoder(scope, &m.Config, inputs[0], m.labelsInput(inputs))
 		if logVar == nil {
 			return []*Node{mean}
@@ -77,7 +78,7 @@ func (m *Model) Decode(z [][]float32, labels ...uint8) (*data.Set, error) {
 		return nil, err
 	}
 	exec, err := m.executor(&m.decodeExec, func(scope *model.Scope, inputs []*Node) []*Node {
-		beginGraph(scope, inputs[0].Graph())
+		workarounds.BeginGraph(scope, inputs[0].Graph())
 		return []*Node{Sigmoid(Decoder(scope, &m.Config, inputs[0], m.labelsInput(inputs)))}
 	})
 	if err != nil {

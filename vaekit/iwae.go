@@ -74,7 +74,7 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 	// One executor for every k and batch size (it compiles a graph per input shape), kept
 	// with the model: held-out IWAE during training (eval_iwae) reuses it.
 	exec, err := m.executor(&m.iwaeExec, func(scope *model.Scope, inputs []*Node) []*Node {
-		beginGraph(scope, inputs[0].Graph())
+		workarounds.BeginGraph(scope, inputs[0].Graph())
 		x, eps := inputs[0], inputs[len(inputs)-1]
 		bound, _, _ := m.importanceWeighted(scope, x, m.labelsInput(inputs), eps, false)
 		return []*Node{bound}
@@ -88,17 +88,17 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 	bounds := make([]float64, len(images)) // The bound on log p(x) of each image.
 	// The first batch runs alone: it compiles the graph (and initialises a new model's
 	// variables), which concurrent first calls would race to do.
-	finished, err := m.iwaeBatch(exec, images, labels, 0, chunk, k, seed, bounds)
+	done, err := m.iwaeBatch(exec, images, labels, 0, chunk, k, seed, bounds)
 	if err != nil {
 		return nil, err
 	}
 	if progress != nil {
-		progress(finished, len(images))
+		progress(done, len(images))
 	}
 	var (
 		next atomic.Int64 // The first image of the next batch to run.
 		wg   sync.WaitGroup
-		mu   sync.Mutex // Guards finished and err, and serialises the progress calls.
+		mu   sync.Mutex // Guards done and err, and serialises the progress calls.
 	)
 	next.Store(int64(chunk))
 	for range iwaeWorkers {
@@ -115,8 +115,8 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 				mu.Lock()
 				if batchErr != nil {
 					err = cmp.Or(err, batchErr)
-				} else if finished += n; progress != nil {
-					progress(finished, len(images))
+				} else if done += n; progress != nil {
+					progress(done, len(images))
 				}
 				mu.Unlock()
 			}
@@ -160,59 +160,4 @@ func (m *Model) iwaeBatch(exec *model.Exec, images [][]float32, labels []int32, 
 		bounds[start+i] = float64(values[i])
 	}
 	return n, nil
-}
-
-// importanceWeighted is the k-sample bound of Burda et al. (2016), eq. 8, per image [batch],
-//
-//	log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i = mean + sigma * eps_i ~ q(z|x),
-//
-// for standard-normal draws eps [batch, k, latent], with the encoder run once and the
-// decoder on all k samples at once. Also returned, for the training curves: the mean over
-// the samples of -log p(x|z_i) [batch], and the closed-form KL of each dimension [batch,
-// latent]. forTraining keeps the gradient of -log p(x|z) cheap (BernoulliNLL);
-// evaluation takes the shortest way to its value (samplesNLL).
-func (m *Model) importanceWeighted(scope *model.Scope, x, labels, eps *Node, forTraining bool) (bound, nll, klPerDim *Node) {
-	batch, k, latent := x.Shape().Dimensions[0], eps.Shape().Dimensions[1], m.Config.LatentDim
-	mean, logVar := Encoder(scope, &m.Config, x, labels)
-	sigma := Exp(MulScalar(logVar, 0.5))
-	z := Add(InsertAxes(mean, 1), Mul(InsertAxes(sigma, 1), eps)) // [batch, k, latent]
-
-	var repeatedLabels *Node
-	if labels != nil {
-		repeatedLabels = Reshape(BroadcastToDims(InsertAxes(labels, 1), batch, k), batch*k)
-	}
-	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels)
-	nllPerSample := m.samplesNLL(x, Reshape(logits, batch, k, m.Pixels()), forTraining) // [batch, k]
-
-	// log p(z) - log q(z|x): the (2 pi) constants cancel; (z - mean)/sigma = eps.
-	logPz := MulScalar(ReduceSum(Square(z), -1), -0.5)
-	logQz := MulScalar(ReduceSum(Add(Square(eps), InsertAxes(logVar, 1)), -1), -0.5)
-	logWeights := Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
-	return LogMeanExp(logWeights, -1), ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
-}
-
-// samplesNLL is -log p(x|z_i) [batch, k] of each image x [batch, pixels] under its k
-// decoded samples, logits [batch, k, pixels]. To evaluate a Bernoulli decoder it takes
-// sum softplus(l) - x.l, with x.l one batched product against the image instead of the
-// image repeated k times (the widest array of an IWAE-5000 evaluation).
-func (m *Model) samplesNLL(x, logits *Node, forTraining bool) *Node {
-	batch, k, pixels := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1], m.Pixels()
-	bernoulli := m.Config.Reconstruction == "bernoulli" || m.Config.Reconstruction == "bernoulli_mean"
-	if bernoulli && !forTraining {
-		sumSoftplus := Add(ReduceSum(Max(logits, ZerosLike(logits)), -1), workarounds.SumLog1pExpNegAbs(logits))
-		return Sub(sumSoftplus, Einsum("bkp,bp->bk", logits, x))
-	}
-	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, pixels), batch*k, pixels)
-	_, nll := ReconstructionTerms(m.Config.Reconstruction, repeated, Reshape(logits, batch*k, pixels))
-	return Reshape(nll, batch, k)
-}
-
-// LogMeanExp is log(mean(exp(x))) over axis, computed stably as
-// max + log(mean(exp(x - max))): importance weights of MNIST images are around e^-100,
-// which exp alone turns into 0.
-func LogMeanExp(x *Node, axis int) *Node {
-	maxX := StopGradient(ReduceAndKeep(x, ReduceMax, axis))
-	n := float64(x.Shape().Dimensions[MustAdjustAxis(axis, x)])
-	sum := ReduceSum(Exp(Sub(x, maxX)), axis)
-	return Add(Squeeze(maxX, axis), Log(DivScalar(sum, n)))
 }

@@ -58,9 +58,10 @@ func Activate(name string, x *Node) *Node {
 // Dropout zeroes each value with probability rate while the model trains, and scales the
 // kept ones by 1/(1-rate) so their expected value is unchanged ("inverted" dropout, as
 // TensorFlow's tf.nn.dropout with keep_prob = 1-rate). Outside training it is the
-// identity. It reads vaekit's own training flag (isTraining), not GoMLX's: see beginGraph.
+// identity. It reads vaekit's own training flag (workarounds.IsTraining), not GoMLX's: see
+// workarounds.BeginGraph.
 func Dropout(scope *model.Scope, x *Node, rate float64) *Node {
-	if rate <= 0 || !isTraining(x.Graph()) {
+	if rate <= 0 || !workarounds.IsTraining(x.Graph()) {
 		return x
 	}
 	if rate >= 1 {

@@ -136,3 +136,13 @@ func KLObjective(klPerDim *Node, reduction string, freeBits float64) *Node {
 	exceptions.Panicf("vaekit: unknown kl_reduction %q, expected one of %v", reduction, KnownKLReductions)
 	return nil
 }
+
+// LogMeanExp is log(mean(exp(x))) over axis, computed stably as
+// max + log(mean(exp(x - max))): importance weights of MNIST images are around e^-100,
+// which exp alone turns into 0.
+func LogMeanExp(x *Node, axis int) *Node {
+	maxX := StopGradient(ReduceAndKeep(x, ReduceMax, axis))
+	n := float64(x.Shape().Dimensions[MustAdjustAxis(axis, x)])
+	sum := ReduceSum(Exp(Sub(x, maxX)), axis)
+	return Add(Squeeze(maxX, axis), Log(DivScalar(sum, n)))
+}

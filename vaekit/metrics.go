@@ -1,6 +1,7 @@
 package vaekit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -244,3 +245,7 @@ func checkSameWidth(whatA string, a [][]float32, whatB string, b [][]float32) er
 	}
 	return nil
 }
+
+// ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf, and
+// by a measurement whose estimate is not finite.
+var ErrNotFinite = errors.New("training loss is not finite")

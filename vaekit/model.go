@@ -135,33 +135,56 @@ func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *N
 	}
 	g := reconObjective.Graph()
 	steps := optimizer.GetGlobalStepVar(scope).ValueGraph(g) // Steps completed before this one.
-	if isTraining(g) {
+	if workarounds.IsTraining(g) {
 		steps = OnePlus(steps)
 	}
 	beta := MulScalar(klWarmupFactorGraph(steps, cfg.KLWarmupSteps, loss), cfg.KLWeight)
 	return Add(loss, Mul(beta, KLObjective(klPerDim, cfg.KLReduction, cfg.FreeBits)))
 }
 
-// graphParamTraining holds, for each graph vaekit builds, whether it trains the model.
-const graphParamTraining = "/vaekit_training"
+// importanceWeighted is the k-sample bound of Burda et al. (2016), eq. 8, per image [batch],
+//
+//	log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i = mean + sigma * eps_i ~ q(z|x),
+//
+// for standard-normal draws eps [batch, k, latent], with the encoder run once and the
+// decoder on all k samples at once. Also returned, for the training curves: the mean over
+// the samples of -log p(x|z_i) [batch], and the closed-form KL of each dimension [batch,
+// latent]. forTraining keeps the gradient of -log p(x|z) cheap (BernoulliNLL);
+// evaluation takes the shortest way to its value (samplesNLL).
+func (m *Model) importanceWeighted(scope *model.Scope, x, labels, eps *Node, forTraining bool) (bound, nll, klPerDim *Node) {
+	batch, k, latent := x.Shape().Dimensions[0], eps.Shape().Dimensions[1], m.Config.LatentDim
+	mean, logVar := Encoder(scope, &m.Config, x, labels)
+	sigma := Exp(MulScalar(logVar, 0.5))
+	z := Add(InsertAxes(mean, 1), Mul(InsertAxes(sigma, 1), eps)) // [batch, k, latent]
 
-// beginGraph must open every graph vaekit builds. GoMLX embeds the current values of
-// variables as constants in graphs built outside training on backends that prefer it
-// (the Go backend: Capabilities.PreferConstantsForVariables). vaekit reuses its
-// evaluation and inference executors between training steps, so such a graph would keep
-// scoring the weights it was compiled with, and its metric accumulators would never
-// accumulate. So every graph tells GoMLX it is "training" (variables stay parameters),
-// and the model's own mode is kept in a graph parameter read by isTraining.
-func beginGraph(scope *model.Scope, g *Graph) {
-	model.SetGraphParam(g, graphParamTraining, scope.IsTraining(g))
-	scope.Store().SetTraining(g, true)
+	var repeatedLabels *Node
+	if labels != nil {
+		repeatedLabels = Reshape(BroadcastToDims(InsertAxes(labels, 1), batch, k), batch*k)
+	}
+	logits := Decoder(scope, &m.Config, Reshape(z, batch*k, latent), repeatedLabels)
+	nllPerSample := m.samplesNLL(x, Reshape(logits, batch, k, m.Pixels()), forTraining) // [batch, k]
+
+	// log p(z) - log q(z|x): the (2 pi) constants cancel; (z - mean)/sigma = eps.
+	logPz := MulScalar(ReduceSum(Square(z), -1), -0.5)
+	logQz := MulScalar(ReduceSum(Add(Square(eps), InsertAxes(logVar, 1)), -1), -0.5)
+	logWeights := Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
+	return LogMeanExp(logWeights, -1), ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
 }
 
-// isTraining reports whether g trains the model (see beginGraph).
-func isTraining(g *Graph) bool {
-	v, _ := model.GetGraphParam(g, graphParamTraining)
-	training, _ := v.(bool)
-	return training
+// samplesNLL is -log p(x|z_i) [batch, k] of each image x [batch, pixels] under its k
+// decoded samples, logits [batch, k, pixels]. To evaluate a Bernoulli decoder it takes
+// sum softplus(l) - x.l, with x.l one batched product against the image instead of the
+// image repeated k times (the widest array of an IWAE-5000 evaluation).
+func (m *Model) samplesNLL(x, logits *Node, forTraining bool) *Node {
+	batch, k, pixels := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1], m.Pixels()
+	bernoulli := m.Config.Reconstruction == "bernoulli" || m.Config.Reconstruction == "bernoulli_mean"
+	if bernoulli && !forTraining {
+		sumSoftplus := Add(ReduceSum(Max(logits, ZerosLike(logits)), -1), workarounds.SumLog1pExpNegAbs(logits))
+		return Sub(sumSoftplus, Einsum("bkp,bp->bk", logits, x))
+	}
+	repeated := Reshape(BroadcastToDims(InsertAxes(x, 1), batch, k, pixels), batch*k, pixels)
+	_, nll := ReconstructionTerms(m.Config.Reconstruction, repeated, Reshape(logits, batch*k, pixels))
+	return Reshape(nll, batch, k)
 }
 
 // modelFn is the train.ModelFn. Inputs: the images, and for a conditional model their
@@ -169,9 +192,9 @@ func isTraining(g *Graph) bool {
 // [batch, latent], and the batch's training loss (a scalar).
 func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 	x, labels := inputs[0], m.labelsInput(inputs)
-	beginGraph(scope, x.Graph())
+	workarounds.BeginGraph(scope, x.Graph())
 	x = workarounds.PixelsFromBytes(x) // Training images are on the device as bytes.
-	if m.Config.Binarize == "dynamic" && isTraining(x.Graph()) {
+	if m.Config.Binarize == "dynamic" && workarounds.IsTraining(x.Graph()) {
 		// A fresh Bernoulli sample of every pixel at every step (dynamic binarisation).
 		u := scope.RandomUniform(x.Graph(), x.Shape())
 		x = ConvertDType(LessThan(u, x), dtypes.Float32)

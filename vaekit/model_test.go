@@ -330,7 +330,7 @@ func TestInferenceAfterTrainingSeesFinalWeights(t *testing.T) {
 }
 
 // Inference and evaluation between two training runs must neither freeze training nor
-// read stale weights (see beginGraph: GoMLX's go backend bakes variables into graphs
+// read stale weights (see workarounds.BeginGraph: GoMLX's go backend bakes variables into graphs
 // built outside training).
 func TestInterleavedInferenceAndTraining(t *testing.T) {
 	trainSet, heldOut := syntheticSet(256, 17), syntheticSet(64, 18)

@@ -1,12 +1,10 @@
 package vaekit
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	mathrand "math/rand"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -67,48 +65,12 @@ type TrainOptions struct {
 	Frames int
 }
 
-// Terms are per-image averages, in nats, of the quantities a VAE trades off.
-type Terms struct {
-	Loss           float64 `json:"loss"`           // The training objective as configured (reconstruction term + beta * KL term).
-	Reconstruction float64 `json:"reconstruction"` // -E_q[log p(x|z)].
-	KL             float64 `json:"kl"`             // KL(q(z|x) || p(z)).
-	NegELBO        float64 `json:"neg_elbo"`       // Reconstruction + KL: the negative ELBO, an upper bound on -log p(x).
-}
-
-// Record is one point of a training curve.
-type Record struct {
-	Step  int   `json:"step"`
-	Train Terms `json:"train"` // Evaluated on a fixed subset of the training set.
-
-	// StepLoss is the training objective averaged over the steps since the previous record,
-	// each on its own batch with the weights of that moment (dropout and binarisation
-	// included): the per-epoch loss tutorials print, when a record is one epoch.
-	StepLoss float64 `json:"step_loss"`
-	HeldOut  Terms   `json:"held_out"` // Evaluated on the held-out (test) set.
-
-	// Code diagnostics on the held-out set: the posterior standard deviation averaged
-	// over images and dimensions (0 for an autoencoder), and the active units.
-	PosteriorStd float64 `json:"posterior_std"`
-	ActiveUnits  int     `json:"active_units"`
-
-	// HeldOutNLL is the IWAE estimate of -log p(x) on the held-out set with
-	// Config.EvalIWAE samples (0 when that is off): the likelihood's training curve.
-	HeldOutNLL float64 `json:"held_out_nll,omitempty"`
-
-	// WallSeconds is the wall time training had taken when this record was made,
-	// evaluations included, summed over the runs that resumed it: what the model cost.
-	WallSeconds float64 `json:"wall_seconds,omitempty"`
-}
-
 func (o *TrainOptions) log() io.Writer {
 	if o.Log == nil {
 		return os.Stderr
 	}
 	return o.Log
 }
-
-// ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf.
-var ErrNotFinite = errors.New("training loss is not finite")
 
 // Train trains a model with cfg on trainSet, evaluating on heldOut. With opts.Dir it
 // resumes from (and checkpoints to) that directory, and fails at once, naming the other
@@ -410,79 +372,6 @@ func (m *Model) evaluateDS(ds *dataset.InMemoryDataset) (Terms, error) {
 	}
 	// Order: the trainer's mean loss, then evalMetrics as listed in getTrainer.
 	return Terms{Loss: values[0], Reconstruction: values[1], KL: values[2], NegELBO: values[3]}, nil
-}
-
-func (m *Model) checkSet(set *data.Set, what string) error {
-	switch {
-	case set == nil:
-		return fmt.Errorf("vaekit: no %s given (nil)", what)
-	case set.N < 1:
-		return fmt.Errorf("vaekit: the %s is empty", what)
-	case set.Shape() != m.Shape():
-		return fmt.Errorf("vaekit: the %s has %s images, the model expects %s (image_shape=%s)", what, set.Shape(), m.Shape(), intList(m.Config.ImageShape))
-	case set.Name != "" && string(set.Name) != m.Config.Dataset:
-		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
-	case len(set.Images) != set.N*set.ImageSize():
-		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.ImageSize())
-	}
-	for i, v := range set.Images {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			pixels := set.ImageSize()
-			return fmt.Errorf("vaekit: the %s has a non-finite pixel (%v): image %d, pixel %d", what, v, i/pixels, i%pixels)
-		}
-	}
-	return nil
-}
-
-// trainImages applies static binarisation; dynamic binarisation happens in the graph.
-func (m *Model) trainImages(set *data.Set) *data.Set {
-	if m.Config.Binarize == "static" {
-		return set.Binarized(0.5)
-	}
-	return set
-}
-
-// evalImages binarises for scoring: statically, or for "dynamic" with one fixed,
-// seeded Bernoulli draw, so repeated evaluations see the same pixels.
-func (m *Model) evalImages(set *data.Set) *data.Set {
-	switch m.Config.Binarize {
-	case "static":
-		return set.Binarized(0.5)
-	case "dynamic":
-		return set.BernoulliBinarized(rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
-	}
-	return set
-}
-
-// inMemory uploads the images to the backend as one [N, pixels] tensor, where GoMLX
-// gathers each batch; for a conditional model their labels too, as an [N] tensor.
-func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
-	images, err := workarounds.DeviceImages(m.backend, set.Images, set.N, m.Pixels())
-	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
-	}
-	inputs := []any{images}
-	labels, err := m.labelsOf(set, name+" set")
-	if err != nil {
-		return nil, err
-	}
-	if labels != nil {
-		inputs = append(inputs, tensors.FromFlatDataAndDimensions(labels, set.N))
-	}
-	ds, err := dataset.InMemoryFromData(m.backend, name, inputs, nil)
-	if err != nil {
-		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
-	}
-	return ds, nil
-}
-
-func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
-	ds, err := m.inMemory(m.evalImages(set), name)
-	if err != nil {
-		return nil, err
-	}
-	ds.BatchSize(m.Config.EvalBatchSize, false)
-	return ds, nil
 }
 
 // getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.

@@ -1,0 +1,90 @@
+package vaekit
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/dataset"
+	"github.com/vaekit/vaekit/internal/workarounds"
+	"github.com/vaekit/vaekit/vaekit/data"
+)
+
+// The input pipeline that training and measuring share: a data set checked against the
+// model, binarised as the Config says, and uploaded to the backend.
+
+// checkSet reports a data set the model cannot take: nil, empty, of another shape or data
+// set, or with non-finite pixels.
+func (m *Model) checkSet(set *data.Set, what string) error {
+	switch {
+	case set == nil:
+		return fmt.Errorf("vaekit: no %s given (nil)", what)
+	case set.N < 1:
+		return fmt.Errorf("vaekit: the %s is empty", what)
+	case set.Shape() != m.Shape():
+		return fmt.Errorf("vaekit: the %s has %s images, the model expects %s (image_shape=%s)", what, set.Shape(), m.Shape(), intList(m.Config.ImageShape))
+	case set.Name != "" && string(set.Name) != m.Config.Dataset:
+		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
+	case len(set.Images) != set.N*set.ImageSize():
+		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.ImageSize())
+	}
+	for i, v := range set.Images {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			pixels := set.ImageSize()
+			return fmt.Errorf("vaekit: the %s has a non-finite pixel (%v): image %d, pixel %d", what, v, i/pixels, i%pixels)
+		}
+	}
+	return nil
+}
+
+// trainImages applies static binarisation; dynamic binarisation happens in the graph.
+func (m *Model) trainImages(set *data.Set) *data.Set {
+	if m.Config.Binarize == "static" {
+		return set.Binarized(0.5)
+	}
+	return set
+}
+
+// evalImages binarises for scoring: statically, or for "dynamic" with one fixed,
+// seeded Bernoulli draw, so repeated evaluations see the same pixels.
+func (m *Model) evalImages(set *data.Set) *data.Set {
+	switch m.Config.Binarize {
+	case "static":
+		return set.Binarized(0.5)
+	case "dynamic":
+		return set.BernoulliBinarized(rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
+	}
+	return set
+}
+
+// inMemory uploads the images to the backend as one [N, pixels] tensor, where GoMLX
+// gathers each batch; for a conditional model their labels too, as an [N] tensor.
+func (m *Model) inMemory(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
+	images, err := workarounds.DeviceImages(m.backend, set.Images, set.N, m.Pixels())
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
+	}
+	inputs := []any{images}
+	labels, err := m.labelsOf(set, name+" set")
+	if err != nil {
+		return nil, err
+	}
+	if labels != nil {
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(labels, set.N))
+	}
+	ds, err := dataset.InMemoryFromData(m.backend, name, inputs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: preparing the %s data: %w", name, err)
+	}
+	return ds, nil
+}
+
+func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDataset, error) {
+	ds, err := m.inMemory(m.evalImages(set), name)
+	if err != nil {
+		return nil, err
+	}
+	ds.BatchSize(m.Config.EvalBatchSize, false)
+	return ds, nil
+}
