@@ -16,11 +16,14 @@
 //   - config.go: every hyperparameter, its default, validation, and how it is set (-set
 //     strings, flags, JSON), and Config.Hash, which names a trained model.
 //   - model.go: the Model and its forward pass, encode -> reparameterize -> decode ->
-//     score, on one screen; the objective with the KL weight, warm-up and free bits.
+//     score, on one screen; the objective with the KL weight, warm-up and free bits, and
+//     the importance-weighted bound of the IWAE.
 //   - encoder.go, decoder.go, layers.go, conv.go: q(z|x) and p(x|z) as dense or
 //     convolutional networks; initializers.go: each framework's initial weights.
 //   - loss.go: the ELBO's terms in nats (the reconstruction terms the tutorials train on,
 //     the closed-form KL of the paper's appendix B), KL warm-up and free bits.
+//   - input.go: the images a model is given, checked, binarised and uploaded.
+//   - history.go: what training records (Terms, Record) and keeps (Frame).
 //   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
 //     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
 //     reconstructions kept as training goes; trainingformat.go: the version of the
@@ -30,7 +33,8 @@
 //     loaded the next time); lock.go: the lock that coordinates processes sharing a model
 //     directory; persist.go: Save and Load.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
-//     its terms, the IWAE bound, active units, KL per dimension, posterior spread);
+//     its terms, the IWAE estimate of -log p(x), active units, KL per dimension,
+//     posterior spread);
 //     measure_judge.go: the judge's scores of its samples (Frechet distance, class
 //     accuracy).
 //   - latent.go: grids, manifolds, traversals and interpolation in the latent space.
