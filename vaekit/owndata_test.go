@@ -52,20 +52,26 @@ func shapeFolder(t *testing.T, n int) string {
 	return dir
 }
 
+// folderSets loads the folder's colour images resized to size x size, a fifth held out.
+func folderSets(t *testing.T, dir string, size int) (train, test *data.Set) {
+	t.Helper()
+	opts := data.FolderOptions{Height: size, Width: size, Channels: 3, TestFraction: 0.2, Seed: 1}
+	train, err := data.LoadFolder(dir, data.Train, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test, err = data.LoadFolder(dir, data.Test, opts); err != nil {
+		t.Fatal(err)
+	}
+	return train, test
+}
+
 // A conv VAE trains on a folder of colour images resized to 16x16: the image shape comes
 // from the data (Config.WithImageShape), the held-out loss falls, reconstructions and
 // samples are 16x16x3, and the model refuses data of another shape.
 func TestConvVAETrainsOnAFolderOfColourImages(t *testing.T) {
 	dir := shapeFolder(t, 40)
-	opts := data.FolderOptions{Height: 16, Width: 16, Channels: 3, TestFraction: 0.2, Seed: 1}
-	trainSet, err := data.LoadFolder(dir, data.Train, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testSet, err := data.LoadFolder(dir, data.Test, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainSet, testSet := folderSets(t, dir, 16)
 	cfg := smallConvConfig()
 	cfg.Dataset, cfg.Reconstruction = "folder", "bernoulli"
 	cfg.Steps, cfg.EvalEvery, cfg.BatchSize, cfg.LearningRate = 60, 30, 16, 1e-3
@@ -106,16 +112,7 @@ func TestConvVAETrainsOnAFolderOfColourImages(t *testing.T) {
 // A Config for data of one's own that leaves image_shape at its default takes the shape
 // of the images it is trained on; one that pins a shape keeps it, and other data is refused.
 func TestOwnDataBringsItsShape(t *testing.T) {
-	dir := shapeFolder(t, 10)
-	opts := data.FolderOptions{Height: 12, Width: 12, Channels: 3, TestFraction: 0.2, Seed: 1}
-	trainSet, err := data.LoadFolder(dir, data.Train, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testSet, err := data.LoadFolder(dir, data.Test, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainSet, testSet := folderSets(t, shapeFolder(t, 10), 12)
 	cfg := smallConfig()
 	cfg.Dataset, cfg.Steps, cfg.EvalEvery, cfg.BatchSize = "folder", 4, 2, 4
 	m, err := Train(cfg, trainSet, testSet, TrainOptions{Quiet: true})
