@@ -366,12 +366,11 @@ func (m *Model) evaluateDS(ds *dataset.InMemoryDataset) (Terms, error) {
 	if err != nil {
 		return Terms{}, fmt.Errorf("vaekit: evaluating on %s: %w", ds.Name(), err)
 	}
-	values := make([]float64, len(results))
-	for i, t := range results {
-		values[i] = float64(tensors.ToScalar[float32](t))
+	byName := map[string]float64{} // The trainer's mean loss ("#loss"), then getTrainer's evalMetrics.
+	for i, mt := range m.trainer.EvalMetrics() {
+		byName[mt.ShortName()] = float64(tensors.ToScalar[float32](results[i]))
 	}
-	// Order: the trainer's mean loss, then evalMetrics as listed in getTrainer.
-	return Terms{Loss: values[0], Reconstruction: values[1], KL: values[2], NegELBO: values[3]}, nil
+	return Terms{Loss: byName["#loss"], Reconstruction: byName["#recon"], KL: byName["#kl"], NegELBO: byName["#neg_elbo"]}, nil
 }
 
 // getTrainer wires the model into GoMLX's trainer, with the ELBO's terms as metrics.
