@@ -144,21 +144,6 @@ func (m *Model) ownLabels(images *data.Set) []uint8 {
 	return images.Labels
 }
 
-// labelsOf returns the labels of set a conditional model reads, nil for an unconditional
-// one, checking there is one valid label per image.
-func (m *Model) labelsOf(set *data.Set, what string) ([]int32, error) {
-	if m.Config.Condition != "label" {
-		return nil, nil
-	}
-	if len(set.Labels) != set.N {
-		return nil, fmt.Errorf("vaekit: %s: %d labels for %d images: a conditional model (condition=label) needs one label per image", what, len(set.Labels), set.N)
-	}
-	if err := m.checkLabels(set.Labels, what); err != nil {
-		return nil, err
-	}
-	return toInt32(set.Labels), nil
-}
-
 // decodeLabels expands the labels given for n codes to one per code (nil for an
 // unconditional model).
 func (m *Model) decodeLabels(n int, labels []uint8) ([]uint8, error) {
@@ -178,27 +163,6 @@ func (m *Model) decodeLabels(n int, labels []uint8) ([]uint8, error) {
 		return slices.Repeat(labels, n), nil
 	}
 	return nil, fmt.Errorf("vaekit: %d labels for %d codes: a conditional model (condition=label) needs one label for all or one per code", len(labels), n)
-}
-
-// checkLabels checks every label is one of the model's classes.
-func (m *Model) checkLabels(labels []uint8, what string) error {
-	for i, l := range labels {
-		if int(l) >= m.Config.Classes {
-			return fmt.Errorf("vaekit: %s: label %d is %d: expected 0..%d (classes=%d)", what, i, l, m.Config.Classes-1, m.Config.Classes)
-		}
-	}
-	return nil
-}
-
-func toInt32(labels []uint8) []int32 {
-	if labels == nil {
-		return nil
-	}
-	out := make([]int32, len(labels))
-	for i, l := range labels {
-		out[i] = int32(l)
-	}
-	return out
 }
 
 // imageRows returns the images of set as one slice view each.

@@ -88,3 +88,40 @@ func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDatase
 	ds.BatchSize(m.Config.EvalBatchSize, false)
 	return ds, nil
 }
+
+// labelsOf returns the labels of set a conditional model reads, nil for an unconditional
+// one, checking there is one valid label per image.
+func (m *Model) labelsOf(set *data.Set, what string) ([]int32, error) {
+	if m.Config.Condition != "label" {
+		return nil, nil
+	}
+	if len(set.Labels) != set.N {
+		return nil, fmt.Errorf("vaekit: %s: %d labels for %d images: a conditional model (condition=label) needs one label per image", what, len(set.Labels), set.N)
+	}
+	if err := m.checkLabels(set.Labels, what); err != nil {
+		return nil, err
+	}
+	return toInt32(set.Labels), nil
+}
+
+// checkLabels checks every label is one of the model's classes.
+func (m *Model) checkLabels(labels []uint8, what string) error {
+	for i, l := range labels {
+		if int(l) >= m.Config.Classes {
+			return fmt.Errorf("vaekit: %s: label %d is %d: expected 0..%d (classes=%d)", what, i, l, m.Config.Classes-1, m.Config.Classes)
+		}
+	}
+	return nil
+}
+
+// toInt32 is the labels as a graph takes them.
+func toInt32(labels []uint8) []int32 {
+	if labels == nil {
+		return nil
+	}
+	out := make([]int32, len(labels))
+	for i, l := range labels {
+		out[i] = int32(l)
+	}
+	return out
+}

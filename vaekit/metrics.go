@@ -8,7 +8,64 @@ import (
 	"sort"
 
 	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/judge"
 )
+
+// Metrics is everything vaekit measures about a trained model on one data set. Values
+// are per image, in nats where that applies.
+type Metrics struct {
+	Dataset string `json:"dataset"`
+	Split   string `json:"split"`
+	Images  int    `json:"images"`
+	Step    int    `json:"step"` // Training steps the model had taken.
+
+	Terms                       // Held-out loss, reconstruction, KL and negative ELBO (one z sample per image).
+	ELBO              float64   `json:"elbo"`                    // -NegELBO: the evidence lower bound on log p(x).
+	IWAESamples       int       `json:"iwae_samples,omitempty"`  // k of the IWAE bound (0: not computed).
+	IWAENLL           float64   `json:"iwae_nll,omitempty"`      // -IWAE_k bound: the NLL estimate, <= NegELBO.
+	IWAEStdErr        float64   `json:"iwae_std_err,omitempty"`  // Standard error of IWAENLL over the images (the sampling error of using these images).
+	ActiveUnits       int       `json:"active_units"`            // Units with Var_x(E_q[z_u|x]) > ActivityThreshold.
+	Activity          []float64 `json:"activity"`                // Var_x(E_q[z_u|x]) per unit.
+	KLPerDim          []float64 `json:"kl_per_dim,omitempty"`    // Mean KL of each latent dimension (VAE only).
+	ReconstructionMSE float64   `json:"reconstruction_mse"`      // Mean squared pixel error of the posterior-mean reconstruction.
+	PosteriorStd      *StdStats `json:"posterior_std,omitempty"` // Posterior sigma statistics (VAE only).
+
+	// FD_judge of SamplesScored prior samples against the measured images (with
+	// MeasureOptions.Judge): see judge.Judge.FrechetDistance. Not comparable to
+	// published FIDs.
+	JudgeFrechet  float64 `json:"judge_frechet,omitempty"`
+	SamplesScored int     `json:"samples_scored,omitempty"`
+	// For a conditional model, whose samples are asked for in equal numbers of each
+	// class: how often the judge gives a sample the class it was asked for.
+	SampleClassAccuracy float64 `json:"sample_class_accuracy,omitempty"`
+	// The judge that scored the samples: its directory and its accuracy on the test set.
+	JudgeDir          string  `json:"judge_dir,omitempty"`
+	JudgeTestAccuracy float64 `json:"judge_test_accuracy,omitempty"`
+}
+
+// MeasureOptions choose the costlier metrics, and seed the random ones.
+type MeasureOptions struct {
+	// IWAESamples is k for the IWAE bound (it decodes k times per image); 0 skips it. A
+	// plain autoencoder has no likelihood bound: asking for one is an error.
+	IWAESamples int
+
+	// IWAEProgress, if not nil, is called as the IWAE bound's images are done (IWAE-5000
+	// of MNIST's test set takes minutes): done of total images.
+	IWAEProgress func(done, total int)
+
+	// Seed seeds the Monte Carlo draws (one z per image for the ELBO's terms, k for the
+	// IWAE bound): the same model, data and seed give the same numbers, whatever ran
+	// before. The model's own random state (for training) is left as it was.
+	Seed uint64
+
+	// Judge and SampleQuality score the model's samples: SampleQuality images decoded
+	// from prior codes drawn with Seed are compared with the measured images by FD_judge,
+	// the Fréchet distance in the judge's feature space (judge.Judge.FrechetDistance;
+	// thousands of samples give a stable value). 0 skips it. Judge is the judge of the
+	// model's data set (judge.Load).
+	Judge         *judge.Judge
+	SampleQuality int
+}
 
 // checkRows checks that rows is a non-empty matrix: every row of the same, non-zero length.
 func checkRows(what string, rows [][]float32) error {
