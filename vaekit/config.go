@@ -523,10 +523,15 @@ func (c Config) ELBOBeta() float64 {
 }
 
 // String prints the settings in Set syntax, so a printed config can be pasted back.
-func (c Config) String() string {
+func (c Config) String() string { return c.settings(nil) }
+
+// settings prints the settings in Set syntax, leaving out those named in skip.
+func (c Config) settings(skip []string) string {
 	var parts []string
 	for _, p := range c.params() {
-		parts = append(parts, p.name+"="+(&paramFlag{c: &c, name: p.name}).String())
+		if !slices.Contains(skip, p.name) {
+			parts = append(parts, p.name+"="+(&paramFlag{c: &c, name: p.name}).String())
+		}
 	}
 	return strings.Join(parts, ";")
 }
@@ -541,14 +546,7 @@ var WatchedParams = []string{"eval_every", "eval_batch_size", "eval_iwae", "conv
 // directory by it, so re-running a cell with the same settings (or another evaluation
 // cadence) loads the trained model instead of training again.
 func (c Config) Hash() string {
-	var identity []string
-	for _, setting := range strings.Split(c.String(), ";") {
-		name, _, _ := strings.Cut(setting, "=")
-		if !slices.Contains(WatchedParams, name) {
-			identity = append(identity, setting)
-		}
-	}
-	return shortHash(strings.Join(identity, ";"))
+	return shortHash(c.settings(WatchedParams))
 }
 
 // settingsHash is the hash of every setting, WatchedParams included: the name the model

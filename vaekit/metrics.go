@@ -305,4 +305,4 @@ func checkSameWidth(whatA string, a [][]float32, whatB string, b [][]float32) er
 
 // ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf, and
 // by a measurement whose estimate is not finite.
-var ErrNotFinite = errors.New("training loss is not finite")
+var ErrNotFinite = errors.New("not finite")

@@ -109,10 +109,11 @@ func forData(cfg Config, trainSet *data.Set) Config {
 	if (cfg.Dataset != string(data.IDXFiles) && cfg.Dataset != string(data.ImageFolder)) || trainSet == nil {
 		return cfg
 	}
-	if slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) && trainSet.Shape() != cfg.Shape() {
-		cfg = cfg.WithImageShape(trainSet.Shape())
-	}
 	cfg = cfg.Clone()
+	if slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) {
+		shape := trainSet.Shape()
+		cfg.ImageShape = []int{shape.Height, shape.Width, shape.Channels}
+	}
 	cfg.DataID = trainSet.Fingerprint()
 	return cfg
 }
