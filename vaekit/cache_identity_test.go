@@ -36,10 +36,10 @@ func TestTrainOrLoadIgnoresHowARunIsWatched(t *testing.T) {
 	}
 
 	watched := cfg.Clone()
-	watched.EvalEvery, watched.EvalBatchSize, watched.EvalIWAE = 4, 16, 5
-	watched.ConvAlgorithm = KnownConvAlgorithms[len(KnownConvAlgorithms)-1]
+	watched.EvalEvery, watched.EvalBatchSize, watched.EvalIWAESamples = 4, 16, 5
+	watched.ConvAlgorithm = knownConvAlgorithms[len(knownConvAlgorithms)-1]
 	if watched.ConvAlgorithm == cfg.ConvAlgorithm {
-		watched.ConvAlgorithm = KnownConvAlgorithms[0]
+		watched.ConvAlgorithm = knownConvAlgorithms[0]
 	}
 	if watched.Hash() != cfg.Hash() || !loads(watched) {
 		t.Errorf("other eval_every, eval_batch_size, eval_iwae and conv_algorithm (%s): hash %s against %s; want the cached model loaded, not trained",

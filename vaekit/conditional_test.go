@@ -100,6 +100,11 @@ func TestConditioningChangesTheOutput(t *testing.T) {
 	if err != nil || !slices.Equal(trav.Labels, []uint8{6, 6}) {
 		t.Errorf("Traverse at class 6: %v", err)
 	}
+	// Or one label per image, as Decode takes them: the same code decoded as each class.
+	perValue, err := m.Traverse(nil, 2, []float32{1, 1}, 3, 8)
+	if err != nil || !slices.Equal(perValue.Labels, []uint8{3, 8}) || slices.Equal(perValue.Image(0), perValue.Image(1)) {
+		t.Errorf("Traverse with a label per value: %v, labels %v (want 3 and 8, two different images)", err, perValue.Labels)
+	}
 }
 
 // Labels are required where a conditional model needs them and refused where a model does
@@ -131,7 +136,8 @@ func TestConditionalLabelErrors(t *testing.T) {
 		{"Decode without labels", func() error { _, err := m.Decode(z); return err }, []string{"0 labels for 2 codes"}},
 		{"Decode with 3 labels for 2 codes", func() error { _, err := m.Decode(z, 1, 2, 3); return err }, []string{"3 labels for 2 codes"}},
 		{"Sample of class 12", func() error { _, err := m.Sample(2, 1, 12); return err }, []string{"label 0 is 12"}},
-		{"Manifold with 2 labels", func() error { _, err := m.Manifold(nil, [2]int{0, 1}, []float32{0}, []float32{0}, 1, 2); return err }, []string{"2 labels", "one label"}},
+		{"Manifold with 2 labels for 1 image", func() error { _, err := m.Manifold(nil, [2]int{0, 1}, []float32{0}, []float32{0}, 1, 2); return err }, []string{"2 labels for 1 codes", "one label for all or one per code"}},
+		{"Traverse with 3 labels for 2 values", func() error { _, err := m.Traverse(nil, 0, []float32{0, 1}, 1, 2, 3); return err }, []string{"3 labels for 2 codes"}},
 		{"Train on images without labels", func() error {
 			_, err := Train(conditionalConfig(), unlabelled, syntheticSet(8, 2), TrainOptions{Quiet: true})
 			return err

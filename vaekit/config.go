@@ -52,11 +52,11 @@ type Config struct {
 	ConvStrides   []int  // Encoder: one convolution per stride, 'same' padding.
 	DeconvStrides []int  // Decoder: one transposed convolution per stride, 'same' padding.
 	ConvDense     int    // Decoder: width of the dense layer between z and the initial feature map.
-	ConvAlgorithm string // How convolutions are computed: "auto", "im2col" or "native"; see KnownConvAlgorithms.
+	ConvAlgorithm string // How convolutions are computed: "auto", "im2col" or "native"; see knownConvAlgorithms.
 
 	Posterior      string // How the encoder outputs sigma: "log_var" (log sigma^2) or "log_std" (log sigma = 0.5 * dense).
 	PosteriorHeads string // Where the posterior's two linear heads sit: "hidden" (on the last hidden layer) or "code" (on an autoencoder's code layer of LatentDim units).
-	Initializer    string // Initial weights: "pytorch", "keras", "tf1_glorot_init" or "gomlx"; see KnownInitializers.
+	Initializer    string // Initial weights: "pytorch", "keras", "tf1_glorot_init" or "gomlx"; see knownInitializers.
 
 	// The objective: Reconstruction + KLWeight(step) * KL (the ELBO, weighted), or the
 	// importance-weighted bound of Burda, Grosse & Salakhutdinov (2016) with IWAESamples.
@@ -68,18 +68,18 @@ type Config struct {
 	KLWarmupSteps  int     // Linear KL warm-up: beta grows from 0 to KLWeight over this many steps (0: off).
 	FreeBits       float64 // Free bits: per-dimension floor, in nats, on the batch-averaged KL (0: off).
 
-	Binarize      string  // "none", "static" (threshold 0.5) or "dynamic" (Bernoulli resample per batch).
-	Optimizer     string  // "adam", "rmsprop_tf1", "rmsprop_keras" or "rmsprop" (GoMLX's); see rmsProp.
-	LearningRate  float64 // Optimizer learning rate (at the start, under a schedule).
-	LRSchedule    string  // "constant", or "iwae": Burda et al.'s decay (Config.LearningRateAt).
-	AdamEpsilon   float64 // Adam's epsilon: 1e-8 in PyTorch and TensorFlow 1, 1e-7 in Keras/TF2 and GoMLX.
-	BatchSize     int     // Training batch size.
-	Steps         int     // Training steps; when 0, Epochs decides.
-	Epochs        int     // Passes over the training set, used when Steps is 0.
-	EvalEvery     int     // Steps between held-out evaluations (0: only at the end).
-	EvalBatchSize int     // Batch size for evaluation and inference.
-	EvalIWAE      int     // k of an IWAE estimate of -log p(x) on the held-out set at each evaluation (Record.HeldOutNLL); 0: off.
-	Seed          int64   // Seeds initialisation, shuffling, sampling and binarisation.
+	Binarize        string  // "none", "static" (threshold 0.5) or "dynamic" (Bernoulli resample per batch).
+	Optimizer       string  // "adam", "rmsprop_tf1", "rmsprop_keras" or "rmsprop" (GoMLX's); see rmsProp.
+	LearningRate    float64 // Optimizer learning rate (at the start, under a schedule).
+	LRSchedule      string  // "constant", or "iwae": Burda et al.'s decay (Config.LearningRateAt).
+	AdamEpsilon     float64 // Adam's epsilon: 1e-8 in PyTorch and TensorFlow 1, 1e-7 in Keras/TF2 and GoMLX.
+	BatchSize       int     // Training batch size.
+	Steps           int     // Training steps; when 0, Epochs decides.
+	Epochs          int     // Passes over the training set, used when Steps is 0.
+	EvalEvery       int     // Steps between held-out evaluations (0: only at the end).
+	EvalBatchSize   int     // Batch size for evaluation and inference.
+	EvalIWAESamples int     // k of an IWAE estimate of -log p(x) on the held-out set at each evaluation (Record.HeldOutIWAENLL); 0: off.
+	Seed            uint64  // Seeds initialisation, shuffling, sampling and binarisation.
 }
 
 // DefaultConfig returns the defaults described on Config.
@@ -127,25 +127,25 @@ func DefaultConfig() Config {
 
 // Known values of the string hyperparameters.
 var (
-	KnownModels          = []string{"vae", "ae"}
-	KnownConditions      = []string{"none", "label"}
-	KnownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.IDXFiles), string(data.ImageFolder)}
-	KnownArchitectures   = []string{"mlp", "conv"}
-	KnownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
-	KnownPosteriors      = []string{"log_var", "log_std"}
-	KnownPosteriorHeads  = []string{"hidden", "code"}
-	KnownObjectives      = []string{"elbo", "iwae"}
-	KnownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
-	KnownKLReductions    = []string{"sum", "mean"}
-	KnownBinarization    = []string{"none", "static", "dynamic"}
-	// KnownConvAlgorithms are the ways to compute a convolution: "native" is GoMLX's
+	knownModels          = []string{"vae", "ae"}
+	knownConditions      = []string{"none", "label"}
+	knownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.IDXFiles), string(data.ImageFolder)}
+	knownArchitectures   = []string{"mlp", "conv"}
+	knownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
+	knownPosteriors      = []string{"log_var", "log_std"}
+	knownPosteriorHeads  = []string{"hidden", "code"}
+	knownObjectives      = []string{"elbo", "iwae"}
+	knownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
+	knownKLReductions    = []string{"sum", "mean"}
+	knownBinarization    = []string{"none", "static", "dynamic"}
+	// knownConvAlgorithms are the ways to compute a convolution: "native" is GoMLX's
 	// ConvGeneral (XLA's tuned kernels); "im2col" gathers the patches for one matmul, about
 	// 20x faster on the Go backend, whose ConvGeneral is direct loops; "auto" picks native
 	// on XLA for odd kernels and im2col otherwise (GoMLX v0.28.16's ConvGeneral input
 	// gradient is wrong for even kernels).
-	KnownConvAlgorithms = conv.Algorithms
-	KnownOptimizers     = []string{"adam", "rmsprop_tf1", "rmsprop_keras", "rmsprop"}
-	KnownLRSchedules    = []string{"constant", "iwae"}
+	knownConvAlgorithms = conv.Algorithms
+	knownOptimizers     = []string{"adam", "rmsprop_tf1", "rmsprop_keras", "rmsprop"}
+	knownLRSchedules    = []string{"constant", "iwae"}
 )
 
 // param names one hyperparameter: the name used by Set, flags and saved files.
@@ -157,35 +157,35 @@ type param struct {
 // params lists the hyperparameters in one place; Set, flags and Params derive from it.
 func (c *Config) params() []param {
 	return []param{
-		{"model", "model kind: " + strings.Join(KnownModels, " | "), &c.Model},
+		{"model", "model kind: " + strings.Join(knownModels, " | "), &c.Model},
 		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition},
 		{"classes", "number of label values, for condition=label", &c.Classes},
-		{"dataset", "data set: " + strings.Join(KnownDatasets, " | "), &c.Dataset},
+		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset},
 		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape},
 		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID},
-		{"architecture", "network: " + strings.Join(KnownArchitectures, " | "), &c.Architecture},
+		{"architecture", "network: " + strings.Join(knownArchitectures, " | "), &c.Architecture},
 		{"latent_dim", "size of the latent code z", &c.LatentDim},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
-		{"activation", "hidden activation: " + strings.Join(KnownActivations, " | "), &c.Activation},
+		{"activation", "hidden activation: " + strings.Join(knownActivations, " | "), &c.Activation},
 		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout},
 		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters},
 		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel},
 		{"conv_strides", "conv: encoder convolution strides, one layer each, comma separated", &c.ConvStrides},
 		{"deconv_strides", "conv: decoder transposed-convolution strides, one layer each", &c.DeconvStrides},
 		{"conv_dense", "conv: width of the decoder's first dense layer", &c.ConvDense},
-		{"conv_algorithm", "how convolutions are computed: " + strings.Join(KnownConvAlgorithms, " | "), &c.ConvAlgorithm},
-		{"posterior", "encoder output for sigma: " + strings.Join(KnownPosteriors, " | "), &c.Posterior},
+		{"conv_algorithm", "how convolutions are computed: " + strings.Join(knownConvAlgorithms, " | "), &c.ConvAlgorithm},
+		{"posterior", "encoder output for sigma: " + strings.Join(knownPosteriors, " | "), &c.Posterior},
 		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads},
 		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer},
 		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples)", &c.Objective},
 		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples},
-		{"reconstruction", "reconstruction term: " + strings.Join(KnownReconstructions, " | "), &c.Reconstruction},
-		{"kl_reduction", "KL over latent dimensions: " + strings.Join(KnownKLReductions, " | "), &c.KLReduction},
+		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction},
+		{"kl_reduction", "KL over latent dimensions: " + strings.Join(knownKLReductions, " | "), &c.KLReduction},
 		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight},
 		{"kl_warmup_steps", "steps over which beta grows linearly from 0 to kl_weight (0 = off)", &c.KLWarmupSteps},
 		{"free_bits", "per-dimension floor in nats on the batch-averaged KL (0 = off)", &c.FreeBits},
-		{"binarize", "pixel binarisation: " + strings.Join(KnownBinarization, " | "), &c.Binarize},
-		{"optimizer", "optimizer: " + strings.Join(KnownOptimizers, " | "), &c.Optimizer},
+		{"binarize", "pixel binarisation: " + strings.Join(knownBinarization, " | "), &c.Binarize},
+		{"optimizer", "optimizer: " + strings.Join(knownOptimizers, " | "), &c.Optimizer},
 		{"learning_rate", "optimizer learning rate (the first, under a schedule)", &c.LearningRate},
 		{"lr_schedule", "learning rate schedule: constant | iwae (Burda et al. 2016: 3^i epochs at learning_rate*10^(-i/7), i=0..7)", &c.LRSchedule},
 		{"adam_epsilon", "Adam's epsilon (PyTorch 1e-8, Keras 1e-7)", &c.AdamEpsilon},
@@ -194,7 +194,7 @@ func (c *Config) params() []param {
 		{"epochs", "passes over the training set, when train_steps is 0", &c.Epochs},
 		{"eval_every", "steps between held-out evaluations (0: only at the end)", &c.EvalEvery},
 		{"eval_batch_size", "batch size for evaluation and inference", &c.EvalBatchSize},
-		{"eval_iwae", "at each evaluation, also estimate the held-out -log p(x) with this many IWAE samples per image (0 = off)", &c.EvalIWAE},
+		{"eval_iwae", "at each evaluation, also estimate the held-out -log p(x) with this many IWAE samples per image (0 = off)", &c.EvalIWAESamples},
 		{"seed", "random seed", &c.Seed},
 	}
 }
@@ -314,24 +314,24 @@ func (c *Config) problems(combinations bool) error {
 			bad("%s=%q: expected one of %s", name, value, strings.Join(known, ", "))
 		}
 	}
-	oneOf("model", c.Model, KnownModels)
-	oneOf("condition", c.Condition, KnownConditions)
+	oneOf("model", c.Model, knownModels)
+	oneOf("condition", c.Condition, knownConditions)
 	if c.Classes < 2 {
 		bad("classes=%d: expected >= 2", c.Classes)
 	}
-	oneOf("dataset", c.Dataset, KnownDatasets)
-	oneOf("architecture", c.Architecture, KnownArchitectures)
-	oneOf("activation", c.Activation, KnownActivations)
-	oneOf("posterior", c.Posterior, KnownPosteriors)
-	oneOf("posterior_heads", c.PosteriorHeads, KnownPosteriorHeads)
-	oneOf("initializer", c.Initializer, KnownInitializers)
-	oneOf("objective", c.Objective, KnownObjectives)
-	oneOf("reconstruction", c.Reconstruction, KnownReconstructions)
-	oneOf("kl_reduction", c.KLReduction, KnownKLReductions)
-	oneOf("binarize", c.Binarize, KnownBinarization)
-	oneOf("optimizer", c.Optimizer, KnownOptimizers)
-	oneOf("lr_schedule", c.LRSchedule, KnownLRSchedules)
-	oneOf("conv_algorithm", c.ConvAlgorithm, KnownConvAlgorithms)
+	oneOf("dataset", c.Dataset, knownDatasets)
+	oneOf("architecture", c.Architecture, knownArchitectures)
+	oneOf("activation", c.Activation, knownActivations)
+	oneOf("posterior", c.Posterior, knownPosteriors)
+	oneOf("posterior_heads", c.PosteriorHeads, knownPosteriorHeads)
+	oneOf("initializer", c.Initializer, knownInitializers)
+	oneOf("objective", c.Objective, knownObjectives)
+	oneOf("reconstruction", c.Reconstruction, knownReconstructions)
+	oneOf("kl_reduction", c.KLReduction, knownKLReductions)
+	oneOf("binarize", c.Binarize, knownBinarization)
+	oneOf("optimizer", c.Optimizer, knownOptimizers)
+	oneOf("lr_schedule", c.LRSchedule, knownLRSchedules)
+	oneOf("conv_algorithm", c.ConvAlgorithm, knownConvAlgorithms)
 	if c.LatentDim < 1 {
 		bad("latent_dim=%d: expected >= 1", c.LatentDim)
 	}
@@ -366,7 +366,7 @@ func (c *Config) problems(combinations bool) error {
 	if c.Objective == "elbo" && c.IWAESamples != 1 {
 		combo("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=elbo", c.IWAESamples)
 	}
-	if c.Model == "ae" && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
+	if c.Autoencoder() && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
 		combo("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
 	}
 	c.validateConv(bad, combo)
@@ -382,11 +382,11 @@ func (c *Config) problems(combinations bool) error {
 	if c.EvalBatchSize < 1 {
 		bad("eval_batch_size=%d: expected >= 1", c.EvalBatchSize)
 	}
-	if c.EvalIWAE < 0 {
-		bad("eval_iwae=%d: expected >= 0", c.EvalIWAE)
+	if c.EvalIWAESamples < 0 {
+		bad("eval_iwae=%d: expected >= 0", c.EvalIWAESamples)
 	}
-	if c.EvalIWAE > 0 && c.Model == "ae" {
-		combo("eval_iwae=%d: a plain autoencoder (model=ae) has no likelihood to estimate, expected 0", c.EvalIWAE)
+	if c.EvalIWAESamples > 0 && c.Autoencoder() {
+		combo("eval_iwae=%d: a plain autoencoder (model=ae) has no likelihood to estimate, expected 0", c.EvalIWAESamples)
 	}
 	switch {
 	case c.Steps < 0:
@@ -445,6 +445,17 @@ func (c *Config) validateConv(bad, combo func(string, ...any)) {
 		combo("conv_strides=%v: the encoder shrinks %dx%d images to 1 pixel in a dimension; expected fewer or smaller strides", c.ConvStrides, height, width)
 	}
 }
+
+// Autoencoder reports a plain autoencoder (model=ae): one deterministic code per image,
+// no posterior to sample, no KL term and no prior to draw samples from.
+func (c Config) Autoencoder() bool { return c.Model == "ae" }
+
+// Conditional reports a conditional VAE (condition=label): the encoder and the decoder
+// are given each image's label.
+func (c Config) Conditional() bool { return c.Condition == "label" }
+
+// HasKL reports whether the trained loss has a KL term: a VAE with a KL weight above 0.
+func (c Config) HasKL() bool { return !c.Autoencoder() && c.KLWeight != 0 }
 
 // LearningRateAt is the learning rate of the given epoch (counting from 0). Under
 // lr_schedule=iwae it is Burda, Grosse & Salakhutdinov's (2016, section 5): 3^i epochs at
@@ -509,7 +520,7 @@ func (c Config) WithImageShape(s data.Shape) Config {
 // Gaussian of variance 1/2 up to a constant, so there beta is kl_weight relative to that
 // Gaussian. A plain autoencoder has no KL term: 0.
 func (c Config) ELBOBeta() float64 {
-	if c.Model == "ae" {
+	if c.Autoencoder() {
 		return 0
 	}
 	beta := c.KLWeight

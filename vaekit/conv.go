@@ -17,7 +17,7 @@ const paramConvAlgorithm = "vaekit_conv_algorithm"
 // bias: x [batch, height, width, in] -> [batch, ceil(height/stride), ceil(width/stride),
 // filters]. The kernel variable has shape [kernel, kernel, in, filters]. How it is
 // computed (conv_algorithm: GoMLX's ConvGeneral, or im2col) is a Config setting; see
-// KnownConvAlgorithms.
+// knownConvAlgorithms.
 func Conv2D(scope *model.Scope, x *Node, filters, kernel, stride int) *Node {
 	checkConvArgs("Conv2D", x, filters, kernel, stride)
 	w, b := convVariables(scope, x, kernel, filters)

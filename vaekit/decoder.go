@@ -30,7 +30,7 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node) (logits *Node) {
 	case "conv":
 		h = deconvFeatures(scope, cfg, z)
 	default:
-		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
+		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, knownArchitectures)
 	}
 	return dense(scope.In("logits"), cfg, h, cfg.Shape().Size())
 }

@@ -46,6 +46,15 @@
 // score samples), nb (the few conveniences notebooks share). What vaekit does for the
 // Go backend's speed, and its benchmark, live in the module's internal packages.
 //
+// # Labels and seeds
+//
+// A conditional model (Config.Conditional) decodes with a label. Methods given images
+// (Encode, Embed, Reconstruct, Interpolate, Measure) use the images' own labels. Methods
+// given codes (Decode, Sample, Manifold, Traverse) take labels ...uint8: one for every
+// image, or one per image; an unconditional model takes none. Every seed is a uint64
+// (Config.Seed, Sample, PriorCodes, MeasureOptions.Seed): the same seed gives the same
+// numbers.
+//
 // Graph-building functions (Encoder, Decoder, Conv2D, the loss terms) take GoMLX nodes and
 // panic with a clear message on misuse, as GoMLX's own do; every method a user calls on a
 // Model returns an error instead.

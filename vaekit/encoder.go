@@ -15,7 +15,7 @@ import (
 // A conditional Config (condition=label) models q(z|x,y): labels [batch] (int32) are
 // given to the network as one-hot codes, joined to the pixels (dense layers) or to the
 // convolutions' flattened features; otherwise labels must be nil. For the plain
-// autoencoder (cfg.Model == "ae") the encoder is deterministic: logVar is nil.
+// autoencoder (cfg.Autoencoder()) the encoder is deterministic: logVar is nil.
 func Encoder(scope *model.Scope, cfg *Config, x, labels *Node) (mean, logVar *Node) {
 	shape := cfg.Shape()
 	if x.Rank() != 2 || x.Shape().Dimensions[1] != shape.Size() {
@@ -30,7 +30,7 @@ func Encoder(scope *model.Scope, cfg *Config, x, labels *Node) (mean, logVar *No
 	case "conv":
 		h = withLabels(convFeatures(scope, cfg, x), y)
 	default:
-		exceptions.Panicf("vaekit.Encoder: unknown architecture %q, expected one of %v", cfg.Architecture, KnownArchitectures)
+		exceptions.Panicf("vaekit.Encoder: unknown architecture %q, expected one of %v", cfg.Architecture, knownArchitectures)
 	}
 	return posteriorHeads(scope, cfg, h)
 }
@@ -38,7 +38,7 @@ func Encoder(scope *model.Scope, cfg *Config, x, labels *Node) (mean, logVar *No
 // oneHotLabels is the one-hot code of labels [batch] for a conditional Config, [batch,
 // classes] in x's dtype, or nil for an unconditional one.
 func oneHotLabels(cfg *Config, labels, x *Node) *Node {
-	if cfg.Condition != "label" {
+	if !cfg.Conditional() {
 		if labels != nil {
 			exceptions.Panicf("vaekit: labels given to a model with condition=%q: expected nil", cfg.Condition)
 		}
@@ -87,12 +87,12 @@ func convFeatures(scope *model.Scope, cfg *Config, x *Node) *Node {
 func posteriorHeads(scope *model.Scope, cfg *Config, h *Node) (mean, logVar *Node) {
 	if cfg.PosteriorHeads == "code" {
 		h = Activate(cfg.Activation, dense(scope.In("code"), cfg, h, cfg.LatentDim))
-		if cfg.Model == "ae" {
+		if cfg.Autoencoder() {
 			return h, nil
 		}
 	}
 	mean = dense(scope.In("mean"), cfg, h, cfg.LatentDim)
-	if cfg.Model == "ae" {
+	if cfg.Autoencoder() {
 		return mean, nil
 	}
 	switch cfg.Posterior {
@@ -102,7 +102,7 @@ func posteriorHeads(scope *model.Scope, cfg *Config, h *Node) (mean, logVar *Nod
 		logStd := MulScalar(dense(scope.In("log_std"), cfg, h, cfg.LatentDim), 0.5)
 		logVar = MulScalar(logStd, 2)
 	default:
-		exceptions.Panicf("vaekit: unknown posterior %q, expected one of %v", cfg.Posterior, KnownPosteriors)
+		exceptions.Panicf("vaekit: unknown posterior %q, expected one of %v", cfg.Posterior, knownPosteriors)
 	}
 	return mean, logVar
 }

@@ -248,7 +248,7 @@ func TestHistoryRecordsPosteriorCollapseDiagnostics(t *testing.T) {
 	}
 	var stds []float64
 	for _, r := range m.History {
-		stds = append(stds, r.PosteriorStd)
+		stds = append(stds, r.PosteriorStdMean)
 	}
 	if len(stds) != 3 || !(stds[0] > stds[1] && stds[1] > stds[2]) || stds[2] > 0.2 || m.History[2].ActiveUnits != 4 {
 		t.Errorf("kl_weight=0: posterior std over evaluations %v, active units %d: expected a fall below 0.2, 4 active", stds, m.History[2].ActiveUnits)
@@ -258,10 +258,10 @@ func TestHistoryRecordsPosteriorCollapseDiagnostics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := m.History[len(m.History)-1].PosteriorStd; last < 3*stds[2] {
+	if last := m.History[len(m.History)-1].PosteriorStdMean; last < 3*stds[2] {
 		t.Errorf("kl_weight=1: posterior std %.3f, kl_weight=0: %.3f: expected the KL term to keep it several times higher", last, stds[2])
 	}
-	t.Logf("posterior std: kl_weight=0 %v; kl_weight=1 %.3f", stds, m.History[len(m.History)-1].PosteriorStd)
+	t.Logf("posterior std: kl_weight=0 %v; kl_weight=1 %.3f", stds, m.History[len(m.History)-1].PosteriorStdMean)
 }
 
 // Ragged or empty input to the metric helpers is an error naming the argument, not a panic.

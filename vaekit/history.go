@@ -28,12 +28,12 @@ type Record struct {
 
 	// Code diagnostics on the held-out set: the posterior standard deviation averaged
 	// over images and dimensions (0 for an autoencoder), and the active units.
-	PosteriorStd float64 `json:"posterior_std"`
-	ActiveUnits  int     `json:"active_units"`
+	PosteriorStdMean float64 `json:"posterior_std"`
+	ActiveUnits      int     `json:"active_units"`
 
-	// HeldOutNLL is the IWAE estimate of -log p(x) on the held-out set with
-	// Config.EvalIWAE samples (0 when that is off): the likelihood's training curve.
-	HeldOutNLL float64 `json:"held_out_nll,omitempty"`
+	// HeldOutIWAENLL is the IWAE estimate of -log p(x) on the held-out set with
+	// Config.EvalIWAESamples samples (0 when that is off): the likelihood's training curve.
+	HeldOutIWAENLL float64 `json:"held_out_nll,omitempty"`
 
 	// WallSeconds is the wall time training had taken when this record was made,
 	// evaluations included, summed over the runs that resumed it: what the model cost.

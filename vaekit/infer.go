@@ -56,7 +56,7 @@ func (m *Model) encode(images *data.Set) (mean, logVar [][]float32, err error) {
 // conditional model q(z|x,y), y the image's label). A plain autoencoder (model=ae) has no
 // posterior: Embed gives its codes.
 func (m *Model) Encode(images *data.Set) (mean, logVar [][]float32, err error) {
-	if m.Config.Model == "ae" {
+	if m.Config.Autoencoder() {
 		return nil, nil, fmt.Errorf("vaekit: Encode: a plain autoencoder (model=ae) has a code, not a posterior distribution: use Embed")
 	}
 	return m.encode(images)
@@ -138,7 +138,7 @@ func (m *Model) PriorCodes(n int, seed uint64) ([][]float32, error) {
 // ownLabels returns the labels to decode the images' codes with: their own for a
 // conditional model, none otherwise.
 func (m *Model) ownLabels(images *data.Set) []uint8 {
-	if m.Config.Condition != "label" {
+	if !m.Config.Conditional() {
 		return nil
 	}
 	return images.Labels
@@ -147,7 +147,7 @@ func (m *Model) ownLabels(images *data.Set) []uint8 {
 // decodeLabels expands the labels given for n codes to one per code (nil for an
 // unconditional model).
 func (m *Model) decodeLabels(n int, labels []uint8) ([]uint8, error) {
-	if m.Config.Condition != "label" {
+	if !m.Config.Conditional() {
 		if len(labels) > 0 {
 			return nil, fmt.Errorf("vaekit: %d labels given, but the model is not conditional (condition=%s)", len(labels), m.Config.Condition)
 		}

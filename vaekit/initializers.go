@@ -27,8 +27,8 @@ import (
 // convolution computes its fan_in from its weight's second axis, the output channels:
 // k*k*f (so does vaekit's, to match).
 
-// KnownInitializers lists the accepted values of Config.Initializer.
-var KnownInitializers = []string{"pytorch", "keras", "tf1_glorot_init", "gomlx"}
+// knownInitializers lists the accepted values of Config.Initializer.
+var knownInitializers = []string{"pytorch", "keras", "tf1_glorot_init", "gomlx"}
 
 // withInitializer returns scope set to create the variables of one layer (weights and
 // biases) with the named initializer; fanIn is the number of inputs each output of the
@@ -64,7 +64,7 @@ func withInitializer(scope *model.Scope, name string, fanIn int) *model.Scope {
 	case "gomlx":
 		return scope.WithInitializer(model.DefaultInitializer(store))
 	}
-	exceptions.Panicf("vaekit: unknown initializer %q, expected one of %v", name, KnownInitializers)
+	exceptions.Panicf("vaekit: unknown initializer %q, expected one of %v", name, knownInitializers)
 	return nil
 }
 

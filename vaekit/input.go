@@ -53,7 +53,7 @@ func (m *Model) evalImages(set *data.Set) *data.Set {
 	case "static":
 		return set.Binarized(0.5)
 	case "dynamic":
-		return set.BernoulliBinarized(rand.New(rand.NewPCG(uint64(m.Config.Seed), 0xb1)))
+		return set.BernoulliBinarized(rand.New(rand.NewPCG(m.Config.Seed, 0xb1)))
 	}
 	return set
 }
@@ -92,7 +92,7 @@ func (m *Model) evalDataset(set *data.Set, name string) (*dataset.InMemoryDatase
 // labelsOf returns the labels of set a conditional model reads, nil for an unconditional
 // one, checking there is one valid label per image.
 func (m *Model) labelsOf(set *data.Set, what string) ([]int32, error) {
-	if m.Config.Condition != "label" {
+	if !m.Config.Conditional() {
 		return nil, nil
 	}
 	if len(set.Labels) != set.N {

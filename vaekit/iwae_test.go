@@ -243,7 +243,7 @@ func TestMeasureIWAEStandardError(t *testing.T) {
 // measuring the trained model with the same k and draws gives.
 func TestEvalIWAERecordsTheLikelihoodCurve(t *testing.T) {
 	cfg := smallConfig()
-	cfg.EvalIWAE = 10
+	cfg.EvalIWAESamples = 10
 	heldOut := syntheticSet(40, 2)
 	m, err := Train(cfg, syntheticSet(128, 1), heldOut, TrainOptions{Quiet: true})
 	if err != nil {
@@ -253,19 +253,19 @@ func TestEvalIWAERecordsTheLikelihoodCurve(t *testing.T) {
 		t.Fatalf("%d records, want 3 (eval_every=10 of 30 steps)", len(m.History))
 	}
 	for _, r := range m.History {
-		if !(r.HeldOutNLL > 0) || r.HeldOutNLL > r.HeldOut.NegELBO+5 {
-			t.Errorf("step %d: held-out NLL %.2f, want > 0 and not above the negative ELBO %.2f (+5 of noise)", r.Step, r.HeldOutNLL, r.HeldOut.NegELBO)
+		if !(r.HeldOutIWAENLL > 0) || r.HeldOutIWAENLL > r.HeldOut.NegELBO+5 {
+			t.Errorf("step %d: held-out NLL %.2f, want > 0 and not above the negative ELBO %.2f (+5 of noise)", r.Step, r.HeldOutIWAENLL, r.HeldOut.NegELBO)
 		}
 	}
-	want, _, err := m.iwae(heldOut, 10, uint64(cfg.Seed), nil)
+	want, _, err := m.iwae(heldOut, 10, cfg.Seed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := m.History[2].HeldOutNLL; math.Abs(last-want) > 1e-9 {
+	if last := m.History[2].HeldOutIWAENLL; math.Abs(last-want) > 1e-9 {
 		t.Errorf("last record's held-out NLL %.6f, measuring the model gives %.6f", last, want)
 	}
 	ae := smallConfig()
-	ae.Model, ae.EvalIWAE = "ae", 10
+	ae.Model, ae.EvalIWAESamples = "ae", 10
 	if err := ae.Validate(); err == nil || !strings.Contains(err.Error(), "eval_iwae=10") {
 		t.Errorf("model=ae with eval_iwae=10: error %v, want one naming eval_iwae=10", err)
 	}

@@ -68,11 +68,9 @@ type Manifold struct {
 
 // Manifold decodes the grid xValues x yValues over the latent dimensions dims[0] (x) and
 // dims[1] (y), the other dimensions held at base (nil: the prior's mean, 0). For a 2-D
-// latent, dims is {0, 1}. A conditional model decodes the whole grid with one label.
-func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32, label ...uint8) (*Manifold, error) {
-	if len(label) > 1 {
-		return nil, fmt.Errorf("vaekit: Manifold: %d labels, expected one label for the whole grid", len(label))
-	}
+// latent, dims is {0, 1}. A conditional model needs labels, as Decode does: one for the
+// whole grid, or one per image (in the order of Manifold.Images).
+func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32, labels ...uint8) (*Manifold, error) {
 	if len(xValues) == 0 || len(yValues) == 0 {
 		return nil, fmt.Errorf("vaekit: Manifold: expected grid values on both axes, got %d and %d", len(xValues), len(yValues))
 	}
@@ -94,7 +92,7 @@ func (m *Model) Manifold(base []float32, dims [2]int, xValues, yValues []float32
 			codes = append(codes, z)
 		}
 	}
-	images, err := m.Decode(codes, label...)
+	images, err := m.Decode(codes, labels...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +117,8 @@ func traversalCodes(base []float32, dim int, values []float32) ([][]float32, err
 
 // Traverse decodes base with latent dimension dim swept over values, the others fixed
 // (nil base: the prior's mean, 0): what one coordinate of z controls. A conditional model
-// decodes every code with the one label given.
-func (m *Model) Traverse(base []float32, dim int, values []float32, label ...uint8) (*data.Set, error) {
-	if len(label) > 1 {
-		return nil, fmt.Errorf("vaekit: Traverse: %d labels, expected one label for the whole sweep", len(label))
-	}
+// needs labels, as Decode does: one for the whole sweep, or one per value.
+func (m *Model) Traverse(base []float32, dim int, values []float32, labels ...uint8) (*data.Set, error) {
 	if err := m.checkDims("Traverse", dim); err != nil {
 		return nil, err
 	}
@@ -135,7 +130,7 @@ func (m *Model) Traverse(base []float32, dim int, values []float32, label ...uin
 	if err != nil {
 		return nil, err
 	}
-	return m.Decode(codes, label...)
+	return m.Decode(codes, labels...)
 }
 
 // Path is a way through latent space: steps codes from a to b, both ends included. Lerp
@@ -220,7 +215,7 @@ func (m *Model) Interpolate(from, to *data.Set, steps int, path Path) (*data.Set
 			return nil, err
 		}
 		codes = append(codes, walk...)
-		if m.Config.Condition == "label" {
+		if m.Config.Conditional() {
 			labels = append(labels, slices.Repeat([]uint8{from.Labels[i]}, len(walk))...)
 		}
 	}

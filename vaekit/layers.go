@@ -51,7 +51,7 @@ func Activate(name string, x *Node) *Node {
 	case "sigmoid":
 		return activation.Apply(activation.TypeSigmoid, x)
 	}
-	exceptions.Panicf("vaekit: unknown activation %q, expected one of %v", name, KnownActivations)
+	exceptions.Panicf("vaekit: unknown activation %q, expected one of %v", name, knownActivations)
 	return nil
 }
 

@@ -90,7 +90,7 @@ func ReconstructionTerms(name string, x, logits *Node) (objective, nll *Node) {
 		objective = SumSquaredError(x, logits)
 		return objective, AddScalar(objective, 0.5*pixels*math.Log(math.Pi))
 	}
-	exceptions.Panicf("vaekit: unknown reconstruction %q, expected one of %v", name, KnownReconstructions)
+	exceptions.Panicf("vaekit: unknown reconstruction %q, expected one of %v", name, knownReconstructions)
 	return nil, nil
 }
 
@@ -133,7 +133,7 @@ func KLObjective(klPerDim *Node, reduction string, freeBits float64) *Node {
 	case "mean":
 		return ReduceAllMean(perDim)
 	}
-	exceptions.Panicf("vaekit: unknown kl_reduction %q, expected one of %v", reduction, KnownKLReductions)
+	exceptions.Panicf("vaekit: unknown kl_reduction %q, expected one of %v", reduction, knownKLReductions)
 	return nil
 }
 

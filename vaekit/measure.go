@@ -16,7 +16,7 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 	if opts.IWAESamples < 0 {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, expected >= 0", opts.IWAESamples)
 	}
-	if opts.IWAESamples > 0 && m.Config.Model == "ae" {
+	if opts.IWAESamples > 0 && m.Config.Autoencoder() {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, but a plain autoencoder (model=ae) has no posterior or prior, so no likelihood bound", opts.IWAESamples)
 	}
 	if err := m.checkSampleQuality(opts); err != nil {

@@ -19,7 +19,7 @@ func (m *Model) checkSampleQuality(opts MeasureOptions) error {
 		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, expected at least 2 samples (a covariance needs two; thousands give a stable FD_judge)", n)
 	case opts.Judge == nil:
 		return errors.New("vaekit: Measure: SampleQuality is set but Judge is nil: load the data set's judge with judge.Load")
-	case m.Config.Model == "ae":
+	case m.Config.Autoencoder():
 		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, but a plain autoencoder (model=ae) has no prior to sample from", n)
 	case string(opts.Judge.Dataset()) != m.Config.Dataset:
 		return fmt.Errorf("vaekit: Measure: the judge is of %s, the model of %s: load the judge of %s", opts.Judge.Dataset(), m.Config.Dataset, m.Config.Dataset)
@@ -34,7 +34,7 @@ func (m *Model) checkSampleQuality(opts MeasureOptions) error {
 // judge also says how often a sample looks like the class it was asked for.
 func (m *Model) scoreSamples(set *data.Set, opts MeasureOptions, metrics *Metrics) error {
 	var labels []uint8
-	if m.Config.Condition == "label" {
+	if m.Config.Conditional() {
 		labels = make([]uint8, opts.SampleQuality)
 		for i := range labels {
 			labels[i] = uint8(i % m.Config.Classes)

@@ -61,7 +61,7 @@ func NewModel(cfg Config) (*Model, error) {
 	}
 	m := &Model{Config: cfg, TrainingFormat: TrainingFormat, backend: backend, store: model.NewStore()}
 	m.Height, m.Width, m.Channels = cfg.ImageShape[0], cfg.ImageShape[1], cfg.ImageShape[2]
-	if err := m.store.SetRNGStateFromSeed(cfg.Seed); err != nil {
+	if err := m.store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
 	m.store.SetParam(paramConvAlgorithm, cfg.ConvAlgorithm)
@@ -84,7 +84,7 @@ func (m *Model) newOptimizer() optimizer.Interface {
 		// TensorFlow's and Keras's 0.9 (Adam's default is 0.999).
 		return optimizer.RMSProp().LearningRate(cfg.LearningRate).Betas(0.9, 0.9).Done()
 	}
-	panic(fmt.Sprintf("vaekit: optimizer=%q passed validation; expected one of %v", cfg.Optimizer, KnownOptimizers))
+	panic(fmt.Sprintf("vaekit: optimizer=%q passed validation; expected one of %v", cfg.Optimizer, knownOptimizers))
 }
 
 // Shape is the shape of the model's images.
@@ -130,7 +130,7 @@ func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, re
 func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *Node {
 	cfg := &m.Config
 	loss := ReduceAllMean(reconObjective)
-	if cfg.Model == "ae" || cfg.KLWeight == 0 {
+	if !cfg.HasKL() {
 		return loss
 	}
 	g := reconObjective.Graph()
@@ -213,7 +213,7 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 // labelsInput returns the labels among a graph's inputs (images first, then labels) for a
 // conditional model, nil otherwise.
 func (m *Model) labelsInput(inputs []*Node) *Node {
-	if m.Config.Condition != "label" {
+	if !m.Config.Conditional() {
 		return nil
 	}
 	if len(inputs) < 2 {

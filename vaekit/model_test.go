@@ -236,7 +236,7 @@ func TestAutoencoderModeHasNoKL(t *testing.T) {
 
 func TestTrainingIsReproducible(t *testing.T) {
 	trainSet, heldOut := syntheticSet(256, 4), syntheticSet(64, 5)
-	run := func(seed int64) Record {
+	run := func(seed uint64) Record {
 		cfg := smallConfig()
 		cfg.Seed = seed
 		cfg.Binarize = "dynamic"
@@ -390,12 +390,12 @@ func TestResumeContinuesFromCheckpoint(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, stagingDirName, "checkpoint-n0000001-x.json"), []byte("{trunc"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Steps, cfg.EvalIWAE = 30, 5 // How the run is watched may change on resuming.
+	cfg.Steps, cfg.EvalIWAESamples = 30, 5 // How the run is watched may change on resuming.
 	m, err := Train(cfg, trainSet, heldOut, TrainOptions{Quiet: true, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(m.History); n == 0 || !(m.History[n-1].HeldOutNLL > 0) {
+	if n := len(m.History); n == 0 || !(m.History[n-1].HeldOutIWAENLL > 0) {
 		t.Errorf("resumed with eval_iwae=5: the last record has no held-out IWAE NLL: %+v", m.History)
 	}
 	if m.GlobalStep() != 30 {

@@ -197,7 +197,7 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	}
 
 	// Data stays on the device; GoMLX gathers each batch there.
-	shuffle := mathrand.New(mathrand.NewSource(cfg.Seed + int64(m.GlobalStep())))
+	shuffle := mathrand.New(mathrand.NewSource(int64(cfg.Seed) + int64(m.GlobalStep())))
 	trainDS, err := m.inMemory(m.trainImages(trainSet), "train")
 	if err != nil {
 		return err
@@ -249,9 +249,9 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 				return err
 			}
 		}
-		if cfg.EvalIWAE > 0 {
+		if cfg.EvalIWAESamples > 0 {
 			// The same draws at every evaluation, so that the curve's steps are the model's.
-			if record.HeldOutNLL, _, err = m.iwae(heldOut, cfg.EvalIWAE, uint64(cfg.Seed), nil); err != nil {
+			if record.HeldOutIWAENLL, _, err = m.iwae(heldOut, cfg.EvalIWAESamples, cfg.Seed, nil); err != nil {
 				return err
 			}
 		}
@@ -342,7 +342,7 @@ func (m *Model) recordCodes(record *Record, images *data.Set) error {
 	}
 	record.ActiveUnits = countActive(activity)
 	if logVars != nil {
-		record.PosteriorStd, err = MeanPosteriorStd(logVars)
+		record.PosteriorStdMean, err = MeanPosteriorStd(logVars)
 	}
 	return err
 }

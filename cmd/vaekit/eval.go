@@ -53,7 +53,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			if err != nil {
 				return err
 			}
-			if *iwae > 0 && m.Config.Model == "ae" {
+			if *iwae > 0 && m.Config.Autoencoder() {
 				return usagef("-iwae=%d: the model in %s is a plain autoencoder (model=ae), which has no likelihood to bound", *iwae, *dir)
 			}
 			set, err := loadSplit(m, *split, *dataDir)

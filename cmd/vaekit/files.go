@@ -35,7 +35,7 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 func dataOptions(cfg vaekit.Config, dataDir string, log io.Writer) data.Options {
 	shape := cfg.Shape()
 	return data.Options{Dir: dataDir, Log: log, Folder: data.FolderOptions{
-		Height: shape.Height, Width: shape.Width, Channels: shape.Channels, Seed: uint64(cfg.Seed)}}
+		Height: shape.Height, Width: shape.Width, Channels: shape.Channels, Seed: cfg.Seed}}
 }
 
 // outFlag is -out for a picture; its default is DIR/name.

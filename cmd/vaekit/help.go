@@ -86,7 +86,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet, keep func(f *flag.Flag) bool) {
 		if isHyperparameter(f) { // Their flag.Values have a type of their own.
 			typeName = "settings" // -set
 			if v, ok := types[f.Name]; ok {
-				typeName = map[string]string{"int": "int", "int64": "int", "float64": "float", "string": "string", "[]int": "ints"}[fmt.Sprintf("%T", v)]
+				typeName = map[string]string{"int": "int", "uint64": "uint", "float64": "float", "string": "string", "[]int": "ints"}[fmt.Sprintf("%T", v)]
 			}
 		}
 		line := "  -" + f.Name

@@ -11,7 +11,7 @@ import (
 // loadJudge returns the judge of the data set of the model in dir, trained (and cached)
 // first if needed, saying so on log.
 func loadJudge(m *vaekit.Model, dir, dataDir string, log io.Writer) (*judge.Judge, error) {
-	if m.Config.Model == "ae" {
+	if m.Config.Autoencoder() {
 		return nil, usagef("-judge: the model in %s is a plain autoencoder (model=ae), which has no prior to sample from", dir)
 	}
 	backend, err := vaekit.Backend()

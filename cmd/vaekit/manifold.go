@@ -95,7 +95,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 				}
 				figure, err = plot.Manifold(man, opts)
 			} else {
-				figure, err = plot.ManifoldTiles(man, *scale, plot.ManifoldOptions{})
+				figure, err = plot.ManifoldTiles(man, plot.ManifoldOptions{Scale: *scale})
 			}
 			if err != nil {
 				return err

@@ -47,7 +47,7 @@ A conditional model (condition=label) needs -label: the class to draw, e.g. -lab
 			if err != nil {
 				return err
 			}
-			codeSeed := uint64(m.Config.Seed)
+			codeSeed := m.Config.Seed
 			if seed.set {
 				codeSeed = seed.value
 			}
@@ -93,7 +93,7 @@ A conditional model (condition=label) needs -label: the class to draw, e.g. -lab
 // sampleLabels turns -label into the labels to decode n codes with: none for an
 // unconditional model, one for a class, or, for "all", n per class (and then n columns).
 func sampleLabels(flagValue string, n int, cfg vaekit.Config) (labels []uint8, cols int, err error) {
-	if cfg.Condition != "label" {
+	if !cfg.Conditional() {
 		if flagValue != "" {
 			return nil, 0, usagef("-label=%s: the model is not conditional (condition=%s)", flagValue, cfg.Condition)
 		}

@@ -91,7 +91,7 @@ func (o *trainOptions) run(e *env) error {
 	if err != nil {
 		return err
 	}
-	if o.iwae > 0 && cfg.Model == "ae" {
+	if o.iwae > 0 && cfg.Autoencoder() {
 		return usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
 	}
 	if o.quick {

@@ -178,7 +178,7 @@ func checkSameFeatures(t *testing.T, a, b *Judge, images *data.Set) {
 // tinySettings train a (bad) judge in about a second, for the tests of the cache.
 func tinySettings(t *testing.T) Settings {
 	s := defaultSettings(data.MNIST)
-	s.Steps, s.Seed = 5, int64(len(t.Name())) // A judge of its own for each test.
+	s.Steps, s.Seed = 5, uint64(len(t.Name())) // A judge of its own for each test.
 	return s
 }
 

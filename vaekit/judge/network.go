@@ -39,7 +39,7 @@ type Settings struct {
 	BatchSize    int     `json:"batch_size"`
 	Steps        int     `json:"steps"`
 	LearningRate float64 `json:"learning_rate"` // Adam's, at the start; it falls to 0 along a half cosine.
-	Seed         int64   `json:"seed"`
+	Seed         uint64  `json:"seed"`
 }
 
 // defaultSettings are the judge of every data set: small enough to train in a couple of

@@ -26,7 +26,7 @@ import (
 // when a graph first uses them.
 func newJudge(backend compute.Backend, s Settings) (*Judge, error) {
 	store := model.NewStore()
-	if err := store.SetRNGStateFromSeed(s.Seed); err != nil {
+	if err := store.SetRNGStateFromSeed(int64(s.Seed)); err != nil {
 		return nil, fmt.Errorf("judge: seeding the judge's weights: %w", err)
 	}
 	return &Judge{backend: backend, store: store, Info: Info{Dataset: s.Dataset, Settings: s, Backend: backend.Name()}}, nil
@@ -61,7 +61,7 @@ func (j *Judge) train(trainSet, testSet *data.Set, progress bool, log io.Writer)
 		return fmt.Errorf("judge: preparing the training data: %w", err)
 	}
 	defer ds.FinalizeAll()
-	ds.Shuffle().BatchSize(s.BatchSize, true).Infinite(true).WithRand(mathrand.New(mathrand.NewSource(s.Seed)))
+	ds.Shuffle().BatchSize(s.BatchSize, true).Infinite(true).WithRand(mathrand.New(mathrand.NewSource(int64(s.Seed))))
 
 	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		// The learning rate falls from LearningRate to 0 along a half cosine.

@@ -124,7 +124,7 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch *watcher, quiet
 	if cfg.Objective == "iwae" {
 		name = fmt.Sprintf("iwae(k=%d)", cfg.IWAESamples)
 	}
-	if cfg.Condition == "label" {
+	if cfg.Conditional() {
 		name = "c" + name
 	}
 	if training == nil {

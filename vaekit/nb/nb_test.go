@@ -3,6 +3,7 @@ package nb
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -254,4 +255,43 @@ func TestSeedSpreadComparesTheNextSeed(t *testing.T) {
 			return []Number{{Name: name, Format: "%.0f", Value: 1}}
 		})
 	})
+}
+
+// MetricNumbers reports what was measured, each number under its own name, and leaves
+// out what was not: an autoencoder has no KL term or sigma, an unscored model no FD_judge.
+func TestMetricNumbersReportWhatWasMeasured(t *testing.T) {
+	byName := func(numbers []Number) map[string]float64 {
+		out := map[string]float64{}
+		for _, n := range numbers {
+			if _, dup := out[n.Name]; dup {
+				t.Errorf("MetricNumbers names %q twice", n.Name)
+			}
+			out[n.Name] = n.Value
+		}
+		return out
+	}
+	vae := &vaekit.Metrics{Terms: vaekit.Terms{Loss: 130, Reconstruction: 100, KL: 10, NegELBO: 110},
+		IWAESamples: 100, IWAENLL: 105, ActiveUnits: 3, Activity: []float64{1, 1, 1, 0}, KLPerDim: []float64{4, 3, 3, 0},
+		ReconstructionMSE: 0.02, PosteriorStd: &vaekit.StdStats{Mean: 0.3}, JudgeFrechet: 7, SamplesScored: 500, SampleClassAccuracy: 0.9}
+	want := map[string]float64{"reconstruction term (nats)": 100, "KL term (nats)": 10, "-ELBO (nats)": 110,
+		"held-out loss (the training objective)": 130, "IWAE(k=100) NLL (nats)": 105, "active units (of 4)": 3, "pixel MSE": 0.02,
+		"mean posterior sigma": 0.3, "FD_judge of 500 prior samples": 7, "judge's class accuracy of the samples (%)": 90}
+	cvae := vaekit.DefaultConfig()
+	cvae.Condition = "label"
+	if got := byName(MetricNumbers(cvae, vae)); !maps.Equal(got, want) {
+		t.Errorf("MetricNumbers(VAE) = %v, want %v", got, want)
+	}
+	// A sample class accuracy of 0 is a number too: a seed whose samples the judge all
+	// misreads must report as many numbers as another seed's.
+	vae.SampleClassAccuracy = 0
+	if got := byName(MetricNumbers(cvae, vae)); got["judge's class accuracy of the samples (%)"] != 0 || len(got) != len(want) {
+		t.Errorf("MetricNumbers(CVAE whose samples scored 0%%) = %v, want the accuracy 0 among %d numbers", got, len(want))
+	}
+	ae := &vaekit.Metrics{Terms: vaekit.Terms{Loss: 60, Reconstruction: 60, NegELBO: 60}, ActiveUnits: 2, Activity: []float64{1, 1}, ReconstructionMSE: 0.01}
+	want = map[string]float64{"reconstruction term (nats)": 60, "active units (of 2)": 2, "pixel MSE": 0.01}
+	autoencoder := vaekit.DefaultConfig()
+	autoencoder.Model = "ae"
+	if got := byName(MetricNumbers(autoencoder, ae)); !maps.Equal(got, want) {
+		t.Errorf("MetricNumbers(autoencoder) = %v, want %v", got, want)
+	}
 }

@@ -67,3 +67,35 @@ func signed(format string, d float64) string {
 	}
 	return "+" + magnitude
 }
+
+// MetricNumbers are the numbers of a measurement of a model of cfg that a notebook reports,
+// as Numbers for SeedSpread: the held-out terms, the active units and pixel MSE, and
+// whichever of the posterior's sigma (a VAE), the IWAE bound and the judge's scores (with
+// the class accuracy of a conditional model's samples) were measured. Which numbers
+// come back depends on cfg and on what was asked of Measure, never on their values.
+func MetricNumbers(cfg vaekit.Config, m *vaekit.Metrics) []Number {
+	isVAE := !cfg.Autoencoder()
+	numbers := []Number{{Name: "reconstruction term (nats)", Format: "%.1f", Value: m.Reconstruction}}
+	if isVAE {
+		numbers = append(numbers,
+			Number{Name: "KL term (nats)", Format: "%.2f", Value: m.KL},
+			Number{Name: "-ELBO (nats)", Format: "%.1f", Value: m.NegELBO},
+			Number{Name: "held-out loss (the training objective)", Format: "%.1f", Value: m.Loss})
+	}
+	if m.IWAESamples > 0 {
+		numbers = append(numbers, Number{Name: fmt.Sprintf("IWAE(k=%d) NLL (nats)", m.IWAESamples), Format: "%.1f", Value: m.IWAENLL})
+	}
+	numbers = append(numbers,
+		Number{Name: fmt.Sprintf("active units (of %d)", len(m.Activity)), Format: "%.0f", Value: float64(m.ActiveUnits)},
+		Number{Name: "pixel MSE", Format: "%.4f", Value: m.ReconstructionMSE})
+	if m.PosteriorStd != nil {
+		numbers = append(numbers, Number{Name: "mean posterior sigma", Format: "%.4f", Value: m.PosteriorStd.Mean})
+	}
+	if m.SamplesScored > 0 {
+		numbers = append(numbers, Number{Name: fmt.Sprintf("FD_judge of %d prior samples", m.SamplesScored), Format: "%.1f", Value: m.JudgeFrechet})
+	}
+	if m.SamplesScored > 0 && cfg.Conditional() {
+		numbers = append(numbers, Number{Name: "judge's class accuracy of the samples (%)", Format: "%.1f", Value: 100 * m.SampleClassAccuracy})
+	}
+	return numbers
+}

@@ -434,7 +434,7 @@ func TestChartHTMLIsTheSmaller(t *testing.T) {
 		}
 		return chart
 	}
-	curves, err := Lines(LinesOptions{Title: "curves"}, Series{Name: "loss", X: []float64{1, 2, 3, 4}, Y: []float64{9, 5, 4, 3.5}})
+	curves, err := Lines([]Series{{Name: "loss", X: []float64{1, 2, 3, 4}, Y: []float64{9, 5, 4, 3.5}}}, LinesOptions{Title: "curves"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,9 +464,7 @@ func TestChartHTMLIsTheSmaller(t *testing.T) {
 }
 
 func TestLinesChart(t *testing.T) {
-	chart, err := Lines(LinesOptions{Title: "posterior std", XLabel: "step", YLabel: "sigma"},
-		Series{Name: "mean", X: []float64{1, 2, 3}, Y: []float64{1, 0.5, 0.2}},
-		Series{Name: "min", X: []float64{1, 2, 3}, Y: []float64{0.9, 0.3, 0.1}})
+	chart, err := Lines([]Series{{Name: "mean", X: []float64{1, 2, 3}, Y: []float64{1, 0.5, 0.2}}, {Name: "min", X: []float64{1, 2, 3}, Y: []float64{0.9, 0.3, 0.1}}}, LinesOptions{Title: "posterior std", XLabel: "step", YLabel: "sigma"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,13 +476,13 @@ func TestLinesChart(t *testing.T) {
 			t.Errorf("SVG has no text %s", text)
 		}
 	}
-	if chart, err := Lines(LinesOptions{}, Series{X: []float64{1}, Y: []float64{2}}); err != nil || chart.legend != nil {
+	if chart, err := Lines([]Series{{X: []float64{1}, Y: []float64{2}}}, LinesOptions{}); err != nil || chart.legend != nil {
 		t.Errorf("one unnamed point: err %v, legend %v (expected none)", err, chart.legend)
 	}
-	_, err = Lines(LinesOptions{})
+	_, err = Lines(nil, LinesOptions{})
 	wantError(t, "no series", err, "no series")
-	_, err = Lines(LinesOptions{}, Series{X: []float64{1, 2}, Y: []float64{1}})
+	_, err = Lines([]Series{{X: []float64{1, 2}, Y: []float64{1}}}, LinesOptions{})
 	wantError(t, "ragged series", err, "series[0] has 2 x and 1 y values")
-	_, err = Lines(LinesOptions{}, Series{X: []float64{1}, Y: []float64{1}}, Series{X: []float64{1}, Y: []float64{math.NaN()}})
+	_, err = Lines([]Series{{X: []float64{1}, Y: []float64{1}}, {X: []float64{1}, Y: []float64{math.NaN()}}}, LinesOptions{})
 	wantError(t, "NaN", err, "series[1].Y[0] is NaN")
 }

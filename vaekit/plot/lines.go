@@ -27,7 +27,7 @@ type LinesOptions struct {
 // Lines draws any quantity against another (e.g. a statistic against the training
 // step), one coloured line per series, for the curves that TrainingCurves does not
 // cover.
-func Lines(opts LinesOptions, series ...Series) (*Chart, error) {
+func Lines(series []Series, opts LinesOptions) (*Chart, error) {
 	const fn = "plot.Lines"
 	if len(series) == 0 {
 		return nil, fmt.Errorf("%s: no series, expected at least one", fn)

@@ -7,9 +7,7 @@ import (
 )
 
 func TestLines(t *testing.T) {
-	chart, err := Lines(LinesOptions{Title: "sigma", XLabel: "step", YLabel: "std"},
-		Series{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 0.5, 0.2}},
-		Series{Name: "b", X: []float64{0, 2}, Y: []float64{1, 1}})
+	chart, err := Lines([]Series{{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 0.5, 0.2}}, {Name: "b", X: []float64{0, 2}, Y: []float64{1, 1}}}, LinesOptions{Title: "sigma", XLabel: "step", YLabel: "std"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,10 +18,10 @@ func TestLines(t *testing.T) {
 	if err != nil || !strings.Contains(string(svg), "sigma") {
 		t.Errorf("SVG: err %v, title missing", err)
 	}
-	if _, err := Lines(LinesOptions{LogY: true}, Series{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0.003}}); err != nil {
+	if _, err := Lines([]Series{{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0.003}}}, LinesOptions{LogY: true}); err != nil {
 		t.Errorf("log scale: %v", err)
 	}
-	if _, err := Lines(LinesOptions{LogY: true}, Series{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0}}); err == nil {
+	if _, err := Lines([]Series{{Name: "s", X: []float64{0, 1}, Y: []float64{1, 0}}}, LinesOptions{LogY: true}); err == nil {
 		t.Error("log scale with y = 0: expected an error")
 	}
 	for _, bad := range [][]Series{
@@ -32,7 +30,7 @@ func TestLines(t *testing.T) {
 		{{Name: "x"}},
 		{{Name: "nan", X: []float64{1}, Y: []float64{math.NaN()}}},
 	} {
-		if _, err := Lines(LinesOptions{}, bad...); err == nil {
+		if _, err := Lines(bad, LinesOptions{}); err == nil {
 			t.Errorf("Lines(%v): expected an error", bad)
 		}
 	}

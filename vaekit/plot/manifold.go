@@ -31,6 +31,10 @@ type ManifoldOptions struct {
 	// (matplotlib's imshow with cmap="gray" or "Greys_r", as the TensorFlow and Keras
 	// tutorials show their canvases), instead of ink black on white.
 	WhiteOnBlack bool
+
+	// Scale draws each pixel as a Scale x Scale square; 0 picks one that makes the grid
+	// about manifoldTargetWidth pixels wide (ManifoldTiles: 1).
+	Scale int
 }
 
 // manifoldCanvas tiles nx x ny decoded images, in vaekit.Manifold's order, into one
@@ -59,8 +63,9 @@ func manifoldCanvas(images [][]float32, shape data.Shape, nx, ny, scale int, opt
 }
 
 // ManifoldTiles is the manifold's decoded images alone, tiled without axes or padding,
-// each pixel a scale x scale square (0 means 1).
-func ManifoldTiles(man *vaekit.Manifold, scale int, opts ManifoldOptions) (*Picture, error) {
+// each pixel an opts.Scale x opts.Scale square (0 means 1). Only the options that style
+// tiles apply: YDown, WhiteOnBlack and Scale.
+func ManifoldTiles(man *vaekit.Manifold, opts ManifoldOptions) (*Picture, error) {
 	if man == nil {
 		return nil, fmt.Errorf("plot.ManifoldTiles: the manifold is nil")
 	}
@@ -68,7 +73,7 @@ func ManifoldTiles(man *vaekit.Manifold, scale int, opts ManifoldOptions) (*Pict
 	if err != nil {
 		return nil, err
 	}
-	return manifoldCanvas(images, shape, len(man.XValues), len(man.YValues), scale, opts)
+	return manifoldCanvas(images, shape, len(man.XValues), len(man.YValues), opts.Scale, opts)
 }
 
 // manifoldTargetWidth is about how many pixels wide the decoded grid is drawn: whole
@@ -98,7 +103,10 @@ func Manifold(man *vaekit.Manifold, opts ManifoldOptions) (*Chart, error) {
 		return nil, err
 	}
 	nx, ny := len(zx), len(zy)
-	scale := max(1, (manifoldTargetWidth+nx*width/2)/(nx*width))
+	scale := opts.Scale
+	if scale <= 0 {
+		scale = max(1, (manifoldTargetWidth+nx*width/2)/(nx*width))
+	}
 	canvas, err := manifoldCanvas(images, shape, nx, ny, scale, opts)
 	if err != nil {
 		return nil, err

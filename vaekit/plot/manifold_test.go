@@ -38,7 +38,7 @@ func TestManifoldTiles(t *testing.T) {
 	man := manifoldOf([]float32{0, 1}, []float32{0, 1, 2}, 2, 2, images...)
 	grey := func(i int) uint8 { return uint8(math.Round(255 * (1 - float64(i)/5))) }
 	for _, yDown := range []bool{false, true} {
-		pic, err := ManifoldTiles(man, 2, ManifoldOptions{YDown: yDown})
+		pic, err := ManifoldTiles(man, ManifoldOptions{Scale: 2, YDown: yDown})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestManifoldTiles(t *testing.T) {
 		}
 	}
 	// WhiteOnBlack: tile i is grey 255*i/5 instead.
-	pic, err := ManifoldTiles(man, 2, ManifoldOptions{WhiteOnBlack: true})
+	pic, err := ManifoldTiles(man, ManifoldOptions{Scale: 2, WhiteOnBlack: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestManifoldTiles(t *testing.T) {
 			t.Errorf("WhiteOnBlack: tile %d pixel (%d,%d) = %d, want %d", i, x, y, got, want)
 		}
 	}
-	if _, err := ManifoldTiles(manifoldOf([]float32{0, 1, 2, 3}, []float32{0, 1}, 2, 2, images...), 1, ManifoldOptions{}); err == nil ||
+	if _, err := ManifoldTiles(manifoldOf([]float32{0, 1, 2, 3}, []float32{0, 1}, 2, 2, images...), ManifoldOptions{Scale: 1}); err == nil ||
 		!strings.Contains(err.Error(), "6 images for a 4x2 grid") {
 		t.Errorf("wrong grid: %v", err)
 	}

@@ -133,12 +133,12 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 			}
 			// The notebook's held-out IWAE curve (k = 100 at each evaluation) is no part of
 			// training; the time stamps' evaluations below leave it out.
-			cfg.EvalIWAE = 0
+			cfg.EvalIWAESamples = 0
 		}
 		cfg.LatentDim = m.Latent
 		cfg.BatchSize = opts.Batch
 		cfg.Steps = opts.Steps
-		cfg.Seed = opts.Seed
+		cfg.Seed = uint64(opts.Seed)
 		// Time stamps come from the evaluation hook: every Window steps, a tiny
 		// evaluation (two forward passes of evalN images) marks the time.
 		cfg.EvalEvery = opts.Window
