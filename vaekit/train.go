@@ -177,16 +177,10 @@ func checkResumable(saved, wanted Config) error {
 // from its current global step. With opts.Dir it checkpoints there, without locking it:
 // Train and TrainOrLoad hold the lock.
 func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
-	if err := m.checkSet(trainSet, "training set"); err != nil {
-		return err
-	}
-	if err := m.checkSet(heldOut, "held-out set"); err != nil {
+	if err := m.checkFitSets(trainSet, heldOut); err != nil {
 		return err
 	}
 	cfg := &m.Config
-	if trainSet.N < cfg.BatchSize {
-		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, cfg.BatchSize)
-	}
 	trainer := m.getTrainer()
 	remaining := cfg.StepsFor(trainSet.N) - m.GlobalStep()
 	if opts.Dir != "" && m.GlobalStep() > 0 && remaining > 0 {
@@ -195,124 +189,181 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 	if opts.OnStart != nil {
 		opts.OnStart(m)
 	}
-
-	// Data stays on the device; GoMLX gathers each batch there.
-	shuffle := mathrand.New(mathrand.NewSource(int64(cfg.Seed) + int64(m.GlobalStep())))
-	trainDS, err := m.inMemory(m.trainImages(trainSet), "train")
+	run, err := m.newFitRun(trainSet, heldOut, opts)
 	if err != nil {
 		return err
 	}
-	trainDS.Shuffle().BatchSize(cfg.BatchSize, true).Infinite(true).WithRand(shuffle)
-	evalSize := opts.TrainEvalSize
-	if evalSize <= 0 {
-		evalSize = 10_000
-	}
-	trainEvalDS, err := m.evalDataset(trainSet.Head(min(evalSize, trainSet.N)), "train-eval")
-	if err != nil {
-		return err
-	}
-	heldOutDS, err := m.evalDataset(heldOut, "held-out")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, ds := range []*dataset.InMemoryDataset{trainDS, trainEvalDS, heldOutDS} {
-			ds.FinalizeAll()
-		}
-	}()
-
-	heldOutImages := m.evalImages(heldOut)
-	var lossSum float64 // Training losses since the last record.
-	var lossSteps int
-	start, before := time.Now(), 0.0 // before: the wall time of the runs this one resumes.
-	if n := len(m.History); n > 0 {
-		before = m.History[n-1].WallSeconds
-	}
-	evaluate := func(step int) error {
-		record := Record{Step: step}
-		if lossSteps > 0 {
-			record.StepLoss = lossSum / float64(lossSteps)
-			lossSum, lossSteps = 0, 0
-		}
-		var err error
-		if record.Train, err = m.evaluateDS(trainEvalDS); err != nil {
-			return err
-		}
-		if record.HeldOut, err = m.evaluateDS(heldOutDS); err != nil {
-			return err
-		}
-		if err := m.recordCodes(&record, heldOutImages); err != nil {
-			return err
-		}
-		if opts.Frames > 0 {
-			if err := m.recordFrame(step, heldOut.Head(min(opts.Frames, heldOut.N))); err != nil {
-				return err
-			}
-		}
-		if cfg.EvalIWAESamples > 0 {
-			// The same draws at every evaluation, so that the curve's steps are the model's.
-			if record.HeldOutIWAENLL, _, err = m.iwae(heldOut, cfg.EvalIWAESamples, cfg.Seed, nil); err != nil {
-				return err
-			}
-		}
-		record.WallSeconds = before + time.Since(start).Seconds()
-		m.History = append(m.History, record)
-		if opts.OnEval != nil {
-			opts.OnEval(record)
-		}
-		if opts.Dir != "" {
-			return m.Save(opts.Dir)
-		}
-		return nil
-	}
+	defer run.release()
 
 	loop := train.NewLoop(trainer)
 	if !opts.Quiet {
 		commandline.AttachProgressBar(loop)
 	}
-	if cfg.LRSchedule != "constant" {
-		// The schedule's rate of the coming step, set between steps (it changes only a
-		// few times, at epoch boundaries).
-		stepsPerEpoch := cfg.StepsPerEpoch(trainSet.N)
-		if err := m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch)); err != nil {
-			return err
-		}
-		loop.OnStep("vaekit: learning rate schedule", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			return m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch))
-		})
+	if err := m.followLearningRateSchedule(loop, trainSet.N); err != nil {
+		return err
 	}
 	// Stop at the first non-finite loss, before the evaluation hook (hooks with lower
 	// priority run first) could checkpoint the broken weights.
-	loop.OnStep("vaekit: finite loss", train.Priority(-100), func(loop *train.Loop, metrics []*tensors.Tensor) error {
-		loss := float64(tensors.ToScalar[float32](metrics[0]))
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			where := ""
-			if opts.Dir != "" {
-				where = fmt.Sprintf("; the last good checkpoint in %s is kept", opts.Dir)
-			}
-			return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
-		}
-		lossSum += loss
-		lossSteps++
-		return nil
-	})
+	loop.OnStep("vaekit: finite loss", train.Priority(-100), run.addStepLoss)
 	if cfg.EvalEvery > 0 {
 		loop.OnStep("vaekit: evaluate", train.Priority(100), func(loop *train.Loop, _ []*tensors.Tensor) error {
 			if step := loop.LoopStep + 1; step%cfg.EvalEvery == 0 { // LoopStep counts from 0.
-				return evaluate(step)
+				return run.evaluate(step)
 			}
 			return nil
 		})
 	}
-
 	if remaining > 0 {
-		if _, err := loop.RunSteps(trainDS, remaining); err != nil {
+		if _, err := loop.RunSteps(run.trainDS, remaining); err != nil {
 			return fmt.Errorf("vaekit: training: %w", err)
 		}
 	}
 	if n := len(m.History); n == 0 || m.History[n-1].Step != m.GlobalStep() {
-		return evaluate(m.GlobalStep())
+		return run.evaluate(m.GlobalStep())
 	}
+	return nil
+}
+
+// checkFitSets checks the training and held-out sets that Fit is given.
+func (m *Model) checkFitSets(trainSet, heldOut *data.Set) error {
+	if err := m.checkSet(trainSet, "training set"); err != nil {
+		return err
+	}
+	if err := m.checkSet(heldOut, "held-out set"); err != nil {
+		return err
+	}
+	if trainSet.N < m.Config.BatchSize {
+		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, m.Config.BatchSize)
+	}
+	return nil
+}
+
+// fitRun is one run of Fit: its data on the device, and what its evaluations record.
+type fitRun struct {
+	m       *Model
+	opts    TrainOptions
+	heldOut *data.Set
+
+	// Data stays on the device; GoMLX gathers each batch there.
+	trainDS, trainEvalDS, heldOutDS *dataset.InMemoryDataset
+	heldOutImages                   *data.Set // The held-out images as the model sees them (binarised).
+
+	lossSum   float64 // Training losses since the last record.
+	lossSteps int
+	start     time.Time
+	before    float64 // The wall time of the runs this one resumes.
+}
+
+// newFitRun uploads the training set (shuffled from the seed and the step reached, so a
+// resumed run draws other batches than the run it resumes), the training images scored
+// at each evaluation, and the held-out set.
+func (m *Model) newFitRun(trainSet, heldOut *data.Set, opts TrainOptions) (*fitRun, error) {
+	cfg := &m.Config
+	run := &fitRun{m: m, opts: opts, heldOut: heldOut, heldOutImages: m.evalImages(heldOut), start: time.Now()}
+	if n := len(m.History); n > 0 {
+		run.before = m.History[n-1].WallSeconds
+	}
+	shuffle := mathrand.New(mathrand.NewSource(int64(cfg.Seed) + int64(m.GlobalStep())))
+	var err error
+	if run.trainDS, err = m.inMemory(m.trainImages(trainSet), "train"); err != nil {
+		return nil, err
+	}
+	run.trainDS.Shuffle().BatchSize(cfg.BatchSize, true).Infinite(true).WithRand(shuffle)
+	evalSize := opts.TrainEvalSize
+	if evalSize <= 0 {
+		evalSize = 10_000
+	}
+	if run.trainEvalDS, err = m.evalDataset(trainSet.Head(min(evalSize, trainSet.N)), "train-eval"); err != nil {
+		run.release()
+		return nil, err
+	}
+	if run.heldOutDS, err = m.evalDataset(heldOut, "held-out"); err != nil {
+		run.release()
+		return nil, err
+	}
+	return run, nil
+}
+
+// release frees the run's data on the device.
+func (r *fitRun) release() {
+	for _, ds := range []*dataset.InMemoryDataset{r.trainDS, r.trainEvalDS, r.heldOutDS} {
+		if ds != nil {
+			ds.FinalizeAll()
+		}
+	}
+}
+
+// addStepLoss adds a step's training loss to the next record's StepLoss, and stops the
+// run at a loss that is not finite.
+func (r *fitRun) addStepLoss(loop *train.Loop, metrics []*tensors.Tensor) error {
+	loss := float64(tensors.ToScalar[float32](metrics[0]))
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		where := ""
+		if r.opts.Dir != "" {
+			where = fmt.Sprintf("; the last good checkpoint in %s is kept", r.opts.Dir)
+		}
+		return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
+	}
+	r.lossSum += loss
+	r.lossSteps++
+	return nil
+}
+
+// evaluate records the model at step in its History (and its frame, with opts.Frames),
+// tells opts.OnEval, and checkpoints into opts.Dir.
+func (r *fitRun) evaluate(step int) error {
+	m, cfg := r.m, &r.m.Config
+	record := Record{Step: step}
+	if r.lossSteps > 0 {
+		record.StepLoss = r.lossSum / float64(r.lossSteps)
+		r.lossSum, r.lossSteps = 0, 0
+	}
+	var err error
+	if record.Train, err = m.evaluateDS(r.trainEvalDS); err != nil {
+		return err
+	}
+	if record.HeldOut, err = m.evaluateDS(r.heldOutDS); err != nil {
+		return err
+	}
+	if err := m.recordCodes(&record, r.heldOutImages); err != nil {
+		return err
+	}
+	if r.opts.Frames > 0 {
+		if err := m.recordFrame(step, r.heldOut.Head(min(r.opts.Frames, r.heldOut.N))); err != nil {
+			return err
+		}
+	}
+	if cfg.EvalIWAESamples > 0 {
+		// The same draws at every evaluation, so that the curve's steps are the model's.
+		if record.HeldOutIWAENLL, _, err = m.iwae(r.heldOut, cfg.EvalIWAESamples, cfg.Seed, nil); err != nil {
+			return err
+		}
+	}
+	record.WallSeconds = r.before + time.Since(r.start).Seconds()
+	m.History = append(m.History, record)
+	if r.opts.OnEval != nil {
+		r.opts.OnEval(record)
+	}
+	if r.opts.Dir != "" {
+		return m.Save(r.opts.Dir)
+	}
+	return nil
+}
+
+// followLearningRateSchedule sets the schedule's rate of the coming step now and between
+// steps (it changes only a few times, at epoch boundaries); a constant rate needs nothing.
+func (m *Model) followLearningRateSchedule(loop *train.Loop, trainImages int) error {
+	cfg := &m.Config
+	if cfg.LRSchedule == "constant" {
+		return nil
+	}
+	stepsPerEpoch := cfg.StepsPerEpoch(trainImages)
+	if err := m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch)); err != nil {
+		return err
+	}
+	loop.OnStep("vaekit: learning rate schedule", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
+		return m.setLearningRate(cfg.LearningRateAt(m.GlobalStep() / stepsPerEpoch))
+	})
 	return nil
 }
 
