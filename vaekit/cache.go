@@ -101,8 +101,8 @@ func TrainOrLoad(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*M
 		fmt.Fprintf(opts.log(), "vaekit: the model cache holds this Config trained by older code (training format %s); training it anew with today's format %d\n",
 			intList(older), TrainingFormat)
 	}
-	if err := lock.setActivity("training this model"); err != nil {
-		return nil, err
+	if err := lock.SetActivity("training this model"); err != nil {
+		return nil, fmt.Errorf("vaekit: %w", err)
 	}
 	opts.Dir, opts.Lock = dir, lock
 	return m, m.Fit(trainSet, heldOut, opts)

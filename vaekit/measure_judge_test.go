@@ -59,11 +59,11 @@ func TestMeasureSampleQualityBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnistJudge, err := judge.Untrained(testBackend(t), data.MNIST)
+	mnistJudge, err := judge.Untrained(data.MNIST)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fashionJudge, err := judge.Untrained(testBackend(t), data.FashionMNIST)
+	fashionJudge, err := judge.Untrained(data.FashionMNIST)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func modelJudgeAndSet(t *testing.T, cfg Config) (*Model, *judge.Judge, *data.Set
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := judge.Untrained(testBackend(t), data.MNIST)
+	j, err := judge.Untrained(data.MNIST)
 	if err != nil {
 		t.Fatal(err)
 	}

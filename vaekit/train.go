@@ -91,8 +91,8 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 		}
 		defer lock.Unlock()
 		opts.Lock = lock
-	} else if !opts.Lock.holds(opts.Dir) {
-		return nil, fmt.Errorf("vaekit: TrainOptions.Lock holds %s, not Dir %s", opts.Lock.dir, opts.Dir)
+	} else if !opts.Lock.Holds(opts.Dir) {
+		return nil, fmt.Errorf("vaekit: TrainOptions.Lock holds %s, not Dir %s", opts.Lock.Dir(), opts.Dir)
 	}
 	m, err := openModel(cfg, opts.Dir)
 	if err != nil {

@@ -14,24 +14,25 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
+	"github.com/vaekit/vaekit/internal/backend"
 	"github.com/vaekit/vaekit/internal/cachedir"
 	"github.com/vaekit/vaekit/internal/ckptfile"
-	"github.com/vaekit/vaekit/internal/filelock"
+	"github.com/vaekit/vaekit/internal/dirlock"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // A judge is trained once per data set and kept in vaekit's model cache ($VAEKIT_MODELS,
 // else <user cache dir>/vaekit/models), in the directory judge-<data set>-f<training
-// format>-<hash of its settings>:
+// format>-<hash of its settings>, by the protocol of the models' entries there:
 //
+//	.lock                                who holds the entry (internal/dirlock)
+//	checkpoint-n*-step-*.{json,bin}      its weights (a GoMLX checkpoint, written atomically)
 //	judge.json                           Info: settings, test accuracy, training time
-//	checkpoint-n*-step-*.{json,bin}      its weights (a GoMLX checkpoint)
 //
-// The directory appears complete or not at all: the judge is saved into a temporary
-// directory beside it, which is then renamed into place. Processes coordinate through a
-// lock file beside it (judge-<...>.lock, flock(2) on unix): the first one trains, and
-// the others wait for it, then load what it saved. Elsewhere nothing is locked, so two
-// processes may both train; the first rename wins and the other loads the winner's judge.
+// judge.json is written last, atomically: an entry without it is a judge whose training
+// or saving did not finish, trained again. Processes coordinate through the entry's lock:
+// the first one trains, and the others wait for it (saying for whom), then load what it
+// saved.
 
 const infoFileName = "judge.json"
 
@@ -54,8 +55,8 @@ type Options struct {
 
 // Load returns the judge of a data set: read from the model cache, or, the first time,
 // trained on the data set's training images (a few minutes) and saved there. Its test
-// accuracy is in Info.TestAccuracy.
-func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, error) {
+// accuracy is in Info.TestAccuracy. It runs on vaekit's backend (vaekit.Backend).
+func Load(dataset data.Name, opts Options) (*Judge, error) {
 	name, err := judgedName(dataset)
 	if err != nil {
 		return nil, err
@@ -67,21 +68,22 @@ func Load(backend compute.Backend, dataset data.Name, opts Options) (*Judge, err
 	if opts.Steps > 0 {
 		s.Steps = opts.Steps
 	}
-	return load(backend, s, opts)
+	return load(s, opts)
 }
 
 // Untrained returns a judge of the data set with random weights (drawn from its seed), not
 // trained and not cached: its scores say nothing about images. It stands in for a trained
 // judge in tests of code that takes a *Judge, which would otherwise train one first.
-func Untrained(backend compute.Backend, dataset data.Name) (*Judge, error) {
+func Untrained(dataset data.Name) (*Judge, error) {
 	name, err := judgedName(dataset)
 	if err != nil {
 		return nil, err
 	}
-	if backend == nil {
-		return nil, errors.New("judge: no GoMLX backend given (nil)")
+	b, err := backend.Get()
+	if err != nil {
+		return nil, err
 	}
-	return newJudge(backend, defaultSettings(name))
+	return newJudge(b, defaultSettings(name))
 }
 
 // judgedName parses dataset and checks it is one a judge exists for: MNIST and
@@ -99,9 +101,10 @@ func judgedName(dataset data.Name) (data.Name, error) {
 	return name, nil
 }
 
-func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
-	if backend == nil {
-		return nil, errors.New("judge: no GoMLX backend given (nil)")
+func load(s Settings, opts Options) (*Judge, error) {
+	b, err := backend.Get()
+	if err != nil {
+		return nil, err
 	}
 	log := opts.Log
 	if log == nil {
@@ -111,81 +114,57 @@ func load(backend compute.Backend, s Settings, opts Options) (*Judge, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("judge: creating the model cache: %w", err)
-	}
-	base := s.entryName()
-	dir := filepath.Join(root, base)
-	unlock, err := lock(dir+".lock", log)
+	dir := filepath.Join(root, s.entryName())
+	lock, err := dirlock.Wait(dir, "training this judge", "judge", log)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("judge: %w", err)
 	}
-	defer unlock()
+	defer lock.Unlock()
 
-	if _, err := os.Stat(dir); err == nil {
-		return open(backend, s, dir)
+	if _, err := os.Stat(filepath.Join(dir, infoFileName)); err == nil {
+		return open(b, s, dir)
 	}
-	// Debris of a run that died while saving: only a holder of the lock saves here.
-	if debris, err := filepath.Glob(filepath.Join(root, "."+base+".tmp-*")); err == nil {
-		for _, d := range debris {
-			_ = os.RemoveAll(d)
-		}
+	// What a run that died before judge.json left: only a holder of the lock writes here.
+	if err := clearEntry(dir); err != nil {
+		return nil, err
 	}
 	trainSet, testSet, err := data.LoadBoth(data.Name(s.Dataset), opts.Data)
 	if err != nil {
 		return nil, fmt.Errorf("judge: loading the data to train the judge of %s: %w", s.Dataset, err)
 	}
-	j, err := newJudge(backend, s)
+	j, err := newJudge(b, s)
 	if err != nil {
 		return nil, err
 	}
 	if err := j.train(trainSet, testSet, opts.Progress, log); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(root, "."+base+".tmp-")
-	if err != nil {
-		return nil, fmt.Errorf("judge: saving the judge: %w", err)
-	}
-	defer os.RemoveAll(tmp) // Nothing left there after the rename.
-	// MkdirTemp makes the directory private; a model directory is not.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("judge: saving the judge: %w", err)
-	}
-	if err := j.save(tmp); err != nil {
-		return nil, fmt.Errorf("judge: saving the judge of %s in %s: %w", s.Dataset, tmp, err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(dir); statErr == nil {
-			return open(backend, s, dir) // Another process saved it first (no locks here).
-		}
-		return nil, fmt.Errorf("judge: saving the judge of %s: %w", s.Dataset, err)
+	if err := j.save(dir); err != nil {
+		return nil, fmt.Errorf("judge: saving the judge of %s in %s: %w", s.Dataset, dir, err)
 	}
 	j.dir = dir
 	return j, nil
 }
 
+// clearEntry removes everything in the entry dir but its lock file.
+func clearEntry(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("judge: %w", err)
+	}
+	for _, e := range entries {
+		if e.Name() != dirlock.FileName {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("judge: clearing the unfinished judge in %s: %w", dir, err)
+			}
+		}
+	}
+	return nil
+}
+
 // entryName is the name of the judge's directory in the model cache.
 func (s Settings) entryName() string {
 	return fmt.Sprintf("judge-%s-f%d-%s", s.Dataset, s.Format, s.hash())
-}
-
-// lock takes the lock file at path, waiting (and saying so on log) while another process
-// holds it; unlock releases it.
-func lock(path string, log io.Writer) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("judge: opening the lock file %s: %w", path, err)
-	}
-	err = filelock.Lock(f, false)
-	if errors.Is(err, filelock.ErrLocked) {
-		fmt.Fprintf(log, "judge: waiting for another process, which is training this judge (lock %s)\n", path)
-		err = filelock.Lock(f, true)
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("judge: locking %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil // Closing the file releases the lock.
 }
 
 // save writes the judge's weights and Info into dir.

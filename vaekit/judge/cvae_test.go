@@ -4,8 +4,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/gomlx/compute"
-
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
 	"github.com/vaekit/vaekit/vaekit/judge"
@@ -17,11 +15,7 @@ import (
 // 20, a short run keeps much of it in z: 37% here). The judge comes from the model cache
 // when TestJudgeMNIST trained it first; alone, this test trains it.
 func TestShortCVAERunMakesSamplesOfTheAskedClass(t *testing.T) {
-	backend, err := compute.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := judge.Load(backend, data.MNIST, judge.Options{Data: data.Options{NoDownload: true}, Log: io.Discard})
+	j, err := judge.Load(data.MNIST, judge.Options{Data: data.Options{NoDownload: true}, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vaekit/vaekit/internal/cachedir"
 	"github.com/vaekit/vaekit/internal/ckptfile"
+	"github.com/vaekit/vaekit/internal/dirlock"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -70,10 +71,9 @@ func noise(n int, seed uint64) *data.Set {
 // The judge of MNIST, trained with its real settings on the real data: its test accuracy,
 // its class scores, the scale of FD_judge, and a second Load that reads it back.
 func TestJudgeMNIST(t *testing.T) {
-	backend := testBackend(t)
 	trainSet, testSet := loadMNIST(t)
 	var log bytes.Buffer
-	j, err := Load(backend, data.MNIST, Options{Log: &log, Data: data.Options{NoDownload: true}})
+	j, err := Load(data.MNIST, Options{Log: &log, Data: data.Options{NoDownload: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestJudgeMNIST(t *testing.T) {
 	}
 
 	// The second Load reads the saved judge: same information, same outputs, no training.
-	again, err := Load(backend, data.MNIST, Options{Log: &log, Data: data.Options{NoDownload: true}})
+	again, err := Load(data.MNIST, Options{Log: &log, Data: data.Options{NoDownload: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,6 @@ func tinySettings(t *testing.T) Settings {
 
 // Two loads at once: one trains, the other waits for its lock and then loads its judge.
 func TestLoadConcurrent(t *testing.T) {
-	backend := testBackend(t)
 	s := tinySettings(t)
 	var wg sync.WaitGroup
 	judges := make([]*Judge, 2)
@@ -192,7 +191,7 @@ func TestLoadConcurrent(t *testing.T) {
 	logs := make([]bytes.Buffer, 2)
 	for i := range judges {
 		wg.Go(func() {
-			judges[i], errs[i] = load(backend, s, Options{Log: &logs[i], Data: data.Options{NoDownload: true}})
+			judges[i], errs[i] = load(s, Options{Log: &logs[i], Data: data.Options{NoDownload: true}})
 		})
 	}
 	wg.Wait()
@@ -205,41 +204,48 @@ func TestLoadConcurrent(t *testing.T) {
 		t.Errorf("trained by load 0: %v, by load 1: %v; want exactly one of them", judges[0].trainedNow, judges[1].trainedNow)
 	}
 	both := logs[0].String() + logs[1].String()
-	if !strings.Contains(both, "judge: waiting for another process, which is training this judge") || strings.Count(both, "judge: training the judge") != 1 {
+	if !strings.Contains(both, "judge: waiting for PID ") || !strings.Contains(both, "which is training this judge") || strings.Count(both, "judge: training the judge") != 1 {
 		t.Errorf("want one load training and the other waiting; logs:\n%s", both)
 	}
 	if judges[0].Info != judges[1].Info {
 		t.Errorf("the two loads differ: %+v and %+v", judges[0].Info, judges[1].Info)
 	}
 	checkSameFeatures(t, judges[0], judges[1], noise(20, 2))
-	// Only the finished judge and its lock file are left in the cache.
+	// Only the finished judge is left in the cache, with its lock file inside, as a model's.
 	root, _ := cachedir.Models()
 	entries, _ := filepath.Glob(filepath.Join(root, "*"+s.entryName()+"*"))
 	for i, e := range entries {
 		entries[i] = filepath.Base(e)
 	}
-	if want := []string{s.entryName(), s.entryName() + ".lock"}; !slices.Equal(entries, want) {
+	if want := []string{s.entryName()}; !slices.Equal(entries, want) {
 		t.Errorf("cache holds %v, want %v", entries, want)
+	}
+	for _, name := range []string{dirlock.FileName, infoFileName} {
+		if _, err := os.Stat(filepath.Join(root, s.entryName(), name)); err != nil {
+			t.Errorf("the judge's entry lacks %s: %v", name, err)
+		}
 	}
 }
 
-// What a crash leaves behind is cleared, and a damaged judge is reported, not used.
+// What a crash leaves behind (an entry without judge.json) is cleared and trained again,
+// and a damaged judge is reported, not used.
 func TestLoadDamagedCache(t *testing.T) {
-	backend := testBackend(t)
 	s := tinySettings(t)
 	root, _ := cachedir.Models()
-	base := s.entryName()
-	debris := filepath.Join(root, "."+base+".tmp-123")
-	if err := os.MkdirAll(debris, 0o755); err != nil {
+	debris := filepath.Join(root, s.entryName(), "checkpoint-n0000001-step-00000002.bin")
+	if err := os.MkdirAll(filepath.Dir(debris), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(debris, []byte("half a checkpoint"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	opts := Options{Log: &bytes.Buffer{}, Data: data.Options{NoDownload: true}}
-	j, err := load(backend, s, opts)
+	j, err := load(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(debris); !os.IsNotExist(err) {
-		t.Errorf("the debris of an interrupted save %s is still there (%v)", debris, err)
+	if _, err := os.Stat(debris); !os.IsNotExist(err) || !j.trainedNow {
+		t.Errorf("the debris of an interrupted save %s is still there (%v), or the judge was not trained again (%v)", debris, err, j.trainedNow)
 	}
 	bins, _ := filepath.Glob(filepath.Join(j.Dir(), "checkpoint-*.bin"))
 	if len(bins) != 1 {
@@ -258,7 +264,7 @@ func TestLoadDamagedCache(t *testing.T) {
 	if err := ckptfile.WriteJSONAtomic(filepath.Join(widerDir, infoFileName), info); err != nil {
 		t.Fatal(err)
 	}
-	_, err = load(backend, wider, opts)
+	_, err = load(wider, opts)
 	if err == nil || !strings.Contains(err.Error(), "the weight /features/dense/weights is (Float32)[3136, 128] in the checkpoint, expected (Float32)[3136, 256]") {
 		t.Errorf("loading weights of other shapes: err = %v, want one naming the weight", err)
 	}
@@ -266,13 +272,15 @@ func TestLoadDamagedCache(t *testing.T) {
 	if err := os.Truncate(bins[0], 100); err != nil {
 		t.Fatal(err)
 	}
-	_, err = load(backend, s, opts)
+	_, err = load(s, opts)
 	if err == nil || !strings.Contains(err.Error(), "the saved judge in "+j.Dir()+" cannot be used") || !strings.Contains(err.Error(), "delete that directory to train the judge again") {
 		t.Errorf("loading a truncated checkpoint: err = %v, want one naming the directory and what to do", err)
 	}
+	// Without judge.json, the entry is an unfinished judge: trained again, not loaded.
 	os.Remove(filepath.Join(j.Dir(), infoFileName))
-	if _, err = load(backend, s, opts); err == nil || !strings.Contains(err.Error(), infoFileName) {
-		t.Errorf("loading without %s: err = %v, want one naming it", infoFileName, err)
+	again, err := load(s, opts)
+	if err != nil || !again.trainedNow {
+		t.Errorf("loading without %s: err = %v, trained again: %v; want a judge trained again", infoFileName, err, err == nil && again.trainedNow)
 	}
 }
 
@@ -339,12 +347,11 @@ func TestJudgeBadInput(t *testing.T) {
 		{"no labels", second(j.ClassAccuracy(unlabelled)), "the images have 0 labels for 3 images"},
 		{"label 10", second(j.ClassAccuracy(badLabel)), "image 0 has label 10, expected a class 0..9"},
 		{"FD without samples", second(j.FrechetDistance(nil, noise(3, 1))), "no images given (nil) (the samples)"},
-		{"unknown data set", second(Load(j.backend, "cifar", Options{})), `judge: unknown dataset "cifar"`},
-		{"CIFAR-10", second(Load(j.backend, data.CIFAR10, Options{})), "judge: no judge for cifar10: judges exist for mnist and fashion-mnist only"},
-		{"one's own data", second(Untrained(j.backend, data.IDXFiles)), "judge: no judge for idx"},
+		{"unknown data set", second(Load("cifar", Options{})), `judge: unknown dataset "cifar"`},
+		{"CIFAR-10", second(Load(data.CIFAR10, Options{})), "judge: no judge for cifar10: judges exist for mnist and fashion-mnist only"},
+		{"one's own data", second(Untrained(data.IDXFiles)), "judge: no judge for idx"},
 		{"classes of unlabelled samples", third(j.FrechetAndClassAccuracy(unlabelled, noise(3, 2))), "the images have 0 labels for 3 images"},
-		{"no backend", second(Load(nil, data.MNIST, Options{})), "judge: no GoMLX backend given"},
-		{"negative steps", second(Load(j.backend, data.MNIST, Options{Steps: -1})), "Options.Steps=-1, expected >= 0"},
+		{"negative steps", second(Load(data.MNIST, Options{Steps: -1})), "Options.Steps=-1, expected >= 0"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", tc.name, tc.err, tc.want)
@@ -360,7 +367,7 @@ func third[T, U any](_ T, _ U, err error) error { return err }
 // over the samples; the reference's Gaussian is kept by fingerprint, so another reference
 // set is scored as itself.
 func TestFrechetAndClassAccuracy(t *testing.T) {
-	j, err := Untrained(testBackend(t), data.MNIST)
+	j, err := Untrained(data.MNIST)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +404,7 @@ func TestFrechetAndClassAccuracy(t *testing.T) {
 
 // Options.Steps trains a judge of fewer steps, kept in the cache apart from the default.
 func TestLoadWithFewerSteps(t *testing.T) {
-	quick, err := Load(testBackend(t), data.MNIST, Options{Steps: 5, Log: io.Discard, Data: data.Options{NoDownload: true}})
+	quick, err := Load(data.MNIST, Options{Steps: 5, Log: io.Discard, Data: data.Options{NoDownload: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func Judge(dataset string) *judge.Judge {
 	if vaekit.QuickMode() {
 		opts.Steps = QuickJudgeSteps
 	}
-	j := Must(judge.Load(Must(vaekit.Backend()), name, opts))
+	j := Must(judge.Load(name, opts))
 	entry := filepath.Base(j.Dir())
 	Check(recordModel(modelRecord{Kind: "judge", Entry: entry, TrainingFormat: j.Info.Settings.Format, TrainSeconds: j.Info.TrainSeconds, FromCache: !j.TrainedNow()}))
 	fmt.Fprintf(stdout, "the judge of %s (%d training steps, %.0f s, training format %d; cache entry %s): %.2f%% of the test images classified right\n",

@@ -1,6 +1,6 @@
 //go:build !noxla && cgo && ((linux && (amd64 || arm64)) || (darwin && arm64))
 
-package vaekit
+package backend
 
 import (
 	_ "github.com/gomlx/go-xla/compute/xla" // Registers the "xla" backend, without its network auto-installer.
