@@ -82,49 +82,6 @@ type Config struct {
 	Seed            uint64  // Seeds initialisation, shuffling, sampling and binarisation.
 }
 
-// DefaultConfig returns the defaults described on Config.
-func DefaultConfig() Config {
-	return Config{
-		Model:          "vae",
-		Condition:      "none",
-		Classes:        10,
-		Dataset:        "mnist",
-		ImageShape:     []int{28, 28, 1},
-		Architecture:   "mlp",
-		LatentDim:      20,
-		HiddenDims:     []int{400},
-		Activation:     "relu",
-		Dropout:        0,
-		ConvFilters:    64,
-		ConvKernel:     4,
-		ConvStrides:    []int{2, 2, 1},
-		DeconvStrides:  []int{2, 1, 1},
-		ConvDense:      24,
-		ConvAlgorithm:  "auto",
-		Posterior:      "log_var",
-		PosteriorHeads: "hidden",
-		Initializer:    "pytorch",
-		Objective:      "elbo",
-		IWAESamples:    1,
-		Reconstruction: "bernoulli",
-		KLReduction:    "sum",
-		KLWeight:       1.0,
-		KLWarmupSteps:  0,
-		FreeBits:       0,
-		Binarize:       "none",
-		Optimizer:      "adam",
-		LRSchedule:     "constant",
-		LearningRate:   1e-3,
-		AdamEpsilon:    1e-8,
-		BatchSize:      128,
-		Steps:          0,
-		Epochs:         10,
-		EvalEvery:      500,
-		EvalBatchSize:  1000,
-		Seed:           1,
-	}
-}
-
 // Known values of the string hyperparameters.
 var (
 	knownModels          = []string{"vae", "ae"}
@@ -148,54 +105,149 @@ var (
 	knownLRSchedules    = []string{"constant", "iwae"}
 )
 
-// param names one hyperparameter: the name used by Set, flags and saved files.
+// param is one hyperparameter, declared once: the name Set, flags and saved files use, its
+// help, the Config field it sets, its default, what a value of it alone must be, and the
+// value that models saved before it existed were trained with.
 type param struct {
 	name, help string
-	ptr        any // Pointer to the Config field.
+	ptr        any                             // Pointer to the Config field.
+	def        any                             // DefaultConfig's value, of the field's type.
+	check      func(name string, v any) string // The problem with v alone, "" if none.
+	before     string                          // JSON of the value older model files imply ("": always saved).
 }
 
-// params lists the hyperparameters in one place; Set, flags and Params derive from it.
+// params lists the hyperparameters in one place; DefaultConfig, Set, flags, validation,
+// JSON and Params derive from it.
 func (c *Config) params() []param {
 	return []param{
-		{"model", "model kind: " + strings.Join(knownModels, " | "), &c.Model},
-		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition},
-		{"classes", "number of label values, for condition=label", &c.Classes},
-		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset},
-		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape},
-		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID},
-		{"architecture", "network: " + strings.Join(knownArchitectures, " | "), &c.Architecture},
-		{"latent_dim", "size of the latent code z", &c.LatentDim},
-		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims},
-		{"activation", "hidden activation: " + strings.Join(knownActivations, " | "), &c.Activation},
-		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout},
-		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters},
-		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel},
-		{"conv_strides", "conv: encoder convolution strides, one layer each, comma separated", &c.ConvStrides},
-		{"deconv_strides", "conv: decoder transposed-convolution strides, one layer each", &c.DeconvStrides},
-		{"conv_dense", "conv: width of the decoder's first dense layer", &c.ConvDense},
-		{"conv_algorithm", "how convolutions are computed: " + strings.Join(knownConvAlgorithms, " | "), &c.ConvAlgorithm},
-		{"posterior", "encoder output for sigma: " + strings.Join(knownPosteriors, " | "), &c.Posterior},
-		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads},
-		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer},
-		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples)", &c.Objective},
-		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples},
-		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction},
-		{"kl_reduction", "KL over latent dimensions: " + strings.Join(knownKLReductions, " | "), &c.KLReduction},
-		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight},
-		{"kl_warmup_steps", "steps over which beta grows linearly from 0 to kl_weight (0 = off)", &c.KLWarmupSteps},
-		{"free_bits", "per-dimension floor in nats on the batch-averaged KL (0 = off)", &c.FreeBits},
-		{"binarize", "pixel binarisation: " + strings.Join(knownBinarization, " | "), &c.Binarize},
-		{"optimizer", "optimizer: " + strings.Join(knownOptimizers, " | "), &c.Optimizer},
-		{"learning_rate", "optimizer learning rate (the first, under a schedule)", &c.LearningRate},
-		{"lr_schedule", "learning rate schedule: constant | iwae (Burda et al. 2016: 3^i epochs at learning_rate*10^(-i/7), i=0..7)", &c.LRSchedule},
-		{"adam_epsilon", "Adam's epsilon (PyTorch 1e-8, Keras 1e-7)", &c.AdamEpsilon},
-		{"batch_size", "training batch size", &c.BatchSize},
-		{"train_steps", "training steps (0: use epochs)", &c.Steps},
-		{"epochs", "passes over the training set, when train_steps is 0", &c.Epochs},
-		{"eval_every", "steps between held-out evaluations (0: only at the end)", &c.EvalEvery},
-		{"eval_batch_size", "batch size for evaluation and inference", &c.EvalBatchSize},
-		{"eval_iwae", "at each evaluation, also estimate the held-out -log p(x) with this many IWAE samples per image (0 = off)", &c.EvalIWAESamples},
-		{"seed", "random seed", &c.Seed},
+		{"model", "model kind: " + strings.Join(knownModels, " | "), &c.Model, "vae", oneOf(knownModels), ""},
+		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition, "none", oneOf(knownConditions), `"none"`},
+		{"classes", "number of label values, for condition=label", &c.Classes, 10, atLeast(2), "10"},
+		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset, string(data.MNIST), oneOf(knownDatasets), ""},
+		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape, []int{28, 28, 1}, imageShape, "[28, 28, 1]"},
+		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID, "", nil, `""`},
+		{"architecture", "network: " + strings.Join(knownArchitectures, " | "), &c.Architecture, "mlp", oneOf(knownArchitectures), ""},
+		{"latent_dim", "size of the latent code z", &c.LatentDim, 20, atLeast(1), ""},
+		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims, []int{400}, eachAtLeast(1, "every hidden size >= 1", false), ""},
+		{"activation", "hidden activation: " + strings.Join(knownActivations, " | "), &c.Activation, "relu", oneOf(knownActivations), ""},
+		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout, 0.0, rate, ""},
+		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters, 64, atLeast(1), ""},
+		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel, 4, atLeast(1), ""},
+		{"conv_strides", "conv: encoder convolution strides, one layer each, comma separated", &c.ConvStrides, []int{2, 2, 1}, eachAtLeast(1, "a stride >= 1", true), ""},
+		{"deconv_strides", "conv: decoder transposed-convolution strides, one layer each", &c.DeconvStrides, []int{2, 1, 1}, eachAtLeast(1, "a stride >= 1", true), ""},
+		{"conv_dense", "conv: width of the decoder's first dense layer", &c.ConvDense, 24, atLeast(1), ""},
+		{"conv_algorithm", "how convolutions are computed: " + strings.Join(knownConvAlgorithms, " | "), &c.ConvAlgorithm, "auto", oneOf(knownConvAlgorithms), `"auto"`},
+		{"posterior", "encoder output for sigma: " + strings.Join(knownPosteriors, " | "), &c.Posterior, "log_var", oneOf(knownPosteriors), ""},
+		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads, "hidden", oneOf(knownPosteriorHeads), `"hidden"`},
+		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer, "pytorch", oneOf(knownInitializers), `"gomlx"`},
+		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples)", &c.Objective, "elbo", oneOf(knownObjectives), `"elbo"`},
+		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples, 1, atLeast(1), "1"},
+		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction, "bernoulli", oneOf(knownReconstructions), ""},
+		{"kl_reduction", "KL over latent dimensions: " + strings.Join(knownKLReductions, " | "), &c.KLReduction, "sum", oneOf(knownKLReductions), ""},
+		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight, 1.0, finite(0, false, "a finite number >= 0"), ""},
+		{"kl_warmup_steps", "steps over which beta grows linearly from 0 to kl_weight (0 = off)", &c.KLWarmupSteps, 0, atLeast(0), ""},
+		{"free_bits", "per-dimension floor in nats on the batch-averaged KL (0 = off)", &c.FreeBits, 0.0, finite(0, false, "a finite number of nats >= 0"), ""},
+		{"binarize", "pixel binarisation: " + strings.Join(knownBinarization, " | "), &c.Binarize, "none", oneOf(knownBinarization), ""},
+		{"optimizer", "optimizer: " + strings.Join(knownOptimizers, " | "), &c.Optimizer, "adam", oneOf(knownOptimizers), ""},
+		{"learning_rate", "optimizer learning rate (the first, under a schedule)", &c.LearningRate, 1e-3, finite(0, true, "a finite number > 0"), ""},
+		{"lr_schedule", "learning rate schedule: constant | iwae (Burda et al. 2016: 3^i epochs at learning_rate*10^(-i/7), i=0..7)", &c.LRSchedule, "constant", oneOf(knownLRSchedules), `"constant"`},
+		{"adam_epsilon", "Adam's epsilon (PyTorch 1e-8, Keras 1e-7)", &c.AdamEpsilon, 1e-8, finite(0, true, "a finite number > 0"), "1e-7"},
+		{"batch_size", "training batch size", &c.BatchSize, 128, atLeast(1), ""},
+		{"train_steps", "training steps (0: use epochs)", &c.Steps, 0, atLeast(0), ""},
+		{"epochs", "passes over the training set, when train_steps is 0", &c.Epochs, 10, atLeast(0), ""},
+		{"eval_every", "steps between held-out evaluations (0: only at the end)", &c.EvalEvery, 500, atLeast(0), ""},
+		{"eval_batch_size", "batch size for evaluation and inference", &c.EvalBatchSize, 1000, atLeast(1), ""},
+		{"eval_iwae", "at each evaluation, also estimate the held-out -log p(x) with this many IWAE samples per image (0 = off)", &c.EvalIWAESamples, 0, atLeast(0), "0"},
+		{"seed", "random seed", &c.Seed, uint64(1), nil, ""},
+	}
+}
+
+// DefaultConfig returns the defaults described on Config.
+func DefaultConfig() Config {
+	var c Config
+	for _, p := range c.params() {
+		def := p.def
+		if s, ok := def.([]int); ok {
+			def = slices.Clone(s)
+		}
+		reflect.ValueOf(p.ptr).Elem().Set(reflect.ValueOf(def))
+	}
+	return c
+}
+
+// The checks of one setting alone, for the params table: each returns the whole message,
+// naming the setting and its value, or "".
+
+// showValue prints a setting's value as an error message shows it.
+func showValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case []int:
+		return intList(v)
+	case float64:
+		return fmt.Sprintf("%g", v)
+	}
+	return fmt.Sprint(v)
+}
+
+func oneOf(known []string) func(string, any) string {
+	return func(name string, v any) string {
+		if slices.Contains(known, v.(string)) {
+			return ""
+		}
+		return fmt.Sprintf("%s=%s: expected one of %s", name, showValue(v), strings.Join(known, ", "))
+	}
+}
+
+func atLeast(low int) func(string, any) string {
+	return func(name string, v any) string {
+		if v.(int) >= low {
+			return ""
+		}
+		return fmt.Sprintf("%s=%d: expected >= %d", name, v, low)
+	}
+}
+
+// finite checks a float: finite and >= low (> low when strictly).
+func finite(low float64, strictly bool, expected string) func(string, any) string {
+	return func(name string, v any) string {
+		x := v.(float64)
+		if !math.IsInf(x, 0) && (x > low || (!strictly && x >= low)) {
+			return ""
+		}
+		return fmt.Sprintf("%s=%g: expected %s", name, x, expected)
+	}
+}
+
+func rate(name string, v any) string {
+	if x := v.(float64); x >= 0 && x < 1 {
+		return ""
+	}
+	return fmt.Sprintf("%s=%g: expected a rate in [0, 1)", name, v)
+}
+
+func imageShape(name string, v any) string {
+	if s := v.([]int); len(s) == 3 && slices.Min(s) >= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%s=%s: expected height,width,channels, each >= 1", name, showValue(v))
+}
+
+// eachAtLeast checks every element of a list (and, with nonEmpty, that there is one).
+func eachAtLeast(low int, expected string, nonEmpty bool) func(string, any) string {
+	return func(name string, v any) string {
+		values := v.([]int)
+		if nonEmpty && len(values) == 0 {
+			return fmt.Sprintf("%s is empty: expected at least one layer", name)
+		}
+		var problems []string
+		for i, x := range values {
+			if x < low {
+				problems = append(problems, fmt.Sprintf("%s[%d]=%d: expected %s", name, i, x, expected))
+			}
+		}
+		return strings.Join(problems, "\n")
 	}
 }
 
@@ -299,105 +351,22 @@ func (f *setFlag) Set(value string) error { return f.c.set(value, false) }
 // was expected.
 func (c Config) Validate() error { return c.problems(true) }
 
-// problems checks each setting alone, and with combinations also the settings that
-// constrain one another.
+// problems checks each setting alone (the params table's checks), and with combinations
+// also the settings that constrain one another.
 func (c *Config) problems(combinations bool) error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	combo := func(format string, args ...any) {
-		if combinations {
-			bad(format, args...)
+	for _, p := range c.params() {
+		if p.check == nil {
+			continue
+		}
+		if msg := p.check(p.name, reflect.ValueOf(p.ptr).Elem().Interface()); msg != "" {
+			for _, line := range strings.Split(msg, "\n") {
+				errs = append(errs, errors.New(line))
+			}
 		}
 	}
-	oneOf := func(name, value string, known []string) {
-		if !slices.Contains(known, value) {
-			bad("%s=%q: expected one of %s", name, value, strings.Join(known, ", "))
-		}
-	}
-	oneOf("model", c.Model, knownModels)
-	oneOf("condition", c.Condition, knownConditions)
-	if c.Classes < 2 {
-		bad("classes=%d: expected >= 2", c.Classes)
-	}
-	oneOf("dataset", c.Dataset, knownDatasets)
-	oneOf("architecture", c.Architecture, knownArchitectures)
-	oneOf("activation", c.Activation, knownActivations)
-	oneOf("posterior", c.Posterior, knownPosteriors)
-	oneOf("posterior_heads", c.PosteriorHeads, knownPosteriorHeads)
-	oneOf("initializer", c.Initializer, knownInitializers)
-	oneOf("objective", c.Objective, knownObjectives)
-	oneOf("reconstruction", c.Reconstruction, knownReconstructions)
-	oneOf("kl_reduction", c.KLReduction, knownKLReductions)
-	oneOf("binarize", c.Binarize, knownBinarization)
-	oneOf("optimizer", c.Optimizer, knownOptimizers)
-	oneOf("lr_schedule", c.LRSchedule, knownLRSchedules)
-	oneOf("conv_algorithm", c.ConvAlgorithm, knownConvAlgorithms)
-	if c.LatentDim < 1 {
-		bad("latent_dim=%d: expected >= 1", c.LatentDim)
-	}
-	if len(c.ImageShape) != 3 || slices.Min(c.ImageShape) < 1 {
-		bad("image_shape=%s: expected height,width,channels, each >= 1", intList(c.ImageShape))
-	} else if want, known := knownShapes[c.Dataset]; known && !slices.Equal(c.ImageShape, want) {
-		combo("image_shape=%s: %s's images are %s: expected image_shape=%s", intList(c.ImageShape), c.Dataset, intList(want), intList(want))
-	}
-	for i, h := range c.HiddenDims {
-		if h < 1 {
-			bad("hidden_dims[%d]=%d: expected every hidden size >= 1", i, h)
-		}
-	}
-	if !(c.KLWeight >= 0) || math.IsInf(c.KLWeight, 0) {
-		bad("kl_weight=%g: expected a finite number >= 0", c.KLWeight)
-	}
-	if c.KLWarmupSteps < 0 {
-		bad("kl_warmup_steps=%d: expected >= 0", c.KLWarmupSteps)
-	}
-	if !(c.FreeBits >= 0) || math.IsInf(c.FreeBits, 0) {
-		bad("free_bits=%g: expected a finite number of nats >= 0", c.FreeBits)
-	}
-	if !(c.Dropout >= 0 && c.Dropout < 1) {
-		bad("dropout=%g: expected a rate in [0, 1)", c.Dropout)
-	}
-	if c.IWAESamples < 1 {
-		bad("iwae_samples=%d: expected >= 1", c.IWAESamples)
-	}
-	if c.Objective == "iwae" && (c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum") {
-		combo("objective=iwae trains the bound itself: expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0")
-	}
-	if c.Objective == "elbo" && c.IWAESamples != 1 {
-		combo("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=elbo", c.IWAESamples)
-	}
-	if c.Autoencoder() && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
-		combo("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
-	}
-	c.validateConv(bad, combo)
-	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
-		bad("learning_rate=%g: expected a finite number > 0", c.LearningRate)
-	}
-	if !(c.AdamEpsilon > 0) || math.IsInf(c.AdamEpsilon, 0) {
-		bad("adam_epsilon=%g: expected a finite number > 0", c.AdamEpsilon)
-	}
-	if c.BatchSize < 1 {
-		bad("batch_size=%d: expected >= 1", c.BatchSize)
-	}
-	if c.EvalBatchSize < 1 {
-		bad("eval_batch_size=%d: expected >= 1", c.EvalBatchSize)
-	}
-	if c.EvalIWAESamples < 0 {
-		bad("eval_iwae=%d: expected >= 0", c.EvalIWAESamples)
-	}
-	if c.EvalIWAESamples > 0 && c.Autoencoder() {
-		combo("eval_iwae=%d: a plain autoencoder (model=ae) has no likelihood to estimate, expected 0", c.EvalIWAESamples)
-	}
-	switch {
-	case c.Steps < 0:
-		bad("train_steps=%d: expected >= 0", c.Steps)
-	case c.Epochs < 0:
-		bad("epochs=%d: expected >= 0", c.Epochs)
-	case c.Steps == 0 && c.Epochs == 0:
-		combo("train_steps=0 and epochs=0: expected one of them > 0")
-	}
-	if c.EvalEvery < 0 {
-		bad("eval_every=%d: expected >= 0", c.EvalEvery)
+	if combinations {
+		errs = append(errs, c.combinationProblems()...)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("vaekit: invalid config: %w", errors.Join(errs...))
@@ -405,45 +374,52 @@ func (c *Config) problems(combinations bool) error {
 	return nil
 }
 
-// validateConv checks the convolutional architecture's settings against the image size:
-// the encoder's strides must divide it, and the decoder must end at a size that its final
-// dense layer can map to pixels.
-func (c *Config) validateConv(bad, combo func(string, ...any)) {
+// combinationProblems checks the settings that constrain one another: the data set's
+// image shape, what each objective and model kind allows, the budget, and the
+// convolutional architecture against the image size (the encoder's strides must leave
+// at least 2 pixels, and none may exceed the kernel).
+func (c *Config) combinationProblems() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	validShape := imageShape("", c.ImageShape) == ""
+	if want, known := knownShapes[c.Dataset]; known && validShape && !slices.Equal(c.ImageShape, want) {
+		bad("image_shape=%s: %s's images are %s: expected image_shape=%s", intList(c.ImageShape), c.Dataset, intList(want), intList(want))
+	}
+	if c.Objective == "iwae" && (c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum") {
+		bad("objective=iwae trains the bound itself: expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0")
+	}
+	if c.Objective == "elbo" && c.IWAESamples != 1 {
+		bad("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=elbo", c.IWAESamples)
+	}
+	if c.Autoencoder() && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
+		bad("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
+	}
+	if c.EvalIWAESamples > 0 && c.Autoencoder() {
+		bad("eval_iwae=%d: a plain autoencoder (model=ae) has no likelihood to estimate, expected 0", c.EvalIWAESamples)
+	}
+	if c.Steps == 0 && c.Epochs == 0 {
+		bad("train_steps=0 and epochs=0: expected one of them > 0")
+	}
 	if c.Architecture != "conv" {
-		combo = func(string, ...any) {} // The conv settings only matter together with architecture=conv.
-	}
-	if c.ConvFilters < 1 {
-		bad("conv_filters=%d: expected >= 1", c.ConvFilters)
-	}
-	if c.ConvKernel < 1 {
-		bad("conv_kernel=%d: expected >= 1", c.ConvKernel)
-	}
-	if c.ConvDense < 1 {
-		bad("conv_dense=%d: expected >= 1", c.ConvDense)
+		return errs // The conv settings only matter together with architecture=conv.
 	}
 	for _, layers := range []struct {
 		name    string
 		strides []int
 	}{{"conv_strides", c.ConvStrides}, {"deconv_strides", c.DeconvStrides}} {
-		name, strides := layers.name, layers.strides
-		if len(strides) == 0 {
-			bad("%s is empty: expected at least one layer", name)
-		}
-		for i, s := range strides {
-			if s < 1 {
-				bad("%s[%d]=%d: expected a stride >= 1", name, i, s)
-			} else if s > max(c.ConvKernel, 1) {
-				combo("%s[%d]=%d: expected a stride between 1 and conv_kernel=%d", name, i, s, c.ConvKernel)
+		for i, s := range layers.strides {
+			if s > max(c.ConvKernel, 1) {
+				bad("%s[%d]=%d: expected a stride between 1 and conv_kernel=%d", layers.name, i, s, c.ConvKernel)
 			}
 		}
 	}
-	if len(c.ImageShape) != 3 {
-		return
+	if validShape && len(c.ConvStrides) > 0 && slices.Min(c.ConvStrides) >= 1 {
+		height, width := c.ImageShape[0], c.ImageShape[1]
+		if min(conv.OutputSize(height, c.ConvStrides), conv.OutputSize(width, c.ConvStrides)) < 2 {
+			bad("conv_strides=%v: the encoder shrinks %dx%d images to 1 pixel in a dimension; expected fewer or smaller strides", c.ConvStrides, height, width)
+		}
 	}
-	height, width := c.ImageShape[0], c.ImageShape[1]
-	if len(c.ConvStrides) > 0 && min(conv.OutputSize(height, c.ConvStrides), conv.OutputSize(width, c.ConvStrides)) < 2 {
-		combo("conv_strides=%v: the encoder shrinks %dx%d images to 1 pixel in a dimension; expected fewer or smaller strides", c.ConvStrides, height, width)
-	}
+	return errs
 }
 
 // Autoencoder reports a plain autoencoder (model=ae): one deterministic code per image,
@@ -588,10 +564,9 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		raw = map[string]json.RawMessage{}
 	}
 	// Settings added later, with the value models saved before them were trained with.
-	for name, old := range map[string]string{"initializer": `"gomlx"`, "adam_epsilon": "1e-7", "posterior_heads": `"hidden"`, "conv_algorithm": `"auto"`,
-		"condition": `"none"`, "classes": "10", "objective": `"elbo"`, "iwae_samples": "1", "image_shape": "[28, 28, 1]", "data_id": `""`, "lr_schedule": `"constant"`, "eval_iwae": "0"} {
-		if _, ok := raw[name]; !ok {
-			raw[name] = json.RawMessage(old)
+	for _, p := range next.params() {
+		if _, ok := raw[p.name]; !ok && p.before != "" {
+			raw[p.name] = json.RawMessage(p.before)
 		}
 	}
 	if v, ok := raw["likelihood"]; ok { // vaekit 0.1 called the reconstruction term "likelihood".

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -199,5 +200,31 @@ func TestELBOBeta(t *testing.T) {
 		if got := cfg.ELBOBeta(); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%s: ELBOBeta() = %g, want %g", tc.settings, got, tc.want)
 		}
+	}
+}
+
+// Every Config field is one row of the params table (so Set, flags, JSON, Params and
+// validation all know it), and the defaults the table gives pass its own checks.
+func TestEveryFieldIsOneParam(t *testing.T) {
+	var c Config
+	byField := map[uintptr]string{}
+	for _, p := range c.params() {
+		addr := reflect.ValueOf(p.ptr).Pointer()
+		if other, dup := byField[addr]; dup {
+			t.Errorf("params %q and %q set the same field", other, p.name)
+		}
+		byField[addr] = p.name
+		if field, def := reflect.TypeOf(p.ptr).Elem(), reflect.TypeOf(p.def); field != def {
+			t.Errorf("param %q: default of type %v for a field of type %v", p.name, def, field)
+		}
+	}
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		if _, ok := byField[v.Field(i).Addr().Pointer()]; !ok {
+			t.Errorf("Config.%s has no row in the params table", v.Type().Field(i).Name)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("the table's defaults fail its checks: %v", err)
 	}
 }

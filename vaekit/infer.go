@@ -176,7 +176,7 @@ func imageRows(set *data.Set) [][]float32 {
 
 // imageSet makes the Set of the model's data set and image size holding rows.
 func (m *Model) imageSet(rows [][]float32, labels []uint8) (*data.Set, error) {
-	set, err := data.FromImagesHWC(rows, m.Height, m.Width, m.Channels)
+	set, err := data.FromImagesHWC(rows, m.Shape().Height, m.Shape().Width, m.Shape().Channels)
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: %w", err)
 	}

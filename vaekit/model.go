@@ -33,8 +33,6 @@ type Model struct {
 	// trained, saved with it.
 	Frames []Frame
 
-	Height, Width, Channels int // Image shape the model was built for (Config.ImageShape).
-
 	backend compute.Backend
 	store   *model.Store
 	trainer *train.Trainer
@@ -60,7 +58,6 @@ func NewModel(cfg Config) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: cfg, TrainingFormat: TrainingFormat, backend: backend, store: model.NewStore()}
-	m.Height, m.Width, m.Channels = cfg.ImageShape[0], cfg.ImageShape[1], cfg.ImageShape[2]
 	if err := m.store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("vaekit: seeding the model's RNG: %w", err)
 	}
@@ -89,11 +86,11 @@ func (m *Model) newOptimizer() optimizer.Interface {
 
 // Shape is the shape of the model's images.
 func (m *Model) Shape() data.Shape {
-	return data.Shape{Height: m.Height, Width: m.Width, Channels: m.Channels}
+	return m.Config.Shape()
 }
 
 // Pixels is the number of values per image: height x width x channels.
-func (m *Model) Pixels() int { return m.Height * m.Width * m.Channels }
+func (m *Model) Pixels() int { return m.Shape().Size() }
 
 // Reparameterize draws z ~ N(mean, diag(exp(logVar))) as z = mean + sigma * eps with
 // eps ~ N(0, I) (Kingma & Welling 2014, section 2.4), so gradients flow to mean and logVar.

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
 	"github.com/vaekit/vaekit/internal/ckptfile"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 // A model directory holds:
@@ -81,7 +82,7 @@ func (m *Model) save(dir string) error {
 	if err := m.initVariables(); err != nil {
 		return err
 	}
-	meta := modelFile{Format: modelFileFormat, TrainingFormat: m.TrainingFormat, Config: m.Config, Height: m.Height, Width: m.Width, Channels: m.Channels}
+	meta := modelFile{Format: modelFileFormat, TrainingFormat: m.TrainingFormat, Config: m.Config, Height: m.Shape().Height, Width: m.Shape().Width, Channels: m.Shape().Channels}
 	if err := ckptfile.WriteJSONAtomic(filepath.Join(dir, configFileName), meta); err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func Load(dir string) (*Model, error) {
 	if meta.Channels == 0 { // Saved before images had channels: greyscale.
 		meta.Channels = 1
 	}
-	if meta.Height != m.Height || meta.Width != m.Width || meta.Channels != m.Channels {
+	if saved := (data.Shape{Height: meta.Height, Width: meta.Width, Channels: meta.Channels}); saved != m.Shape() {
 		return nil, fmt.Errorf("vaekit: %s was saved for %dx%dx%d images, but its config says image_shape=%s", dir, meta.Height, meta.Width, meta.Channels, intList(meta.Config.ImageShape))
 	}
 	bases, err := ckptfile.List(dir)
