@@ -67,37 +67,13 @@ type trainOptions struct {
 }
 
 func (o *trainOptions) run(e *env) error {
-	switch {
-	case o.dir == "":
-		return usagef("-dir is required: the directory to write the model to")
-	case o.iwae < 0:
-		return usagef("-iwae=%d: expected a number of samples >= 0", o.iwae)
-	case o.evalN < 0:
-		return usagef("-eval_n=%d: expected a number of images >= 0 (0: all)", o.evalN)
-	case o.trainEvalN < 0:
-		return usagef("-train_eval_n=%d: expected a number of images >= 1 (0: the default)", o.trainEvalN)
+	if err := o.checkFlags(); err != nil {
+		return err
 	}
-
-	// The hyperparameters: the flags given, over the saved model's or the defaults.
-	base, continuing := vaekit.DefaultConfig(), vaekit.HasSavedModel(o.dir)
-	if continuing {
-		saved, err := vaekit.LoadConfig(o.dir)
-		if err != nil {
-			return err
-		}
-		base = saved
-	}
-	cfg, err := o.settings.apply(base)
+	cfg, continuing, err := o.config()
 	if err != nil {
 		return err
 	}
-	if o.iwae > 0 && cfg.Autoencoder() {
-		return usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
-	}
-	if o.quick {
-		cfg = vaekit.Quick(cfg)
-	}
-
 	// One train per directory: another one at work there is refused now, by name. The
 	// lock is held until the metrics and curves are written too.
 	lock, err := vaekit.LockModelDir(o.dir)
@@ -105,46 +81,16 @@ func (o *trainOptions) run(e *env) error {
 		return err
 	}
 	defer lock.Unlock()
-
-	name, err := data.ParseName(cfg.Dataset)
+	cfg, trainSet, testSet, err := o.loadData(cfg, continuing, e)
 	if err != nil {
 		return err
-	}
-	options := dataOptions(cfg, *o.dataDir, e.stderr)
-	ownShape := !continuing && (name == data.IDXFiles || name == data.ImageFolder) && !o.settings.gives("image_shape")
-	if ownShape && name == data.ImageFolder {
-		options.Folder.Height, options.Folder.Width, options.Folder.Channels = 0, 0, 0 // The images' own size.
-	}
-	trainSet, testSet, err := data.LoadBoth(name, options)
-	if err != nil {
-		return err
-	}
-	if ownShape { // A new model of data of one's own takes the data's image shape.
-		cfg = cfg.WithImageShape(trainSet.Shape())
-		if err := cfg.Validate(); err != nil {
-			return usagef("%s", strings.TrimPrefix(err.Error(), "vaekit: "))
-		}
-	}
-	switch {
-	case o.evalN > 0:
-		testSet = testSet.Head(o.evalN)
-	case o.quick:
-		testSet = testSet.Head(vaekit.QuickHeldOut)
-	}
-	trainEvalN := o.trainEvalN
-	switch {
-	case trainEvalN > 0:
-	case o.quick:
-		trainEvalN = vaekit.QuickHeldOut
-	default:
-		trainEvalN = 10_000
 	}
 
 	log := io.Discard
 	if !o.quiet {
 		log = e.stdout
 		e.printf("backend: %s", vaekit.BackendDescription())
-		e.printf("data: %s, %d training and %d test images (from %s)", name, trainSet.N, testSet.N, trainSet.Source)
+		e.printf("data: %s, %d training and %d test images (from %s)", cfg.Dataset, trainSet.N, testSet.N, trainSet.Source)
 		if continuing {
 			e.printf("continuing the model in %s, up to step %d: %s", o.dir, cfg.StepsFor(trainSet.N), cfg)
 		} else {
@@ -158,14 +104,99 @@ func (o *trainOptions) run(e *env) error {
 		Lock:          lock,
 		Quiet:         o.quiet || e.stdout != os.Stdout || !isTerminal(os.Stdout), // GoMLX's bar writes to os.Stdout.
 		Log:           log,
-		TrainEvalSize: trainEvalN,
+		TrainEvalSize: o.trainEvalSize(),
 		OnStart:       func(m *vaekit.Model) { startStep = m.GlobalStep() },
 	})
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	return o.writeResults(e, m, testSet, m.GlobalStep()-startStep, elapsed)
+}
 
+// checkFlags checks the flags that are not hyperparameters.
+func (o *trainOptions) checkFlags() error {
+	switch {
+	case o.dir == "":
+		return usagef("-dir is required: the directory to write the model to")
+	case o.iwae < 0:
+		return usagef("-iwae=%d: expected a number of samples >= 0", o.iwae)
+	case o.evalN < 0:
+		return usagef("-eval_n=%d: expected a number of images >= 0 (0: all)", o.evalN)
+	case o.trainEvalN < 0:
+		return usagef("-train_eval_n=%d: expected a number of images >= 1 (0: the default)", o.trainEvalN)
+	}
+	return nil
+}
+
+// config is the run's hyperparameters: the flags given, over the saved model's (when the
+// directory holds one: continuing) or the defaults.
+func (o *trainOptions) config() (cfg vaekit.Config, continuing bool, err error) {
+	base, continuing := vaekit.DefaultConfig(), vaekit.HasSavedModel(o.dir)
+	if continuing {
+		if base, err = vaekit.LoadConfig(o.dir); err != nil {
+			return cfg, continuing, err
+		}
+	}
+	if cfg, err = o.settings.apply(base); err != nil {
+		return cfg, continuing, err
+	}
+	if o.iwae > 0 && cfg.Autoencoder() {
+		return cfg, continuing, usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
+	}
+	if o.quick {
+		cfg = vaekit.Quick(cfg)
+	}
+	return cfg, continuing, nil
+}
+
+// loadData loads the training and test sets of cfg's data set (the test set cut to
+// -eval_n, or to the quick mode's size). A new model of data of one's own takes the
+// data's image shape, unless -image_shape gives one.
+func (o *trainOptions) loadData(cfg vaekit.Config, continuing bool, e *env) (vaekit.Config, *data.Set, *data.Set, error) {
+	name, err := data.ParseName(cfg.Dataset)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	options := dataOptions(cfg, *o.dataDir, e.stderr)
+	ownShape := !continuing && (name == data.IDXFiles || name == data.ImageFolder) && !o.settings.gives("image_shape")
+	if ownShape && name == data.ImageFolder {
+		options.Folder.Height, options.Folder.Width, options.Folder.Channels = 0, 0, 0 // The images' own size.
+	}
+	trainSet, testSet, err := data.LoadBoth(name, options)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if ownShape {
+		cfg = cfg.WithImageShape(trainSet.Shape())
+		if err := cfg.Validate(); err != nil {
+			return cfg, nil, nil, usagef("%s", strings.TrimPrefix(err.Error(), "vaekit: "))
+		}
+	}
+	switch {
+	case o.evalN > 0:
+		testSet = testSet.Head(o.evalN)
+	case o.quick:
+		testSet = testSet.Head(vaekit.QuickHeldOut)
+	}
+	return cfg, trainSet, testSet, nil
+}
+
+// trainEvalSize is how many training images each evaluation scores: -train_eval_n, the
+// quick mode's size, or 10,000.
+func (o *trainOptions) trainEvalSize() int {
+	switch {
+	case o.trainEvalN > 0:
+		return o.trainEvalN
+	case o.quick:
+		return vaekit.QuickHeldOut
+	}
+	return 10_000
+}
+
+// writeResults measures the trained model on the test set, writes metrics.json and
+// curves.png into the model directory, and prints the summary line.
+func (o *trainOptions) writeResults(e *env, m *vaekit.Model, testSet *data.Set, newSteps int, elapsed time.Duration) error {
 	metrics, err := m.Measure(testSet, vaekit.MeasureOptions{IWAESamples: o.iwae})
 	if err != nil {
 		return err
@@ -185,14 +216,13 @@ func (o *trainOptions) run(e *env) error {
 	if err := writePNG(curvesPath, curves); err != nil {
 		return err
 	}
-
 	iwae := ""
 	if metrics.IWAESamples > 0 {
 		iwae = fmt.Sprintf(", IWAE-%d NLL %.2f", metrics.IWAESamples, metrics.IWAENLL)
 	}
 	e.printf("%s at step %d (%d new steps in %.1fs): test negative ELBO %.2f nats per image (reconstruction %.2f + KL %.2f)%s, %d of %d units active; wrote %s and %s",
-		cfg.Model, m.GlobalStep(), m.GlobalStep()-startStep, elapsed.Seconds(), metrics.NegELBO, metrics.Reconstruction, metrics.KL,
-		iwae, metrics.ActiveUnits, cfg.LatentDim, metricsPath, curvesPath)
+		m.Config.Model, m.GlobalStep(), newSteps, elapsed.Seconds(), metrics.NegELBO, metrics.Reconstruction, metrics.KL,
+		iwae, metrics.ActiveUnits, m.Config.LatentDim, metricsPath, curvesPath)
 	return nil
 }
 
