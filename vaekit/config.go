@@ -34,17 +34,17 @@ import (
 // JSON always give a Config new slices. The methods that change a Config (Set,
 // RegisterFlags, UnmarshalJSON) take a pointer; every other method a value.
 type Config struct {
-	Model        string  // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
-	Condition    string  // "none", or "label": a conditional VAE, q(z|x,y) and p(x|z,y) (Sohn, Lee & Yan 2015).
-	Classes      int     // Number of label values y takes (condition=label).
-	Dataset      string  // "mnist", "fashion-mnist", "cifar10", or "idx" / "folder" for data of one's own (see package data).
-	ImageShape   []int   // Height, width and channels of the images, as the data has them (Config.WithImageShape).
-	DataID       string  // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
-	Architecture string  // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
-	LatentDim    int     // Size of z.
-	HiddenDims   []int   // MLP: encoder hidden layer sizes; the decoder mirrors them.
-	Activation   string  // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
-	Dropout      float64 // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
+	Model        string    // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
+	Condition    string    // "none", or "label": a conditional VAE, q(z|x,y) and p(x|z,y) (Sohn, Lee & Yan 2015).
+	Classes      int       // Number of label values y takes (condition=label).
+	Dataset      data.Name // "mnist", "fashion-mnist", "cifar10", or "idx" / "folder" for data of one's own (see package data).
+	ImageShape   []int     // Height, width and channels of the images, as the data has them (Config.WithImageShape).
+	DataID       string    // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
+	Architecture string    // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
+	LatentDim    int       // Size of z.
+	HiddenDims   []int     // MLP: encoder hidden layer sizes; the decoder mirrors them.
+	Activation   string    // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
+	Dropout      float64   // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
 
 	// Convolutional architecture (Architecture == "conv"); see Encoder and Decoder (conv.go).
 	ConvFilters   int    // Filters of every convolution.
@@ -88,7 +88,6 @@ var (
 	knownConditions      = []string{"none", "label"}
 	knownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.IDXFiles), string(data.ImageFolder)}
 	knownArchitectures   = []string{"mlp", "conv"}
-	knownActivations     = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
 	knownPosteriors      = []string{"log_var", "log_std"}
 	knownPosteriorHeads  = []string{"hidden", "code"}
 	knownObjectives      = []string{"elbo", "iwae"}
@@ -123,14 +122,14 @@ func (c *Config) params() []param {
 		{"model", "model kind: " + strings.Join(knownModels, " | "), &c.Model, "vae", oneOf(knownModels), ""},
 		{"condition", "condition the encoder and decoder on: none | label (a conditional VAE)", &c.Condition, "none", oneOf(knownConditions), `"none"`},
 		{"classes", "number of label values, for condition=label", &c.Classes, 10, atLeast(2), "10"},
-		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset, string(data.MNIST), oneOf(knownDatasets), ""},
+		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset, data.MNIST, oneOf(knownDatasets), ""},
 		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape, []int{28, 28, 1}, imageShape, "[28, 28, 1]"},
 		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID, "", nil, `""`},
 		{"architecture", "network: " + strings.Join(knownArchitectures, " | "), &c.Architecture, "mlp", oneOf(knownArchitectures), ""},
 		{"latent_dim", "size of the latent code z", &c.LatentDim, 20, atLeast(1), ""},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims, []int{400}, eachAtLeast(1, "every hidden size >= 1", false), ""},
 		{"activation", "hidden activation: " + strings.Join(knownActivations, " | "), &c.Activation, "relu", oneOf(knownActivations), ""},
-		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout, 0.0, rate, ""},
+		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout, 0.0, dropoutRate, ""},
 		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters, 64, atLeast(1), ""},
 		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel, 4, atLeast(1), ""},
 		{"conv_strides", "conv: encoder convolution strides, one layer each, comma separated", &c.ConvStrides, []int{2, 2, 1}, eachAtLeast(1, "a stride >= 1", true), ""},
@@ -220,7 +219,7 @@ func finite(low float64, strictly bool, expected string) func(string, any) strin
 	}
 }
 
-func rate(name string, v any) string {
+func dropoutRate(name string, v any) string {
 	if x := v.(float64); x >= 0 && x < 1 {
 		return ""
 	}
@@ -265,13 +264,22 @@ func ParamNames() []string {
 func (c Config) Params() map[string]any {
 	m := make(map[string]any)
 	for _, p := range c.params() {
-		v := reflect.ValueOf(p.ptr).Elem().Interface()
-		if s, ok := v.([]int); ok {
-			v = slices.Clone(s)
-		}
-		m[p.name] = v
+		m[p.name] = p.value()
 	}
 	return m
+}
+
+// value is the setting's value as Set parses it and Params gives it: a copy, and a
+// named string type (data.Name) as a plain string.
+func (p param) value() any {
+	v := reflect.ValueOf(p.ptr).Elem()
+	switch {
+	case v.Kind() == reflect.String:
+		return v.String()
+	case v.Kind() == reflect.Slice:
+		return slices.Clone(v.Interface().([]int))
+	}
+	return v.Interface()
 }
 
 // Set parses settings in GoMLX's -set syntax: "name=value" pairs separated by ";"
@@ -290,7 +298,8 @@ func (c *Config) set(settings string, combinations bool) error {
 	next := c.Clone()
 	for _, p := range next.params() {
 		value, _ := store.GetParam(p.name)
-		reflect.ValueOf(p.ptr).Elem().Set(reflect.ValueOf(value))
+		field := reflect.ValueOf(p.ptr).Elem()
+		field.Set(reflect.ValueOf(value).Convert(field.Type()))
 	}
 	// A data set whose images have a known shape brings it, unless the same settings
 	// give image_shape too.
@@ -359,7 +368,7 @@ func (c *Config) problems(combinations bool) error {
 		if p.check == nil {
 			continue
 		}
-		if msg := p.check(p.name, reflect.ValueOf(p.ptr).Elem().Interface()); msg != "" {
+		if msg := p.check(p.name, p.value()); msg != "" {
 			for _, line := range strings.Split(msg, "\n") {
 				errs = append(errs, errors.New(line))
 			}
@@ -422,6 +431,11 @@ func (c *Config) combinationProblems() []error {
 	return errs
 }
 
+// hiddenLayers are the settings an MLP's hidden layers take from c.
+func (c *Config) hiddenLayers() hiddenLayers {
+	return hiddenLayers{initializer: c.Initializer, activation: c.Activation, dropout: c.Dropout}
+}
+
 // Autoencoder reports a plain autoencoder (model=ae): one deterministic code per image,
 // no posterior to sample, no KL term and no prior to draw samples from.
 func (c Config) Autoencoder() bool { return c.Model == "ae" }
@@ -462,8 +476,8 @@ func (c Config) StepsFor(n int) int {
 }
 
 // knownShapes are the image shapes of the data sets that have one.
-var knownShapes = map[string][]int{
-	string(data.MNIST): {28, 28, 1}, string(data.FashionMNIST): {28, 28, 1}, string(data.CIFAR10): {32, 32, 3},
+var knownShapes = map[data.Name][]int{
+	data.MNIST: {28, 28, 1}, data.FashionMNIST: {28, 28, 1}, data.CIFAR10: {32, 32, 3},
 }
 
 // intList prints values as Set reads them: comma separated.

@@ -9,15 +9,14 @@ import (
 	"github.com/vaekit/vaekit/internal/conv"
 )
 
-// paramConvAlgorithm is the Store parameter through which the Config's conv_algorithm
+// paramConvAlgorithm is the Store parameter through which the conv_algorithm setting
 // reaches Conv2D and ConvTranspose2D ("auto" when unset).
 const paramConvAlgorithm = "vaekit_conv_algorithm"
 
 // Conv2D is a 2-D convolution layer with 'same' padding (TensorFlow's convention) and a
 // bias: x [batch, height, width, in] -> [batch, ceil(height/stride), ceil(width/stride),
 // filters]. The kernel variable has shape [kernel, kernel, in, filters]. How it is
-// computed (conv_algorithm: GoMLX's ConvGeneral, or im2col) is a Config setting; see
-// knownConvAlgorithms.
+// computed (GoMLX's ConvGeneral, or im2col) is the conv_algorithm setting.
 func Conv2D(scope *model.Scope, x *Node, filters, kernel, stride int) *Node {
 	checkConvArgs("Conv2D", x, filters, kernel, stride)
 	w, b := convVariables(scope, x, kernel, filters)
@@ -56,7 +55,7 @@ func convVariables(scope *model.Scope, x *Node, kernel, filters int) (weights, b
 	return weights, biases
 }
 
-// convAlgorithm is the Config's conv_algorithm, as the Model put it in the Store.
+// convAlgorithm is the conv_algorithm setting, as NewModel put it in the Store.
 func convAlgorithm(scope *model.Scope) string {
 	return model.GetParamOr(scope, paramConvAlgorithm, "auto")
 }

@@ -26,13 +26,13 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node) (logits *Node) {
 	case "mlp":
 		hidden := slices.Clone(cfg.HiddenDims)
 		slices.Reverse(hidden) // The encoder's layers in reverse.
-		h = denseLayers(scope, cfg, z, hidden)
+		h = denseLayers(scope, cfg.hiddenLayers(), z, hidden)
 	case "conv":
 		h = deconvFeatures(scope, cfg, z)
 	default:
 		exceptions.Panicf("vaekit.Decoder: unknown architecture %q, expected one of %v", cfg.Architecture, knownArchitectures)
 	}
-	return dense(scope.In("logits"), cfg, h, cfg.Shape().Size())
+	return dense(scope.In("logits"), cfg.Initializer, h, cfg.Shape().Size())
 }
 
 // deconvFeatures is the convolutional decoder body of the TensorFlow tutorial: dense
@@ -43,7 +43,9 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node) (logits *Node) {
 func deconvFeatures(scope *model.Scope, cfg *Config, z *Node) *Node {
 	batch, shape := z.Shape().Dimensions[0], cfg.Shape()
 	sh, sw := conv.OutputSize(shape.Height, cfg.ConvStrides), conv.OutputSize(shape.Width, cfg.ConvStrides)
-	h := denseLayers(scope, cfg.withoutDropout(), z, []int{cfg.ConvDense, sh * sw})
+	noDropout := cfg.hiddenLayers() // The tutorial's decoder has no dropout on its dense layers.
+	noDropout.dropout = 0
+	h := denseLayers(scope, noDropout, z, []int{cfg.ConvDense, sh * sw})
 	h = Reshape(h, batch, sh, sw, 1)
 	for i, stride := range cfg.DeconvStrides {
 		// PyTorch's ConvTranspose2d takes its fan_in from the output channels.
@@ -55,11 +57,4 @@ func deconvFeatures(scope *model.Scope, cfg *Config, z *Node) *Node {
 		}
 	}
 	return Reshape(h, batch, -1)
-}
-
-// withoutDropout is cfg with dropout off (the tutorial's decoder has none on its dense layers).
-func (c *Config) withoutDropout() *Config {
-	next := c.Clone()
-	next.Dropout = 0
-	return &next
 }

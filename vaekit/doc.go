@@ -39,11 +39,11 @@
 //     accuracy).
 //   - latent.go: grids, manifolds, traversals and interpolation in the latent space.
 //   - backend.go: which GoMLX backend runs (XLA when installed, else pure Go).
-//   - quick.go: Quick, the small budgets of the notebooks' quick mode.
 //
 // Subpackages: data (MNIST, Fashion-MNIST, CIFAR-10, IDX files, image folders), plot
 // (pictures, shown inline under GoNB), judge (a classifier of the data set whose features
-// score samples), nb (the few conveniences notebooks share). What vaekit does for the
+// score samples), nb (the few conveniences notebooks share, and quick mode, the small
+// budgets CI runs the notebooks and the command with). What vaekit does for the
 // Go backend's speed, and its benchmark, live in the module's internal packages.
 //
 // # Labels and seeds

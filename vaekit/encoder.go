@@ -26,7 +26,7 @@ func Encoder(scope *model.Scope, cfg *Config, x, labels *Node) (mean, logVar *No
 	var h *Node
 	switch cfg.Architecture {
 	case "mlp":
-		h = denseLayers(scope, cfg, withLabels(x, y), cfg.HiddenDims)
+		h = denseLayers(scope, cfg.hiddenLayers(), withLabels(x, y), cfg.HiddenDims)
 	case "conv":
 		h = withLabels(convFeatures(scope, cfg, x), y)
 	default:
@@ -86,20 +86,20 @@ func convFeatures(scope *model.Scope, cfg *Config, x *Node) *Node {
 // "ae") returns the code itself.
 func posteriorHeads(scope *model.Scope, cfg *Config, h *Node) (mean, logVar *Node) {
 	if cfg.PosteriorHeads == "code" {
-		h = Activate(cfg.Activation, dense(scope.In("code"), cfg, h, cfg.LatentDim))
+		h = Activate(cfg.Activation, dense(scope.In("code"), cfg.Initializer, h, cfg.LatentDim))
 		if cfg.Autoencoder() {
 			return h, nil
 		}
 	}
-	mean = dense(scope.In("mean"), cfg, h, cfg.LatentDim)
+	mean = dense(scope.In("mean"), cfg.Initializer, h, cfg.LatentDim)
 	if cfg.Autoencoder() {
 		return mean, nil
 	}
 	switch cfg.Posterior {
 	case "log_var":
-		logVar = dense(scope.In("log_var"), cfg, h, cfg.LatentDim)
+		logVar = dense(scope.In("log_var"), cfg.Initializer, h, cfg.LatentDim)
 	case "log_std":
-		logStd := MulScalar(dense(scope.In("log_std"), cfg, h, cfg.LatentDim), 0.5)
+		logStd := MulScalar(dense(scope.In("log_std"), cfg.Initializer, h, cfg.LatentDim), 0.5)
 		logVar = MulScalar(logStd, 2)
 	default:
 		exceptions.Panicf("vaekit: unknown posterior %q, expected one of %v", cfg.Posterior, knownPosteriors)

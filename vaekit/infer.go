@@ -180,7 +180,7 @@ func (m *Model) imageSet(rows [][]float32, labels []uint8) (*data.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vaekit: %w", err)
 	}
-	set.Name, set.Labels, set.Source = data.Name(m.Config.Dataset), labels, "decoded by the model"
+	set.Name, set.Labels, set.Source = m.Config.Dataset, labels, "decoded by the model"
 	return set, nil
 }
 

@@ -24,7 +24,7 @@ func (m *Model) checkSet(set *data.Set, what string) error {
 		return fmt.Errorf("vaekit: the %s is empty", what)
 	case set.Shape() != m.Shape():
 		return fmt.Errorf("vaekit: the %s has %s images, the model expects %s (image_shape=%s)", what, set.Shape(), m.Shape(), intList(m.Config.ImageShape))
-	case set.Name != "" && string(set.Name) != m.Config.Dataset:
+	case set.Name != "" && set.Name != m.Config.Dataset:
 		return fmt.Errorf("vaekit: the %s is %s, but the config says dataset=%s", what, set.Name, m.Config.Dataset)
 	case len(set.Images) != set.N*set.ImageSize():
 		return fmt.Errorf("vaekit: the %s holds %d pixel values, expected %d images x %d", what, len(set.Images), set.N, set.ImageSize())

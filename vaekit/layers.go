@@ -11,23 +11,32 @@ import (
 	"github.com/vaekit/vaekit/internal/workarounds"
 )
 
-// denseLayers applies, per size, a dense layer, the Config's activation and dropout.
-func denseLayers(scope *model.Scope, cfg *Config, x *Node, sizes []int) *Node {
+// knownActivations lists the accepted values of the activation setting.
+var knownActivations = []string{"relu", "tanh", "leaky_relu", "sigmoid"}
+
+// hiddenLayers are the settings of an MLP's hidden layers: initializer, activation, dropout.
+type hiddenLayers struct {
+	initializer, activation string
+	dropout                 float64
+}
+
+// denseLayers applies, per size, a dense layer, the activation and dropout.
+func denseLayers(scope *model.Scope, hidden hiddenLayers, x *Node, sizes []int) *Node {
 	for i, size := range sizes {
-		x = dense(scope.In("hidden_%d", i), cfg, x, size)
-		x = Activate(cfg.Activation, x)
-		x = Dropout(scope, x, cfg.Dropout)
+		x = dense(scope.In("hidden_%d", i), hidden.initializer, x, size)
+		x = Activate(hidden.activation, x)
+		x = Dropout(scope, x, hidden.dropout)
 	}
 	return x
 }
 
 // dense is a dense layer with a bias, x [batch, in] -> [batch, size], its weights drawn by
-// the Config's initializer. Its variables are those of GoMLX's layers.DenseWithBias
+// the named initializer (the initializer setting). Its variables are those of GoMLX's layers.DenseWithBias
 // ("dense/weights" [in, size] and "dense/biases" [size], created in that order), so models
 // saved by either load in the other.
-func dense(scope *model.Scope, cfg *Config, x *Node, size int) *Node {
+func dense(scope *model.Scope, initializer string, x *Node, size int) *Node {
 	fanIn := x.Shape().Dimensions[x.Rank()-1]
-	scope = withInitializer(scope, cfg.Initializer, fanIn)
+	scope = withInitializer(scope, initializer, fanIn)
 	if x.Rank() != 2 {
 		return layers.DenseWithBias(scope, x, size)
 	}

@@ -21,7 +21,7 @@ func (m *Model) checkSampleQuality(opts MeasureOptions) error {
 		return errors.New("vaekit: Measure: SampleQuality is set but Judge is nil: load the data set's judge with judge.Load")
 	case m.Config.Autoencoder():
 		return fmt.Errorf("vaekit: Measure: SampleQuality=%d, but a plain autoencoder (model=ae) has no prior to sample from", n)
-	case string(opts.Judge.Dataset()) != m.Config.Dataset:
+	case opts.Judge.Dataset() != m.Config.Dataset:
 		return fmt.Errorf("vaekit: Measure: the judge is of %s, the model of %s: load the judge of %s", opts.Judge.Dataset(), m.Config.Dataset, m.Config.Dataset)
 	}
 	return nil

@@ -236,18 +236,3 @@ func (m *Model) TrainSeconds() float64 {
 	}
 	return m.History[len(m.History)-1].WallSeconds
 }
-
-// NumParameters counts the model's trainable weights (creating them first, from the
-// Config's seed, if no graph has used them yet).
-func (m *Model) NumParameters() (int, error) {
-	if err := m.initVariables(); err != nil {
-		return 0, err
-	}
-	n := 0
-	for v := range m.store.IterVariables() {
-		if v.Trainable {
-			n += v.Shape().Size()
-		}
-	}
-	return n, nil
-}

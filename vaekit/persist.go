@@ -104,19 +104,6 @@ func (m *Model) save(dir string) error {
 	return ckptfile.WriteJSONAtomic(filepath.Join(dir, historyFileName), m.History)
 }
 
-// initVariables makes sure every model weight exists (they are created lazily, when a
-// graph first uses them), so that a never-trained model saves its initial weights.
-func (m *Model) initVariables() error {
-	blank, err := m.imageSet([][]float32{make([]float32, m.Pixels())}, []uint8{0})
-	if err != nil {
-		return err
-	}
-	if _, err := m.Reconstruct(blank); err != nil {
-		return fmt.Errorf("vaekit: initialising the model's weights: %w", err)
-	}
-	return nil
-}
-
 // Load reads a model saved with Save (or checkpointed by Train) from dir.
 func Load(dir string) (*Model, error) {
 	if dir == "" {

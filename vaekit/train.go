@@ -106,7 +106,7 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 // folders give two models, the same folder loads the same one), and a Config that leaves
 // image_shape at its default takes the shape of the images it is given.
 func forData(cfg Config, trainSet *data.Set) Config {
-	if (cfg.Dataset != string(data.IDXFiles) && cfg.Dataset != string(data.ImageFolder)) || trainSet == nil {
+	if (cfg.Dataset != data.IDXFiles && cfg.Dataset != data.ImageFolder) || trainSet == nil {
 		return cfg
 	}
 	cfg = cfg.Clone()

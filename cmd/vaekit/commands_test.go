@@ -148,13 +148,13 @@ func TestTrainQuick(t *testing.T) {
 	if !strings.Contains(r.stdout, "vae at step 150 ") {
 		t.Errorf("train -quick: want 150 steps, got:\n%s", r.stdout)
 	}
-	// The budget is vaekit.Quick's, the notebooks' quick mode: evaluated three times.
+	// The budget is nb.Quick's, the notebooks' quick mode: evaluated three times.
 	var steps []int
 	for _, rec := range loadSaved(t, dir).History {
 		steps = append(steps, rec.Step)
 	}
 	if !slices.Equal(steps, []int{50, 100, 150}) {
-		t.Errorf("train -quick evaluated at steps %v, want vaekit.Quick's [50 100 150]", steps)
+		t.Errorf("train -quick evaluated at steps %v, want nb.Quick's [50 100 150]", steps)
 	}
 	content, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
 	if err != nil {

@@ -77,7 +77,7 @@ func loadModel(dir string, stderr io.Writer) (*vaekit.Model, error) {
 
 // loadSplit loads one split ("train" or "test") of the model's data set.
 func loadSplit(m *vaekit.Model, split, dataDir string) (*data.Set, error) {
-	name, err := data.ParseName(m.Config.Dataset)
+	name, err := data.ParseName(string(m.Config.Dataset))
 	if err != nil {
 		return nil, err
 	}

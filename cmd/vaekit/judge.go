@@ -14,5 +14,5 @@ func loadJudge(m *vaekit.Model, dir, dataDir string, log io.Writer) (*judge.Judg
 	if m.Config.Autoencoder() {
 		return nil, usagef("-judge: the model in %s is a plain autoencoder (model=ae), which has no prior to sample from", dir)
 	}
-	return judge.Load(data.Name(m.Config.Dataset), judge.Options{Data: data.Options{Dir: dataDir}, Log: log})
+	return judge.Load(m.Config.Dataset, judge.Options{Data: data.Options{Dir: dataDir}, Log: log})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
+	"github.com/vaekit/vaekit/vaekit/nb"
 	"github.com/vaekit/vaekit/vaekit/plot"
 )
 
@@ -49,7 +50,7 @@ or, in GoMLX's -set syntax:
 		fs.IntVar(&o.evalN, "eval_n", 0, "test images for the evaluations and the metrics (0: all)")
 		fs.IntVar(&o.trainEvalN, "train_eval_n", 0, "training images scored at each evaluation, for the train curves\n"+
 			"(0: 10,000, or 1,000 with -quick)")
-		fs.BoolVar(&o.quick, "quick", vaekit.QuickMode(), "quick mode, the notebooks' CI budget (vaekit.Quick): at most 150 steps\n"+
+		fs.BoolVar(&o.quick, "quick", nb.QuickMode(), "quick mode, the notebooks' CI budget (nb.Quick): at most 150 steps\n"+
 			"(20 for conv), evaluated three times, on 1,000 test images unless -eval_n\n"+
 			"(default from $VAEKIT_QUICK)")
 		fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (the progress bar shows only on a terminal)")
@@ -145,7 +146,7 @@ func (o *trainOptions) config() (cfg vaekit.Config, continuing bool, err error) 
 		return cfg, continuing, usagef("-iwae=%d: a plain autoencoder (model=ae) has no likelihood to bound", o.iwae)
 	}
 	if o.quick {
-		cfg = vaekit.Quick(cfg)
+		cfg = nb.Quick(cfg)
 	}
 	return cfg, continuing, nil
 }
@@ -154,7 +155,7 @@ func (o *trainOptions) config() (cfg vaekit.Config, continuing bool, err error) 
 // -eval_n, or to the quick mode's size). A new model of data of one's own takes the
 // data's image shape, unless -image_shape gives one.
 func (o *trainOptions) loadData(cfg vaekit.Config, continuing bool, e *env) (vaekit.Config, *data.Set, *data.Set, error) {
-	name, err := data.ParseName(cfg.Dataset)
+	name, err := data.ParseName(string(cfg.Dataset))
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -177,7 +178,7 @@ func (o *trainOptions) loadData(cfg vaekit.Config, continuing bool, e *env) (vae
 	case o.evalN > 0:
 		testSet = testSet.Head(o.evalN)
 	case o.quick:
-		testSet = testSet.Head(vaekit.QuickHeldOut)
+		testSet = testSet.Head(nb.QuickHeldOut)
 	}
 	return cfg, trainSet, testSet, nil
 }
@@ -189,7 +190,7 @@ func (o *trainOptions) trainEvalSize() int {
 	case o.trainEvalN > 0:
 		return o.trainEvalN
 	case o.quick:
-		return vaekit.QuickHeldOut
+		return nb.QuickHeldOut
 	}
 	return 10_000
 }

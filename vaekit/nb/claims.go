@@ -3,8 +3,6 @@ package nb
 import (
 	"fmt"
 	"math"
-
-	"github.com/vaekit/vaekit/vaekit"
 )
 
 // A claim the prose of a notebook makes about its results ("the posterior's sigma falls
@@ -26,7 +24,7 @@ func Claim(claim string, holds bool, format string, args ...any) {
 	switch {
 	case holds:
 		fmt.Fprintf(stdout, "check: %s: %s ... ok\n", claim, measured)
-	case vaekit.QuickMode():
+	case QuickMode():
 		fmt.Fprintf(stdout, "check: %s: %s ... does not hold at quick mode's budget (checked in full mode)\n", claim, measured)
 	default:
 		fmt.Fprintf(stdout, "check: %s: %s ... FAILED\n", claim, measured)

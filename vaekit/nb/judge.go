@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
 	"github.com/vaekit/vaekit/vaekit/judge"
 )
@@ -24,15 +23,15 @@ var judges = struct {
 // Judge returns the judge of a data set ("mnist" or "fashion-mnist"), from the model
 // cache or trained there the first time (in quick mode, a judge of QuickJudgeSteps
 // steps), and prints one line with its test accuracy the first time a cell asks.
-func Judge(dataset string) *judge.Judge {
-	name := Must(data.ParseName(dataset))
+func Judge(dataset data.Name) *judge.Judge {
+	name := Must(data.ParseName(string(dataset)))
 	judges.Lock()
 	defer judges.Unlock()
 	if j, ok := judges.byName[name]; ok {
 		return j
 	}
 	opts := judge.Options{Log: stdout}
-	if vaekit.QuickMode() {
+	if QuickMode() {
 		opts.Steps = QuickJudgeSteps
 	}
 	j := Must(judge.Load(name, opts))

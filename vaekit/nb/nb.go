@@ -2,8 +2,8 @@
 // keep to prose and experiments: loading a data set (smaller in quick mode), training or
 // loading a model with a live plot of its curves, and Must for cells that stop on errors.
 //
-// Quick mode ($VAEKIT_QUICK=1, see vaekit.QuickMode) is how CI runs every notebook: the
-// same cells with vaekit.Quick's small budgets and vaekit.QuickHeldOut held-out images.
+// Quick mode ($VAEKIT_QUICK=1, see QuickMode) is how CI runs every notebook: the
+// same cells with Quick's small budgets and QuickHeldOut held-out images.
 package nb
 
 import (
@@ -43,17 +43,17 @@ func Check(err error) {
 }
 
 // Data loads the training and held-out (test) sets of a data set ("mnist" or
-// "fashion-mnist"); in quick mode the held-out set is its first vaekit.QuickHeldOut images.
-func Data(dataset string) (train, test *data.Set) {
-	name := Must(data.ParseName(dataset))
+// "fashion-mnist"); in quick mode the held-out set is its first QuickHeldOut images.
+func Data(dataset data.Name) (train, test *data.Set) {
+	name := Must(data.ParseName(string(dataset)))
 	train, test = Must2(data.LoadBoth(name, data.Options{}))
-	if vaekit.QuickMode() {
-		test = test.Head(vaekit.QuickHeldOut)
+	if QuickMode() {
+		test = test.Head(QuickHeldOut)
 	}
 	return train, test
 }
 
-// Train returns the model trained with cfg (in quick mode, vaekit.Quick(cfg)) through
+// Train returns the model trained with cfg (in quick mode, Quick(cfg)) through
 // vaekit.TrainOrLoad: loaded in seconds if a run with exactly these settings finished
 // before, else trained (resumed, if a run was interrupted) while a live plot of its
 // curves updates in the cell. It prints one line with the held-out terms.
@@ -92,9 +92,9 @@ var stdout io.Writer = os.Stdout
 // trains. A model the cache holds finished is shown once, or with quietIfLoaded in one line.
 func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch *watcher, quietIfLoaded bool) *vaekit.Model {
 	opts := vaekit.TrainOptions{TrainEvalSize: 2000, Quiet: true, Log: stdout}
-	if vaekit.QuickMode() {
-		cfg = vaekit.Quick(cfg)
-		opts.TrainEvalSize = vaekit.QuickHeldOut
+	if QuickMode() {
+		cfg = Quick(cfg)
+		opts.TrainEvalSize = QuickHeldOut
 	}
 	var originals *data.Set
 	if watch != nil {

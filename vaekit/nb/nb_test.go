@@ -51,7 +51,7 @@ func output(t *testing.T, f func()) string {
 	return b.String()
 }
 
-// In quick mode Train trains vaekit.Quick(cfg) through the model cache; Trained and
+// In quick mode Train trains Quick(cfg) through the model cache; Trained and
 // TrainAndWatch then load that model: Trained in one quiet line, TrainAndWatch showing it
 // (watch called once, at the last step).
 func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
@@ -64,7 +64,7 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 	for i := range test.Images {
 		test.Images[i] *= 0.5 // Fainter than the training images: the held-out terms differ from the training subset's.
 	}
-	quick := vaekit.Quick(cfg)
+	quick := Quick(cfg)
 	dir, err := vaekit.CachedModelDir(quick)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestTrainGoesThroughTheCacheInQuickMode(t *testing.T) {
 	var m *vaekit.Model
 	out := output(t, func() { m = Train(cfg, train, test) })
 	if m.GlobalStep() != 150 || m.Config.String() != quick.String() || !vaekit.HasSavedModel(dir) {
-		t.Fatalf("Train in quick mode: step %d, config %s, saved in %s: %v; want 150 steps of vaekit.Quick(cfg) in the cache", m.GlobalStep(), m.Config, dir, vaekit.HasSavedModel(dir))
+		t.Fatalf("Train in quick mode: step %d, config %s, saved in %s: %v; want 150 steps of Quick(cfg) in the cache", m.GlobalStep(), m.Config, dir, vaekit.HasSavedModel(dir))
 	}
 	// The summary line (whose format scripts/check_notebook.py reads) holds the held-out
 	// terms of the last evaluation.

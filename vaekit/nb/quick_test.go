@@ -1,11 +1,15 @@
-package vaekit
+package nb
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vaekit/vaekit/vaekit"
+)
 
 // Quick gives every caller (notebooks, the command, tests) the same small budget,
 // whatever $VAEKIT_QUICK says; QuickMode only reads the variable.
 func TestQuickBudget(t *testing.T) {
-	cfg := DefaultConfig() // 10 epochs.
+	cfg := vaekit.DefaultConfig() // 10 epochs.
 	for _, env := range []string{"", "1"} {
 		t.Setenv("VAEKIT_QUICK", env)
 		got := Quick(cfg)
