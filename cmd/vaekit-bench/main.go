@@ -30,94 +30,143 @@ import (
 )
 
 func main() {
-	var (
-		child      = flag.String("child", "", "internal: run one model with vaekit in this process and print its result")
-		cpuprofile = flag.String("cpuprofile", "", "child: write a CPU profile of the steps after warm-up")
-		seed       = flag.Int64("seed", 1, "child: seeds initialisation, shuffling and sampling (the driver passes the round's)")
-		models     = flag.String("models", "", "comma-separated models (default: "+strings.Join(bench.DefaultModelNames(), ", ")+"); all: "+strings.Join(bench.ModelNames(), ", "))
-		rounds     = flag.Int("rounds", 3, "interleaved repetitions (medians are reported); round r has seed r")
-		seeds      = flag.String("seeds", "", "comma-separated seeds, one interleaved round each (overrides -rounds)")
-		nllImages  = flag.Int("nll-images", bench.DefaultNLLImages, "likelihood models (burda-vae, burda-iwae5): test images of the IWAE estimate of -log p(x)")
-		nllK       = flag.Int("nll-k", bench.DefaultNLLK, "likelihood models: importance samples per image of that estimate")
-		binaryTest = flag.String("binary-test", "", "child: the file of binarised test images to score notebook 05's models on (the driver writes it)")
-		steps      = flag.Int("steps", 0, "training steps per run, warm-up included (0: each model's default)")
-		window     = flag.Int("window", 50, "steps between time stamps; the first window is the warm-up")
-		torch      = flag.Bool("torch", true, "also run the PyTorch peer")
-		python     = flag.String("python", "/usr/bin/python3", "python with torch (Debian's python3-torch)")
-		threads    = flag.Int("threads", 2, "PyTorch threads")
-		ompWait    = flag.String("omp-wait-policy", "default,PASSIVE", "OMP_WAIT_POLICY values to run PyTorch with, comma-separated; each round the faster counts (libgomp's default spin-waits: fastest on a quiet machine, 5-15x slower when another process shares the CPUs)")
-		mnistDir   = flag.String("mnist-dir", "", "directory with MNIST's IDX .gz files for the peer (default: the GoMNIST module's)")
-		out        = flag.String("out", "", "directory for results.json and table.md")
-		profileDir = flag.String("profile", "", "directory for CPU profiles of the vaekit runs")
-		quick      = flag.Bool("quick", false, "smoke run: 60 steps (window 20), 1 round, 1,000 held-out images; likelihood models: IWAE k=100 on 50 images")
-		simd       = flag.String("simd", bench.SIMDNative, "SIMD kernels both frameworks may use: native (each its own choice for this CPU) or avx2 (held to AVX2 on an AVX-512 CPU too: GoMLX's GOMLX_GO_SIMD_AVX512=false, OpenBLAS's OPENBLAS_CORETYPE=Haswell, oneDNN's DNNL_MAX_CPU_ISA=AVX2, ATen's ATEN_CPU_CAPABILITY=avx2, glibc's AVX-512 memcpy off)")
-		heldOut    = flag.Int("heldout", 0, "MNIST test images scored after each run's training, for the held-out -ELBO (0: all 10,000; -1: none)")
-		report     = flag.String("report", "", "print the table of a saved results.json instead of running")
-	)
-	flag.Parse()
-	if *report != "" {
-		saved, err := bench.ReadResults(*report)
+	flags := parseFlags()
+	if flags.report != "" {
+		saved, err := bench.ReadResults(flags.report)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
-			os.Exit(1)
+			exit(err, 1)
 		}
 		fmt.Print(saved)
 		return
 	}
-	if *child != "" {
-		err := bench.ChildMain(*child, bench.RunOptions{Steps: *steps, Window: *window, CPUProfile: *cpuprofile, Seed: *seed, HeldOutImages: *heldOut,
-			NLLImages: *nllImages, NLLK: *nllK}, *binaryTest)
+	if flags.child != "" {
+		err := bench.ChildMain(flags.child, bench.RunOptions{Steps: flags.steps, Window: flags.window, CPUProfile: flags.cpuprofile, Seed: flags.seed,
+			HeldOutImages: flags.heldOut, NLLImages: flags.nllImages, NLLK: flags.nllK}, flags.binaryTest)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
-			os.Exit(1)
+			exit(err, 1)
 		}
 		return
 	}
+	opts, err := benchOptions(flags)
+	if err != nil {
+		exit(err, 2)
+	}
+	saved, err := bench.Run(opts)
+	if err != nil {
+		exit(err, 1)
+	}
+	fmt.Printf("\n%s", saved)
+	if anyRunFailed(saved) {
+		os.Exit(1)
+	}
+}
+
+// commandLine holds the flags' values (see parseFlags for what each means).
+type commandLine struct {
+	// A saved run's table to print instead of running.
+	report string
+	// A child process's: the model it runs, and its profile, seed and test images.
+	child, cpuprofile, binaryTest string
+	seed                          int64
+	// The driver's, and passed on to every run.
+	models, seeds         string
+	rounds, steps, window int
+	torch                 bool
+	python, ompWait       string
+	threads               int
+	mnistDir              string
+	out, profileDir       string
+	quick                 bool
+	simd                  string
+	heldOut               int
+	nllImages, nllK       int
+}
+
+// parseFlags defines the flags and parses the command line.
+func parseFlags() commandLine {
+	var c commandLine
+	flag.StringVar(&c.child, "child", "", "internal: run one model with vaekit in this process and print its result")
+	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "child: write a CPU profile of the steps after warm-up")
+	flag.Int64Var(&c.seed, "seed", 1, "child: seeds initialisation, shuffling and sampling (the driver passes the round's)")
+	flag.StringVar(&c.models, "models", "", "comma-separated models (default: "+strings.Join(bench.DefaultModelNames(), ", ")+"); all: "+strings.Join(bench.ModelNames(), ", "))
+	flag.IntVar(&c.rounds, "rounds", 3, "interleaved repetitions (medians are reported); round r has seed r")
+	flag.StringVar(&c.seeds, "seeds", "", "comma-separated seeds, one interleaved round each (overrides -rounds)")
+	flag.IntVar(&c.nllImages, "nll-images", bench.DefaultNLLImages, "likelihood models (burda-vae, burda-iwae5): test images of the IWAE estimate of -log p(x)")
+	flag.IntVar(&c.nllK, "nll-k", bench.DefaultNLLK, "likelihood models: importance samples per image of that estimate")
+	flag.StringVar(&c.binaryTest, "binary-test", "", "child: the file of binarised test images to score notebook 05's models on (the driver writes it)")
+	flag.IntVar(&c.steps, "steps", 0, "training steps per run, warm-up included (0: each model's default)")
+	flag.IntVar(&c.window, "window", 50, "steps between time stamps; the first window is the warm-up")
+	flag.BoolVar(&c.torch, "torch", true, "also run the PyTorch peer")
+	flag.StringVar(&c.python, "python", "/usr/bin/python3", "python with torch (Debian's python3-torch)")
+	flag.IntVar(&c.threads, "threads", 2, "PyTorch threads")
+	flag.StringVar(&c.ompWait, "omp-wait-policy", "default,PASSIVE", "OMP_WAIT_POLICY values to run PyTorch with, comma-separated; each round the faster counts (libgomp's default spin-waits: fastest on a quiet machine, 5-15x slower when another process shares the CPUs)")
+	flag.StringVar(&c.mnistDir, "mnist-dir", "", "directory with MNIST's IDX .gz files for the peer (default: the GoMNIST module's)")
+	flag.StringVar(&c.out, "out", "", "directory for results.json and table.md")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the vaekit runs")
+	flag.BoolVar(&c.quick, "quick", false, "smoke run: 60 steps (window 20), 1 round, 1,000 held-out images; likelihood models: IWAE k=100 on 50 images")
+	flag.StringVar(&c.simd, "simd", bench.SIMDNative, "SIMD kernels both frameworks may use: native (each its own choice for this CPU) or avx2 (held to AVX2 on an AVX-512 CPU too: GoMLX's GOMLX_GO_SIMD_AVX512=false, OpenBLAS's OPENBLAS_CORETYPE=Haswell, oneDNN's DNNL_MAX_CPU_ISA=AVX2, ATen's ATEN_CPU_CAPABILITY=avx2, glibc's AVX-512 memcpy off)")
+	flag.IntVar(&c.heldOut, "heldout", 0, "MNIST test images scored after each run's training, for the held-out -ELBO (0: all 10,000; -1: none)")
+	flag.StringVar(&c.report, "report", "", "print the table of a saved results.json instead of running")
+	flag.Parse()
+	return c
+}
+
+// benchOptions are the driver's options from the command line.
+func benchOptions(c commandLine) (bench.Options, error) {
 	opts := bench.Options{
-		Rounds: *rounds, Steps: *steps, Window: *window, Torch: *torch, Python: *python, Threads: *threads, OMPWaitPolicies: strings.Split(*ompWait, ","),
-		MNISTDir: *mnistDir, OutDir: *out, Profile: *profileDir, SIMD: *simd, HeldOutImages: *heldOut,
-		NLLImages: *nllImages, NLLK: *nllK,
+		Rounds: c.rounds, Steps: c.steps, Window: c.window, Torch: c.torch, Python: c.python, Threads: c.threads, OMPWaitPolicies: strings.Split(c.ompWait, ","),
+		MNISTDir: c.mnistDir, OutDir: c.out, Profile: c.profileDir, SIMD: c.simd, HeldOutImages: c.heldOut,
+		NLLImages: c.nllImages, NLLK: c.nllK,
 	}
-	if *models != "" {
-		opts.Models = strings.Split(*models, ",")
+	if c.models != "" {
+		opts.Models = strings.Split(c.models, ",")
 	}
-	if *seeds != "" {
-		for _, s := range strings.Split(*seeds, ",") {
+	if c.seeds != "" {
+		for _, s := range strings.Split(c.seeds, ",") {
 			seed, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil || seed < 1 {
-				fmt.Fprintf(os.Stderr, "vaekit-bench: -seeds: %q is not a seed (a positive integer)\n", s)
-				os.Exit(2)
+				return opts, fmt.Errorf("-seeds: %q is not a seed (a positive integer)", s)
 			}
 			opts.Seeds = append(opts.Seeds, seed)
 		}
 	}
-	if *quick {
-		opts.Steps, opts.Window, opts.Rounds = 60, 20, 1
-		if opts.HeldOutImages == 0 {
-			opts.HeldOutImages = 1000
-		}
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["nll-images"] {
-			opts.NLLImages = 50
-		}
-		if !set["nll-k"] {
-			opts.NLLK = 100
-		}
+	if c.quick {
+		shortenForQuick(&opts)
 	}
-	saved, err := bench.Run(opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
-		os.Exit(1)
+	return opts, nil
+}
+
+// shortenForQuick makes opts the -quick smoke run's, keeping the likelihood estimate's
+// size where its flags were given.
+func shortenForQuick(opts *bench.Options) {
+	opts.Steps, opts.Window, opts.Rounds = 60, 20, 1
+	if opts.HeldOutImages == 0 {
+		opts.HeldOutImages = 1000
 	}
-	fmt.Printf("\n%s", saved)
-	failed := false
-	for _, s := range saved.Summaries {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["nll-images"] {
+		opts.NLLImages = 50
+	}
+	if !set["nll-k"] {
+		opts.NLLK = 100
+	}
+}
+
+// anyRunFailed reports whether a run of either framework failed.
+func anyRunFailed(report *bench.Report) bool {
+	for _, s := range report.Summaries {
 		for _, r := range append(s.Go, s.Torch...) {
-			failed = failed || r.Error != ""
+			if r.Error != "" {
+				return true
+			}
 		}
 	}
-	if failed {
-		os.Exit(1)
-	}
+	return false
+}
+
+// exit prints err and ends the program with code.
+func exit(err error, code int) {
+	fmt.Fprintln(os.Stderr, "vaekit-bench:", err)
+	os.Exit(code)
 }

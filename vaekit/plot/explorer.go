@@ -278,19 +278,59 @@ func (e *explorer) apply(m sliderMove, lastSeq []int) bool {
 
 // live runs the interactive session; see Explore.
 func (e *explorer) live(frame *Picture) (*Picture, error) {
-	uid := gonbui.UniqueId()
-	frameID := "vaekit_explorer_frame_" + uid
-	controlsID := "vaekit_explorer_controls_" + uid // Output block holding the controls.
-	panelID := "vaekit_explorer_panel_" + uid       // DOM id of the <div> inside it.
-	updateHTML(frameID, e.frameHTML(frame, ""))
-	updateHTML(controlsID, fmt.Sprintf(`<div id="%s" style="font-family:sans-serif;font-size:13px"></div>`, panelID))
-	removeControls := func() { updateHTML(controlsID, "") }
+	page := newExplorerPage()
+	updateHTML(page.frameID, e.frameHTML(frame, ""))
+	updateHTML(page.controlsID, fmt.Sprintf(`<div id="%s" style="font-family:sans-serif;font-size:13px"></div>`, page.panelID))
+	controls, ready := e.addControls(page.panelID)
+	if !ready {
+		page.removeControls()
+		updateHTML(page.frameID, e.frameHTML(frame, "Static frame: the notebook's widgets did not start."))
+		return frame, nil
+	}
+	moves, stopMoves := listenToMoves(page.uid, controls.sliders)
+	defer stopMoves()
+	clicks := controls.done.Listen()
+	defer clicks.Close()
+	events := explorerEvents{moves: moves, done: clicks.C}
+	if e.liveFor > 0 {
+		events.timeout = time.After(e.liveFor)
+	}
+	return e.serve(page, frame, events)
+}
 
-	// Build the widgets. Each waits for the browser's first answer; should one never
-	// come, give up on the live session rather than hang the cell.
+// explorerPage names the parts of a live session's output: the output blocks of the
+// frame and of the controls, and the DOM id of the <div> inside the latter that holds
+// the widgets.
+type explorerPage struct {
+	uid                          string
+	frameID, controlsID, panelID string
+}
+
+func newExplorerPage() explorerPage {
+	uid := gonbui.UniqueId()
+	return explorerPage{uid: uid,
+		frameID:    "vaekit_explorer_frame_" + uid,
+		controlsID: "vaekit_explorer_controls_" + uid,
+		panelID:    "vaekit_explorer_panel_" + uid,
+	}
+}
+
+func (p explorerPage) removeControls() { updateHTML(p.controlsID, "") }
+
+// explorerControls are a live session's widgets: a slider per coordinate in dims, and
+// the Done button.
+type explorerControls struct {
+	sliders []*widgets.SliderBuilder
+	done    *widgets.ButtonBuilder
+}
+
+// addControls builds the widgets in the panel with DOM id panelID. Each waits for the
+// browser's first answer; should one never come, it reports false rather than hang the
+// cell, and the live session is given up.
+func (e *explorer) addControls(panelID string) (controls explorerControls, ready bool) {
 	sliders := make([]*widgets.SliderBuilder, len(e.dims))
 	var done *widgets.ButtonBuilder
-	ready := within(widgetTimeout, func() {
+	ready = within(widgetTimeout, func() {
 		for k, d := range e.dims {
 			rowID := fmt.Sprintf("%s_row%d", panelID, k)
 			dom.Append(panelID, fmt.Sprintf(`<div id="%s">z%d </div>`, rowID, d+1))
@@ -299,24 +339,28 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 		done = widgets.Button("Done").AppendTo(panelID).Done()
 	})
 	if !ready {
-		removeControls()
-		updateHTML(frameID, e.frameHTML(frame, "Static frame: the notebook's widgets did not start."))
-		return frame, nil
+		// The widgets may still be coming up in the background: leave them be.
+		return explorerControls{}, false
 	}
+	return explorerControls{sliders: sliders, done: done}, true
+}
 
-	// The moves come from a script of ours that numbers them, not from the sliders'
-	// own updates: GoNB hands each value from the page to the program in a goroutine of
-	// its own (gonb v0.11.5, gonbui/comms/comms.go, dispatchValueUpdates), so the updates
-	// of a quick drag arrive in any order, and the last to arrive can be a position the
-	// slider has left. The numbers tell which move is the latest.
+// listenToMoves returns the moves of the sliders as the page numbers them, and the
+// function that stops listening.
+//
+// The moves come from a script of ours that numbers them, not from the sliders' own
+// updates: GoNB hands each value from the page to the program in a goroutine of its own
+// (gonb v0.11.5, gonbui/comms/comms.go, dispatchValueUpdates), so the updates of a quick
+// drag arrive in any order, and the last to arrive can be a position the slider has left.
+// The numbers tell which move is the latest.
+func listenToMoves(uid string, sliders []*widgets.SliderBuilder) (moves <-chan sliderMove, stop func()) {
 	movesAddress := "/vaekit/explorer/moves/" + uid
 	updates := comms.Listen[string](movesAddress)
-	defer updates.Close()
-	moves := make(chan sliderMove, 256)
+	parsed := make(chan sliderMove, 256)
 	go func() {
 		for msg := range updates.C {
 			if m, ok := parseSliderMove(msg, len(sliders)); ok {
-				moves <- m
+				parsed <- m
 			}
 		}
 	}()
@@ -325,46 +369,58 @@ func (e *explorer) live(frame *Picture) (*Picture, error) {
 		ids[k] = s.HtmlId()
 	}
 	dom.TransientJavascript(sliderScript(movesAddress, ids))
-	lastSeq := make([]int, len(sliders))
-	clicks := done.Listen()
-	defer clicks.Close()
-	var timeout <-chan time.Time
-	if e.liveFor > 0 {
-		timeout = time.After(e.liveFor)
-	}
+	return parsed, updates.Close
+}
 
+// explorerEvents are what a live session waits for: the sliders' moves, clicks on Done,
+// and the end of LiveFor (nil: none).
+type explorerEvents struct {
+	moves   <-chan sliderMove
+	done    <-chan int
+	timeout <-chan time.Time
+}
+
+// serve redraws the frame on the sliders' moves until Done is clicked or the time is up,
+// then removes the controls and returns the last frame.
+func (e *explorer) serve(page explorerPage, frame *Picture, events explorerEvents) (*Picture, error) {
+	lastSeq := make([]int, len(e.dims))
 	for {
 		select {
-		case m := <-moves:
-			changed := e.apply(m, lastSeq)
-			// Apply every move already queued, then draw once: decoding can be slower
-			// than a slider drag sends updates.
-			for pending := true; pending; {
-				select {
-				case m := <-moves:
-					changed = e.apply(m, lastSeq) || changed
-				default:
-					pending = false
-				}
-			}
-			if !changed {
+		case m := <-events.moves:
+			if !e.applyQueued(m, events.moves, lastSeq) {
 				continue
 			}
 			next, err := e.frame()
 			if err != nil {
-				removeControls()
+				page.removeControls()
 				return frame, err
 			}
 			frame = next
-			updateHTML(frameID, e.frameHTML(frame, ""))
-		case <-clicks.C:
-			removeControls()
+			updateHTML(page.frameID, e.frameHTML(frame, ""))
+		case <-events.done:
+			page.removeControls()
 			return frame, nil
-		case <-timeout:
-			removeControls()
+		case <-events.timeout:
+			page.removeControls()
 			return frame, nil
 		}
 	}
+}
+
+// applyQueued applies move m and every move already queued, and reports whether the code
+// changed: decoding can be slower than a slider drag sends updates, so it draws once for
+// them all.
+func (e *explorer) applyQueued(m sliderMove, moves <-chan sliderMove, lastSeq []int) bool {
+	changed := e.apply(m, lastSeq)
+	for pending := true; pending; {
+		select {
+		case m := <-moves:
+			changed = e.apply(m, lastSeq) || changed
+		default:
+			pending = false
+		}
+	}
+	return changed
 }
 
 // frontEndAnswers asks probe (frontEndAlive), again while a browser is there but did

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"strconv"
 
+	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -44,6 +45,34 @@ func LatentScatter[L Label](codes [][]float32, labels []L, opts ScatterOptions) 
 	if labels != nil && len(labels) != len(codes) {
 		return nil, fmt.Errorf("%s: %d labels for %d codes, expected one label per code", fn, len(labels), len(codes))
 	}
+	points, err := scatterPoints(fn, codes, dimX, dimY)
+	if err != nil {
+		return nil, err
+	}
+	classes, err := scatterClasses(fn, labels, opts.ClassNames)
+	if err != nil {
+		return nil, err
+	}
+	scatter, err := plotter.NewScatter(points)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	scatter.GlyphStyleFunc = pointStyles(labels, classes.count, pointRadius(len(codes)))
+
+	p := newPlot(opts.Title, "z"+strconv.Itoa(dimX+1), "z"+strconv.Itoa(dimY+1))
+	addGrid(p)
+	p.Add(scatter)
+	chart := newChart(p)
+	chart.Height = 4.5 * vg.Inch
+	if labels != nil {
+		chart.legend = classLegend(classes, opts.ClassNames)
+	}
+	return chart, nil
+}
+
+// scatterPoints are the codes' coordinates dimX and dimY, checked: every code as long as
+// the first, every coordinate finite.
+func scatterPoints(fn string, codes [][]float32, dimX, dimY int) (plotter.XYs, error) {
 	points := make(plotter.XYs, len(codes))
 	for i, z := range codes {
 		if len(z) != len(codes[0]) {
@@ -54,27 +83,49 @@ func LatentScatter[L Label](codes [][]float32, labels []L, opts ScatterOptions) 
 			return nil, err
 		}
 	}
-	nClasses := len(opts.ClassNames)
-	present := map[int]bool{}
+	return points, nil
+}
+
+// scatterClassSet is the classes of a scatter plot: how many there are (the colours are
+// spread over them) and which labels occur (the legend lists those).
+type scatterClassSet struct {
+	count   int
+	present map[int]bool
+}
+
+// scatterClasses checks the labels against the class names (nil: any class number) and
+// returns the classes they cover.
+func scatterClasses[L Label](fn string, labels []L, classNames []string) (scatterClassSet, error) {
+	classes := scatterClassSet{count: len(classNames), present: map[int]bool{}}
 	for i, l := range labels {
 		k := int(l)
 		if k < 0 {
-			return nil, fmt.Errorf("%s: labels[%d] is %d, expected a class number >= 0", fn, i, k)
+			return classes, fmt.Errorf("%s: labels[%d] is %d, expected a class number >= 0", fn, i, k)
 		}
-		if opts.ClassNames != nil && k >= len(opts.ClassNames) {
-			return nil, fmt.Errorf("%s: labels[%d] is %d, expected < %d (the number of class names)", fn, i, k, len(opts.ClassNames))
+		if classNames != nil && k >= len(classNames) {
+			return classes, fmt.Errorf("%s: labels[%d] is %d, expected < %d (the number of class names)", fn, i, k, len(classNames))
 		}
-		present[k] = true
-		nClasses = max(nClasses, k+1)
+		classes.present[k] = true
+		classes.count = max(classes.count, k+1)
 	}
+	return classes, nil
+}
 
-	radius := vg.Points(1.2)
+// pointRadius is the radius of the points of a scatter plot of n points: smaller the more
+// there are.
+func pointRadius(n int) vg.Length {
 	switch {
-	case len(codes) <= 1000:
-		radius = vg.Points(2.2)
-	case len(codes) <= 5000:
-		radius = vg.Points(1.6)
+	case n <= 1000:
+		return vg.Points(2.2)
+	case n <= 5000:
+		return vg.Points(1.6)
 	}
+	return vg.Points(1.2)
+}
+
+// pointStyles styles point i in its class's colour of nClasses (labels nil: the first
+// colour of the palette).
+func pointStyles[L Label](labels []L, nClasses int, radius vg.Length) func(i int) draw.GlyphStyle {
 	// Slightly transparent points show where they pile up.
 	pointColor := func(i int) color.Color {
 		c := palette[0]
@@ -83,31 +134,23 @@ func LatentScatter[L Label](codes [][]float32, labels []L, opts ScatterOptions) 
 		}
 		return color.NRGBA{c.R, c.G, c.B, 0xb0}
 	}
-	scatter, err := plotter.NewScatter(points)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn, err)
-	}
-	scatter.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+	return func(i int) draw.GlyphStyle {
 		return draw.GlyphStyle{Color: pointColor(i), Radius: radius, Shape: draw.CircleGlyph{}}
 	}
+}
 
-	p := newPlot(opts.Title, "z"+strconv.Itoa(dimX+1), "z"+strconv.Itoa(dimY+1))
-	addGrid(p)
-	p.Add(scatter)
-	chart := newChart(p)
-	chart.Height = 4.5 * vg.Inch
-	if labels != nil {
-		chart.legend = newLegend()
-		for k := range nClasses {
-			if !present[k] {
-				continue
-			}
-			name := strconv.Itoa(k)
-			if opts.ClassNames != nil {
-				name = opts.ClassNames[k]
-			}
-			chart.legend.Add(name, glyphThumb{Color: classColor(k, nClasses), Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}})
+// classLegend lists the classes present, by their names (nil: their numbers).
+func classLegend(classes scatterClassSet, classNames []string) *gplot.Legend {
+	legend := newLegend()
+	for k := range classes.count {
+		if !classes.present[k] {
+			continue
 		}
+		name := strconv.Itoa(k)
+		if classNames != nil {
+			name = classNames[k]
+		}
+		legend.Add(name, glyphThumb{Color: classColor(k, classes.count), Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}})
 	}
-	return chart, nil
+	return legend
 }

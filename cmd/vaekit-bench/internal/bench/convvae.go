@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
@@ -98,52 +99,10 @@ func upsampleConv(scope *model.Scope, x *Node, filters int) *Node {
 // the 36 multiply-adds per output and input channel (4/9), and patches a quarter the
 // size. The four phases are one batched matmul over one gather of 2x2 windows.
 func subPixelUpsampleConv(x, kernel *Node) *Node {
-	g := x.Graph()
-	dtype := x.DType()
-	d := x.Shape().Dimensions
-	batch, h, w, in := d[0], d[1], d[2], d[3]
-	out := kernel.Shape().Dimensions[3]
-
-	// Phase kernels: [4 (a, b), 2*2*in, out], then transposed to [4, out, 4*in].
-	sum := Const(g, [][][]float32{{{1, 0, 0}, {0, 1, 1}}, {{1, 1, 0}, {0, 0, 1}}}) // [a, r, t]
-	if dtype != sum.DType() {
-		sum = ConvertDType(sum, dtype)
-	}
-	phaseOf := func(kernel *Node) *Node {
-		rows := Einsum("art,tuco->aruco", sum, kernel) // [a, r, u, in, out]
-		return Einsum("bsu,aruco->aborsc", sum, rows)  // [a, b, out, r, s, in]
-	}
-	phaseT := Reshape(phaseOf(kernel), 4, out, 4*in) // [phase, out, (r, s, c)]
-
-	// Zero-pad by one pixel (as a scatter: its gradient is a gather, see vaekit's conv.go).
-	positions := make([]int32, 0, batch*h*w*3)
-	for bi := range batch {
-		for i := range h {
-			for j := range w {
-				positions = append(positions, int32(bi), int32(i+1), int32(j+1))
-			}
-		}
-	}
-	xp := ScatterSum(Zeros(g, shapes.Make(dtype, batch, h+2, w+2, in)),
-		Const(g, tensors.FromFlatDataAndDimensions(positions, batch*h*w, 3)), Reshape(x, batch*h*w, in), true, true)
-
-	// Patches: for phase (a, b) and low-resolution position (i, j), the 2x2 window at
-	// (i+a, j+b) of the padded input.
-	n := batch * h * w
-	starts := make([]int32, 0, 4*n*3)
-	for a := range 2 {
-		for bb := range 2 {
-			for bi := range batch {
-				for i := range h {
-					for j := range w {
-						starts = append(starts, int32(bi), int32(i+a), int32(j+bb))
-					}
-				}
-			}
-		}
-	}
-	patches := GatherSlices(xp, []int{0, 1, 2}, Const(g, tensors.FromFlatDataAndDimensions(starts, 4, n, 3)), []int{1, 2, 2}, true)
-	columns := Reshape(patches, 4, n, 4*in)
+	size := subPixelSizeOf(x, kernel)
+	tapSums := subPixelTapSums(x.Graph(), x.DType())
+	phaseT := Reshape(subPixelPhaseKernels(tapSums, kernel), 4, size.out, 4*size.in) // [phase, out, (r, s, c)]
+	columns := subPixelColumns(padOnePixel(x), size)
 	// The four phases' products, [4, n, out]: computed plainly, differentiated with the
 	// gradient formulations of vaekit's im2col (see patchesTimesKernel and
 	// patchesTimesKernelScatterGradient in internal/conv).
@@ -152,38 +111,120 @@ func subPixelUpsampleConv(x, kernel *Node) *Node {
 		func() *Node {
 			return DotGeneral(fixed, []int{2}, []int{0}, TransposeAllAxes(phaseT, 0, 2, 1), []int{1}, []int{0})
 		},
-		func() *Node {
-			// Kernel gradient from the patches; x's from the scatter form: x[b, p, q]
-			// reaches phase (a, b') at (i, j) = (p+1-a-r, q+1-b'-s) through tap (r, s).
-			yW := swapLastAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}))
-			target := make([]int32, 0, n*16)
-			for bi := range batch {
-				for p := range h {
-					for q := range w {
-						for a := range 2 {
-							for b2 := range 2 {
-								for r := range 2 {
-									for s := range 2 {
-										position := 4 * n
-										if i, j := p+1-a-r, q+1-b2-s; i >= 0 && i < h && j >= 0 && j < w {
-											position = (a*2+b2)*n + (bi*h+i)*w + j
-										}
-										target = append(target, int32(position))
-									}
+		func() *Node { return subPixelDifferentiable(x, kernel, tapSums, phaseT, fixed, size) }, true)
+	// [a, b, batch, h, w, out] -> [batch, h, a, w, b, out].
+	y = TransposeAllAxes(Reshape(y, 2, 2, size.batch, size.h, size.w, size.out), 2, 3, 0, 4, 1, 5)
+	return Reshape(y, size.batch, 2*size.h, 2*size.w, size.out)
+}
+
+// subPixelSize holds the sizes of a sub-pixel convolution: x is [batch, h, w, in], the
+// kernel [3, 3, in, out].
+type subPixelSize struct {
+	batch, h, w, in, out int
+}
+
+func subPixelSizeOf(x, kernel *Node) subPixelSize {
+	d := x.Shape().Dimensions
+	return subPixelSize{batch: d[0], h: d[1], w: d[2], in: d[3], out: kernel.Shape().Dimensions[3]}
+}
+
+// pixels is the number of low-resolution positions, batch * h * w.
+func (s subPixelSize) pixels() int { return s.batch * s.h * s.w }
+
+// subPixelTapSums says which 3x3 taps each 2x2 phase tap sums, [a, r, t]: for row parity
+// a, tap r of the phase kernel is the sum of the taps t marked 1.
+func subPixelTapSums(g *Graph, dtype dtypes.DType) *Node {
+	sum := Const(g, [][][]float32{{{1, 0, 0}, {0, 1, 1}}, {{1, 1, 0}, {0, 0, 1}}}) // [a, r, t]
+	if dtype != sum.DType() {
+		sum = ConvertDType(sum, dtype)
+	}
+	return sum
+}
+
+// subPixelPhaseKernels are the four phases' 2x2 kernels of the 3x3 kernel, [a, b, out, r,
+// s, in].
+func subPixelPhaseKernels(tapSums, kernel *Node) *Node {
+	rows := Einsum("art,tuco->aruco", tapSums, kernel) // [a, r, u, in, out]
+	return Einsum("bsu,aruco->aborsc", tapSums, rows)  // [a, b, out, r, s, in]
+}
+
+// padOnePixel zero-pads x [batch, h, w, c] by one pixel on every side (as a scatter: its
+// gradient is a gather, see vaekit's conv.go).
+func padOnePixel(x *Node) *Node {
+	d := x.Shape().Dimensions
+	batch, h, w, in := d[0], d[1], d[2], d[3]
+	positions := make([]int32, 0, batch*h*w*3)
+	for bi := range batch {
+		for i := range h {
+			for j := range w {
+				positions = append(positions, int32(bi), int32(i+1), int32(j+1))
+			}
+		}
+	}
+	return ScatterSum(Zeros(x.Graph(), shapes.Make(x.DType(), batch, h+2, w+2, in)),
+		Const(x.Graph(), tensors.FromFlatDataAndDimensions(positions, batch*h*w, 3)), Reshape(x, batch*h*w, in), true, true)
+}
+
+// subPixelColumns are the phases' patches, [4 (a, b), pixels, 2*2*in]: for phase (a, b)
+// and low-resolution position (i, j), the 2x2 window at (i+a, j+b) of the padded input.
+func subPixelColumns(padded *Node, size subPixelSize) *Node {
+	n := size.pixels()
+	starts := make([]int32, 0, 4*n*3)
+	for a := range 2 {
+		for bb := range 2 {
+			for bi := range size.batch {
+				for i := range size.h {
+					for j := range size.w {
+						starts = append(starts, int32(bi), int32(i+a), int32(j+bb))
+					}
+				}
+			}
+		}
+	}
+	patches := GatherSlices(padded, []int{0, 1, 2}, Const(padded.Graph(), tensors.FromFlatDataAndDimensions(starts, 4, n, 3)), []int{1, 2, 2}, true)
+	return Reshape(patches, 4, n, 4*size.in)
+}
+
+// subPixelDifferentiable is the four phases' products, [4, n, out], in the form that
+// differentiates well: the kernel's gradient from the patches (fixed), x's from the
+// scatter form, where x[b, p, q] reaches phase (a, b') at (i, j) = (p+1-a-r, q+1-b'-s)
+// through tap (r, s).
+func subPixelDifferentiable(x, kernel, tapSums, phaseT, fixed *Node, size subPixelSize) *Node {
+	n := size.pixels()
+	yW := swapLastAxes(DotGeneral(phaseT, []int{2}, []int{0}, fixed, []int{2}, []int{0}))
+	target := subPixelScatterTargets(size)
+	// phaseR[c, (a, b, r, s, o)], with no gradient into the kernel.
+	phaseR := Reshape(TransposeAllAxes(subPixelPhaseKernels(tapSums, StopGradient(kernel)), 5, 0, 1, 3, 4, 2), size.in, 16*size.out)
+	contributions := Reshape(DotGeneral(Reshape(x, n, size.in), []int{1}, nil, phaseR, []int{0}, nil), n*16, size.out)
+	scattered := ScatterSum(Zeros(x.Graph(), shapes.Make(x.DType(), 4*n+1, size.out)),
+		Const(x.Graph(), tensors.FromFlatDataAndDimensions(target, n*16, 1)), contributions, false, false)
+	return Add(yW, Reshape(Slice(scattered, AxisRange(0, 4*n)), 4, n, size.out))
+}
+
+// subPixelScatterTargets are, for each input pixel (b, p, q), phase (a, b') and phase tap
+// (r, s), the row of the phases' products [4*n] it reaches, or 4*n (a row dropped
+// afterwards) where that falls outside the image.
+func subPixelScatterTargets(size subPixelSize) []int32 {
+	batch, h, w, n := size.batch, size.h, size.w, size.pixels()
+	target := make([]int32, 0, n*16)
+	for bi := range batch {
+		for p := range h {
+			for q := range w {
+				for a := range 2 {
+					for b2 := range 2 {
+						for r := range 2 {
+							for s := range 2 {
+								position := 4 * n
+								if i, j := p+1-a-r, q+1-b2-s; i >= 0 && i < h && j >= 0 && j < w {
+									position = (a*2+b2)*n + (bi*h+i)*w + j
 								}
+								target = append(target, int32(position))
 							}
 						}
 					}
 				}
 			}
-			// phaseR[c, (a, b, r, s, o)], with no gradient into the kernel.
-			phaseR := Reshape(TransposeAllAxes(phaseOf(StopGradient(kernel)), 5, 0, 1, 3, 4, 2), in, 16*out)
-			contributions := Reshape(DotGeneral(Reshape(x, n, in), []int{1}, nil, phaseR, []int{0}, nil), n*16, out)
-			scattered := ScatterSum(Zeros(g, shapes.Make(dtype, 4*n+1, out)),
-				Const(g, tensors.FromFlatDataAndDimensions(target, n*16, 1)), contributions, false, false)
-			return Add(yW, Reshape(Slice(scattered, AxisRange(0, 4*n)), 4, n, out))
-		}, true)
-	// [a, b, batch, h, w, out] -> [batch, h, a, w, b, out].
-	y = TransposeAllAxes(Reshape(y, 2, 2, batch, h, w, out), 2, 3, 0, 4, 1, 5)
-	return Reshape(y, batch, 2*h, 2*w, out)
+		}
+	}
+	return target
 }

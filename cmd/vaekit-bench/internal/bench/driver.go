@@ -136,58 +136,35 @@ const ParityTarget = 0.5
 
 // Run runs the benchmark and returns its report.
 func Run(opts Options) (*Report, error) {
-	if opts.Rounds < 1 {
-		opts.Rounds = 1
-	}
-	if opts.Window <= 0 {
-		opts.Window = 50
-	}
-	if opts.Log == nil {
-		opts.Log = os.Stderr
-	}
+	opts = opts.withDefaults()
 	machine, err := describeMachine(opts)
 	if err != nil {
 		return nil, err
 	}
-	names := opts.Models
-	if len(names) == 0 {
-		names = DefaultModelNames()
-	}
-	if opts.NLLImages <= 0 {
-		opts.NLLImages = DefaultNLLImages
-	}
-	if opts.NLLK <= 0 {
-		opts.NLLK = DefaultNLLK
-	}
 	seeds := roundSeeds(opts)
-	var models []Model
-	for _, name := range names {
-		m, err := FindModel(name)
-		if err != nil {
-			return nil, err
-		}
-		models = append(models, m)
+	models, err := findModels(opts.Models)
+	if err != nil {
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(opts.Log, "bench: column %s (%s), CPU %s\n", machine.Column, machine.ColumnNote, machine.CPU.Model)
-	binaryTest := ""
+	children := childRunner{opts: opts, self: self}
 	if slices.ContainsFunc(models, func(m Model) bool { return m.Kind == "burda" }) {
 		var cleanup func()
-		if binaryTest, cleanup, err = writeBinarizedTest(opts.OutDir); err != nil {
+		if children.binaryTest, cleanup, err = writeBinarizedTest(opts.OutDir); err != nil {
 			return nil, err
 		}
 		defer cleanup()
 	}
-	var peer *torchPeer
 	if opts.Torch {
-		if peer, err = newTorchPeer(opts); err != nil {
+		if children.peer, err = newTorchPeer(opts); err != nil {
 			fmt.Fprintf(opts.Log, "bench: PyTorch peer skipped: %v\n", err)
-			peer = nil
+			children.peer = nil
 		} else {
-			defer peer.Close()
+			defer children.peer.Close()
 		}
 	}
 	if opts.Profile != "" {
@@ -196,6 +173,61 @@ func Run(opts Options) (*Report, error) {
 		}
 	}
 
+	report := newReport(machine, children.runRounds(models, seeds), seeds, opts)
+	if opts.OutDir != "" {
+		if err := report.write(opts.OutDir); err != nil {
+			return report, err
+		}
+	}
+	return report, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Rounds < 1 {
+		o.Rounds = 1
+	}
+	if o.Window <= 0 {
+		o.Window = 50
+	}
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+	if o.NLLImages <= 0 {
+		o.NLLImages = DefaultNLLImages
+	}
+	if o.NLLK <= 0 {
+		o.NLLK = DefaultNLLK
+	}
+	return o
+}
+
+// findModels looks the named models up; no names: DefaultModelNames.
+func findModels(names []string) ([]Model, error) {
+	if len(names) == 0 {
+		names = DefaultModelNames()
+	}
+	var models []Model
+	for _, name := range names {
+		m, err := FindModel(name)
+		if err != nil {
+			return nil, err
+		}
+		models = append(models, m)
+	}
+	return models, nil
+}
+
+// childRunner runs the measured child processes of the rounds.
+type childRunner struct {
+	opts       Options
+	self       string     // This executable: it runs the vaekit children.
+	peer       *torchPeer // nil: PyTorch is not run.
+	binaryTest string     // The binarised test images of the "burda" models ("": none needed).
+}
+
+// runRounds runs every model with both frameworks in every round, and returns one summary
+// per model, not yet aggregated.
+func (c childRunner) runRounds(models []Model, seeds []int) []Summary {
 	summaries := make([]Summary, len(models))
 	for i, m := range models {
 		summaries[i].Model = m
@@ -204,28 +236,12 @@ func Run(opts Options) (*Report, error) {
 		// Both frameworks train a round's model from the round's seed.
 		for i, m := range models {
 			runGo := func() {
-				args := goChildArgs(m, opts, seed, binaryTest)
-				if opts.Profile != "" {
-					args = append(args, "-cpuprofile", filepath.Join(opts.Profile, fmt.Sprintf("%s-r%d.pprof", m.Name, round+1)))
-				}
-				cmd := exec.Command(self, args...)
-				cmd.Env = withSIMD(os.Environ(), "vaekit", opts.SIMD)
-				r := runChild(opts.Log, m, "vaekit", cmd)
-				summaries[i].Go = append(summaries[i].Go, r)
+				summaries[i].Go = append(summaries[i].Go, c.runGo(m, round, seed))
 			}
 			runTorch := func() {
-				if peer == nil {
-					return
+				if c.peer != nil {
+					summaries[i].Torch = append(summaries[i].Torch, c.runTorch(m, seed))
 				}
-				var best Result
-				for j, policy := range peer.policies() {
-					r := runChild(opts.Log, m, "pytorch:"+policy, peer.command(m, opts, seed, policy, binaryTest))
-					r.Framework, r.OMPWaitPolicy = "pytorch", policy
-					if j == 0 || (r.Error == "" && (best.Error != "" || r.ImagesPerSec > best.ImagesPerSec)) {
-						best = r
-					}
-				}
-				summaries[i].Torch = append(summaries[i].Torch, best)
 			}
 			// Alternate who goes first, so that neither always gets the cooler machine.
 			if round%2 == 0 {
@@ -237,6 +253,36 @@ func Run(opts Options) (*Report, error) {
 			}
 		}
 	}
+	return summaries
+}
+
+// runGo runs model m with vaekit in a child process for round (0-based) and its seed.
+func (c childRunner) runGo(m Model, round, seed int) Result {
+	args := goChildArgs(m, c.opts, seed, c.binaryTest)
+	if c.opts.Profile != "" {
+		args = append(args, "-cpuprofile", filepath.Join(c.opts.Profile, fmt.Sprintf("%s-r%d.pprof", m.Name, round+1)))
+	}
+	cmd := exec.Command(c.self, args...)
+	cmd.Env = withSIMD(os.Environ(), "vaekit", c.opts.SIMD)
+	return runChild(c.opts.Log, m, "vaekit", cmd)
+}
+
+// runTorch runs model m with the PyTorch peer once per OMP wait policy, with the round's
+// seed, and returns the fastest run that did not fail (the first run when all failed).
+func (c childRunner) runTorch(m Model, seed int) Result {
+	var best Result
+	for j, policy := range c.peer.policies() {
+		r := runChild(c.opts.Log, m, "pytorch:"+policy, c.peer.command(m, c.opts, seed, policy, c.binaryTest))
+		r.Framework, r.OMPWaitPolicy = "pytorch", policy
+		if j == 0 || (r.Error == "" && (best.Error != "" || r.ImagesPerSec > best.ImagesPerSec)) {
+			best = r
+		}
+	}
+	return best
+}
+
+// newReport aggregates the summaries of the rounds with the given seeds, run on machine.
+func newReport(machine Machine, summaries []Summary, seeds []int, opts Options) *Report {
 	for i := range summaries {
 		summaries[i].aggregate()
 	}
@@ -245,12 +291,7 @@ func Run(opts Options) (*Report, error) {
 		report.Seeds = seeds
 	}
 	report.collectKernels()
-	if opts.OutDir != "" {
-		if err := report.write(opts.OutDir); err != nil {
-			return report, err
-		}
-	}
-	return report, nil
+	return report
 }
 
 func stepsFor(m Model, opts Options) int {

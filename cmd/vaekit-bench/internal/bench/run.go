@@ -93,122 +93,168 @@ func RunGo(m Model, opts RunOptions, trainSet, testSet *data.Set) (r Result, err
 	if opts.HeldOutImages > 0 {
 		heldOut = testSet.Head(opts.HeldOutImages)
 	}
-	var profiling bool
-	startProfile := func() {
-		if opts.CPUProfile == "" || profiling {
-			return
-		}
-		f, err := os.Create(opts.CPUProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: cpu profile: %v\n", err)
-			return
-		}
-		profiling = true
-	}
-	stopProfile := func() {
-		if profiling {
-			pprof.StopCPUProfile()
-			profiling = false
-		}
-	}
-	defer stopProfile()
+	profile := &cpuProfile{path: opts.CPUProfile}
+	defer profile.stop()
 
-	var stamps []stamp
-	var evaluate func() (*HeldOut, error)      // Scores heldOut after training.
-	var likelihood func() (*Likelihood, error) // Estimates -log p(x) after training (Model.Fit's models).
+	var trained trainedRun
 	switch m.Kind {
 	case "mlp", "tutorial", "pytorch-examples", "burda":
-		cfg := vaekit.DefaultConfig()
-		switch m.Kind {
-		case "mlp":
-			cfg.HiddenDims = []int{m.Hidden}
-		case "tutorial":
-			cfg.Architecture = "conv"
-		case "burda":
-			if cfg, err = BurdaConfig(m.IWAESamples); err != nil {
-				return r, err
-			}
-			// The notebook's held-out IWAE curve (k = 100 at each evaluation) is no part of
-			// training; the time stamps' evaluations below leave it out.
-			cfg.EvalIWAESamples = 0
-		}
-		cfg.LatentDim = m.Latent
-		cfg.BatchSize = opts.Batch
-		cfg.Steps = opts.Steps
-		cfg.Seed = uint64(opts.Seed)
-		// Time stamps come from the evaluation hook: every Window steps, a tiny
-		// evaluation (two forward passes of evalN images) marks the time.
-		cfg.EvalEvery = opts.Window
-		const evalN = 100
-		cfg.EvalBatchSize = evalN
-		var model *vaekit.Model
-		if model, err = vaekit.NewModel(cfg); err != nil {
-			return r, err
-		}
-		start := time.Now()
-		err = model.Fit(trainSet, testSet.Head(evalN), vaekit.TrainOptions{
-			Quiet: true, TrainEvalSize: evalN,
-			OnEval: func(rec vaekit.Record) {
-				stamps = append(stamps, stamp{rec.Step, time.Since(start).Seconds(), cpuSeconds()})
-				if rec.Step >= opts.Warmup {
-					startProfile()
-				}
-			},
-		})
-		stopProfile()
-		if err == nil {
-			r.Params, err = model.NumParameters()
-		}
-		if n := len(model.History); n > 0 {
-			r.FinalLoss = model.History[n-1].Train.Loss
-		}
-		evaluate = func() (*HeldOut, error) {
-			metrics, err := model.Measure(heldOut, vaekit.MeasureOptions{Seed: uint64(opts.Seed)})
-			if err != nil {
-				return nil, err
-			}
-			return &HeldOut{NegELBO: metrics.NegELBO, Reconstruction: metrics.Reconstruction, KL: metrics.KL, Images: heldOut.N}, nil
-		}
-		likelihood = func() (*Likelihood, error) {
-			return vaekitLikelihood(model, testSet, opts.NLLImages, opts.NLLK, opts.Seed)
-		}
+		trained, err = trainWithFit(m, opts, trainSet, testSet, heldOut, profile)
 	case "convbench":
-		var store *model.Store
-		stamps, r.FinalLoss, store, err = runOwnTrainer(m, opts, trainSet, startProfile, func(scope *model.Scope, x *Node) *Node {
-			recon, kl := convBenchTerms(scope, x, m.Latent)
-			return Add(recon, kl)
-		})
-		stopProfile()
-		if err == nil {
-			r.Params = trainableParams(store)
-		}
-		evaluate = func() (*HeldOut, error) {
-			return evaluateOwn(store, heldOut, opts.Batch, func(scope *model.Scope, x *Node) (recon, kl *Node) {
-				return convBenchTerms(scope, x, m.Latent)
-			})
-		}
+		trained, err = trainConvBench(m, opts, trainSet, heldOut, profile)
 	default:
 		err = fmt.Errorf("bench: model %s has unknown kind %q", m.Name, m.Kind)
 	}
+	r.FinalLoss, r.Params = trained.finalLoss, trained.params
 	if err != nil {
 		return r, err
 	}
-	r.summarize(stamps, mnistTrainSize/opts.Batch)
+	r.summarize(trained.stamps, mnistTrainSize/opts.Batch)
 	r.PeakRSSMB = PeakRSSMB() // Training's peak: before the held-out images are scored.
 	if opts.HeldOutImages >= 0 {
-		if r.HeldOut, err = evaluate(); err != nil {
+		if r.HeldOut, err = trained.evaluate(); err != nil {
 			return r, err
 		}
 	}
-	if m.Likelihood && opts.NLLImages > 0 && opts.NLLK > 0 && likelihood != nil {
-		if r.Likelihood, err = likelihood(); err != nil {
+	if m.Likelihood && opts.NLLImages > 0 && opts.NLLK > 0 && trained.likelihood != nil {
+		if r.Likelihood, err = trained.likelihood(); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
+}
+
+// trainedRun is what a training run of RunGo leaves: its time stamps, last training loss
+// and parameter count, and how to score the trained model.
+type trainedRun struct {
+	stamps     []stamp
+	finalLoss  float64
+	params     int
+	evaluate   func() (*HeldOut, error)    // Scores the held-out images after training.
+	likelihood func() (*Likelihood, error) // Estimates -log p(x) after training (Model.Fit's models; else nil).
+}
+
+// cpuProfile writes a pprof CPU profile to path ("": none) from start to stop; start
+// after the first has no effect, so that it can mark the end of the warm-up at every
+// time stamp.
+type cpuProfile struct {
+	path    string
+	running bool
+}
+
+func (p *cpuProfile) start() {
+	if p.path == "" || p.running {
+		return
+	}
+	f, err := os.Create(p.path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cpu profile: %v\n", err)
+		return
+	}
+	p.running = true
+}
+
+func (p *cpuProfile) stop() {
+	if p.running {
+		pprof.StopCPUProfile()
+		p.running = false
+	}
+}
+
+// stampEvalImages is the size of the tiny evaluation whose hook marks the time stamps of
+// Model.Fit's runs (two forward passes of that many images every Window steps).
+const stampEvalImages = 100
+
+// fitConfig is the vaekit configuration of a model trained with Model.Fit.
+func fitConfig(m Model, opts RunOptions) (vaekit.Config, error) {
+	cfg := vaekit.DefaultConfig()
+	switch m.Kind {
+	case "mlp":
+		cfg.HiddenDims = []int{m.Hidden}
+	case "tutorial":
+		cfg.Architecture = "conv"
+	case "burda":
+		var err error
+		if cfg, err = BurdaConfig(m.IWAESamples); err != nil {
+			return cfg, err
+		}
+		// The notebook's held-out IWAE curve (k = 100 at each evaluation) is no part of
+		// training; the time stamps' evaluations below leave it out.
+		cfg.EvalIWAESamples = 0
+	}
+	cfg.LatentDim = m.Latent
+	cfg.BatchSize = opts.Batch
+	cfg.Steps = opts.Steps
+	cfg.Seed = uint64(opts.Seed)
+	// Time stamps come from the evaluation hook: every Window steps, a tiny
+	// evaluation (stampEvalImages) marks the time.
+	cfg.EvalEvery = opts.Window
+	cfg.EvalBatchSize = stampEvalImages
+	return cfg, nil
+}
+
+// trainWithFit trains model m through vaekit's Model.Fit, profiling from the end of the
+// warm-up.
+func trainWithFit(m Model, opts RunOptions, trainSet, testSet, heldOut *data.Set, profile *cpuProfile) (trained trainedRun, err error) {
+	cfg, err := fitConfig(m, opts)
+	if err != nil {
+		return trained, err
+	}
+	model, err := vaekit.NewModel(cfg)
+	if err != nil {
+		return trained, err
+	}
+	start := time.Now()
+	err = model.Fit(trainSet, testSet.Head(stampEvalImages), vaekit.TrainOptions{
+		Quiet: true, TrainEvalSize: stampEvalImages,
+		OnEval: func(rec vaekit.Record) {
+			trained.stamps = append(trained.stamps, stamp{rec.Step, time.Since(start).Seconds(), cpuSeconds()})
+			if rec.Step >= opts.Warmup {
+				profile.start()
+			}
+		},
+	})
+	profile.stop()
+	if err == nil {
+		trained.params, err = model.NumParameters()
+	}
+	if n := len(model.History); n > 0 {
+		trained.finalLoss = model.History[n-1].Train.Loss
+	}
+	trained.evaluate = func() (*HeldOut, error) {
+		metrics, err := model.Measure(heldOut, vaekit.MeasureOptions{Seed: uint64(opts.Seed)})
+		if err != nil {
+			return nil, err
+		}
+		return &HeldOut{NegELBO: metrics.NegELBO, Reconstruction: metrics.Reconstruction, KL: metrics.KL, Images: heldOut.N}, nil
+	}
+	trained.likelihood = func() (*Likelihood, error) {
+		return vaekitLikelihood(model, testSet, opts.NLLImages, opts.NLLK, opts.Seed)
+	}
+	return trained, err
+}
+
+// trainConvBench trains the conv benchmark network (convvae.go) with GoMLX's trainer and
+// loop (runOwnTrainer), profiling from the end of the warm-up.
+func trainConvBench(m Model, opts RunOptions, trainSet, heldOut *data.Set, profile *cpuProfile) (trained trainedRun, err error) {
+	var store *model.Store
+	trained.stamps, trained.finalLoss, store, err = runOwnTrainer(m, opts, trainSet, profile.start, func(scope *model.Scope, x *Node) *Node {
+		recon, kl := convBenchTerms(scope, x, m.Latent)
+		return Add(recon, kl)
+	})
+	profile.stop()
+	if err == nil {
+		trained.params = trainableParams(store)
+	}
+	trained.evaluate = func() (*HeldOut, error) {
+		return evaluateOwn(store, heldOut, opts.Batch, func(scope *model.Scope, x *Node) (recon, kl *Node) {
+			return convBenchTerms(scope, x, m.Latent)
+		})
+	}
+	return trained, err
 }
 
 // vaekitLikelihood estimates -log p(x) of the first images of testSet with vaekit's own
