@@ -31,7 +31,8 @@
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
 //     loaded the next time); lock.go: the lock that coordinates processes sharing a model
-//     directory; persist.go: Save and Load.
+//     directory; persist.go: Save and Load; weights.go: the weights, created when first
+//     needed.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
 //     its terms, the IWAE estimate of -log p(x), active units, KL per dimension,
 //     posterior spread);
