@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaekit/vaekit/internal/testutil"
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
@@ -99,7 +100,7 @@ func TestTrain(t *testing.T) {
 		t.Errorf("metrics.json: config %v, want latent_dim 2 and kl_weight 1", metrics["config"])
 	}
 
-	curves := readPNG(t, curvesPath)
+	curves := testutil.ReadPNG(t, curvesPath)
 	if size := curves.Bounds().Size(); size.X < 200 || size.Y < 100 {
 		t.Errorf("curves.png is %v pixels, want a readable chart", size)
 	}
@@ -256,7 +257,7 @@ func TestSample(t *testing.T) {
 		t.Errorf("sample: stdout does not name %s:\n%s", out, r.stdout)
 	}
 	// 10 images in rows of 4: 3 rows; each tile 28*2 pixels plus 3 of padding, and a border.
-	checkSize(t, out, readPNG(t, out), 4*(2*28+3)+3, 3*(2*28+3)+3)
+	checkSize(t, out, testutil.ReadPNG(t, out), 4*(2*28+3)+3, 3*(2*28+3)+3)
 
 	// Samples are reproducible: from the model's generator, or from -seed.
 	pngOf := func(args ...string) []byte {
@@ -279,7 +280,7 @@ func TestSample(t *testing.T) {
 	// Without -out, the picture goes into the model's directory.
 	dir := copyModel(t)
 	mustRun(t, "sample", "-dir", dir, "-n", "9", "-cols", "0", "-scale", "1", "-padding", "0")
-	checkSize(t, "DIR/samples.png", readPNG(t, filepath.Join(dir, "samples.png")), 3*28, 3*28)
+	checkSize(t, "DIR/samples.png", testutil.ReadPNG(t, filepath.Join(dir, "samples.png")), 3*28, 3*28)
 }
 
 // grayAt returns the grey level of a pixel of a greyscale PNG.
@@ -321,7 +322,7 @@ func TestManifold(t *testing.T) {
 	if !strings.Contains(r.stdout, "wrote "+bare+": 5x5 linear grid over z0 (x) and z1 (y), from -3 to 3") {
 		t.Errorf("manifold: unexpected report:\n%s", r.stdout)
 	}
-	img := readPNG(t, bare)
+	img := testutil.ReadPNG(t, bare)
 	checkSize(t, bare, img, 5*28, 5*28)
 	corners, err := m.Decode([][]float32{{-3, 3}, {-3, -3}, {3, -3}})
 	if err != nil {
@@ -336,12 +337,12 @@ func TestManifold(t *testing.T) {
 	if !strings.Contains(r.stdout, "4x4 quantile grid over z1 (x) and z0 (y), from -1.64 to 1.64") {
 		t.Errorf("manifold -grid quantile: unexpected report:\n%s", r.stdout)
 	}
-	checkSize(t, quantile, readPNG(t, quantile), 4*2*28, 4*2*28)
+	checkSize(t, quantile, testutil.ReadPNG(t, quantile), 4*2*28, 4*2*28)
 
 	// With axes (the default), in the model's directory.
 	dir := copyModel(t)
 	mustRun(t, "manifold", "-dir", dir, "-n", "6")
-	chart := readPNG(t, filepath.Join(dir, "manifold.png"))
+	chart := testutil.ReadPNG(t, filepath.Join(dir, "manifold.png"))
 	if size := chart.Bounds().Size(); size.X <= 6*28 || size.Y <= 6*28 {
 		t.Errorf("manifold with axes is %v pixels, want more than the %d pixels of its tiles", size, 6*28)
 	}
@@ -359,7 +360,7 @@ func TestReconstruct(t *testing.T) {
 	if !strings.Contains(r.stdout, "test images 3 to 6 and their reconstructions, mean squared pixel error") {
 		t.Errorf("reconstruct: unexpected report:\n%s", r.stdout)
 	}
-	img := readPNG(t, out)
+	img := testutil.ReadPNG(t, out)
 	// One band of 4 pairs: originals above reconstructions, 2 pixels of padding around each.
 	checkSize(t, out, img, 2+4*(28+2), 2+28+2+28+2)
 	third, err := test.Select(3)
@@ -376,7 +377,7 @@ func TestReconstruct(t *testing.T) {
 	// Row names make the picture wider, not taller.
 	named := filepath.Join(t.TempDir(), "named.png")
 	mustRun(t, "reconstruct", "-dir", model, "-n", "4", "-cols", "4", "-scale", "1", "-padding", "2", "-out", named)
-	if size := readPNG(t, named).Bounds().Size(); size.X <= 2+4*30 || size.Y != 2+28+2+28+2 {
+	if size := testutil.ReadPNG(t, named).Bounds().Size(); size.X <= 2+4*30 || size.Y != 2+28+2+28+2 {
 		t.Errorf("reconstruct with row names is %v pixels, want wider than %d and %d high", size, 2+4*30, 2+28+2+28+2)
 	}
 }
@@ -407,7 +408,7 @@ func TestSampleLabel(t *testing.T) {
 	}
 	all := filepath.Join(tmp, "all.png")
 	mustRun(t, "sample", "-dir", dir, "-n", "4", "-label", "all", "-scale", "1", "-padding", "0", "-out", all)
-	checkSize(t, all, readPNG(t, all), 4*28, 10*28) // 4 columns, one row per class.
+	checkSize(t, all, testutil.ReadPNG(t, all), 4*28, 10*28) // 4 columns, one row per class.
 
 	for _, tc := range []struct {
 		args []string
@@ -476,7 +477,7 @@ func TestTrainOnAFolder(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "s.png")
 	mustRun(t, "sample", "-dir", dir, "-n", "2", "-cols", "2", "-scale", "1", "-padding", "0", "-out", out)
-	checkSize(t, out, readPNG(t, out), 2*10, 8)
+	checkSize(t, out, testutil.ReadPNG(t, out), 2*10, 8)
 
 	resized := filepath.Join(t.TempDir(), "small")
 	mustRun(t, "train", "-dir", resized, "--dataset=folder", "-data_dir", folder, "--image_shape=6,6,1",

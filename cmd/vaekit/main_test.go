@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vaekit/vaekit/internal/testutil"
 	"github.com/vaekit/vaekit/vaekit"
 )
 
@@ -119,21 +119,6 @@ func copyModel(t *testing.T) string {
 		}
 	}
 	return dst
-}
-
-// readPNG decodes a PNG file.
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 func checkSize(t *testing.T, path string, img image.Image, width, height int) {
@@ -338,5 +323,5 @@ func TestBinary(t *testing.T) {
 			t.Errorf("%s: want one line on stderr, got:\n%s", name, r.stderr)
 		}
 	}
-	readPNG(t, samples)
+	testutil.ReadPNG(t, samples)
 }

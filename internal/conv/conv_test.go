@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vaekit/vaekit/internal/testutil"
 )
 
 // naiveConv is a direct float64 loop for TensorFlow's conv2d with 'same' padding:
@@ -148,10 +149,10 @@ func TestConvolutionsMatchDirectLoops(t *testing.T) {
 				var got *tensors.Tensor
 				if transpose {
 					want = naiveConvTranspose(x, k, tc.stride)
-					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node { return Transposed(x, k, nil, tc.stride, impl) }, xT, kT)
+					got = MustExecOnce(testutil.GoBackend(t), func(x, k *Node) *Node { return Transposed(x, k, nil, tc.stride, impl) }, xT, kT)
 				} else {
 					want = naiveConv(x, k, tc.stride)
-					got = MustExecOnce(testBackend(t), func(x, k *Node) *Node { return Same(x, k, nil, tc.stride, impl) }, xT, kT)
+					got = MustExecOnce(testutil.GoBackend(t), func(x, k *Node) *Node { return Same(x, k, nil, tc.stride, impl) }, xT, kT)
 				}
 				wantDims := []int{1, len(want), len(want[0]), tc.out}
 				if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(wantDims) {
@@ -198,7 +199,7 @@ func TestConvGradients(t *testing.T) {
 			}
 			grads := map[string][]float32{}
 			for _, impl := range []string{"im2col", "native"} {
-				out := MustExecOnce(testBackend(t), func(x, k *Node) *Node {
+				out := MustExecOnce(testutil.GoBackend(t), func(x, k *Node) *Node {
 					var y *Node
 					if transpose {
 						y = Transposed(x, k, nil, tc.stride, impl)

@@ -4,31 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vaekit/vaekit/internal/testutil"
 
 	_ "github.com/gomlx/compute/gobackend"
-)
-
-// testBackend is one pure Go backend for every test (tensors stay on their backend).
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	backendOnce.Do(func() { backend, backendErr = compute.NewWithConfig("go") })
-	if backendErr != nil {
-		t.Fatal(backendErr)
-	}
-	return backend
-}
-
-var (
-	backendOnce sync.Once
-	backend     compute.Backend
-	backendErr  error
 )
 
 // referenceConvolve is the plainest im2col, with no gradient of its own: pad (and dilate)
@@ -77,7 +61,7 @@ func TestConvFormsAgree(t *testing.T) {
 			kT := tensors.FromFlatDataAndDimensions(randomFloats(rng, tc.kernel*tc.kernel*tc.in*tc.filters), tc.kernel, tc.kernel, tc.in, tc.filters)
 			bT := tensors.FromFlatDataAndDimensions(randomFloats(rng, tc.filters), tc.filters)
 			run := func(how *form) []*tensors.Tensor {
-				return MustExecOnceN(testBackend(t), func(x, k, b *Node) []*Node {
+				return MustExecOnceN(testutil.GoBackend(t), func(x, k, b *Node) []*Node {
 					stride, dil, kernel := tc.stride, 1, k
 					p0, p1 := SamePadding(tc.size, tc.kernel, tc.stride)
 					pads := [2][2]int{{p0, p1}, {p0, p1}}

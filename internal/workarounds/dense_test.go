@@ -7,6 +7,7 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vaekit/vaekit/internal/testutil"
 )
 
 // DenseProduct runs the backend's fused dense op forward and supplies its gradients by
@@ -32,7 +33,7 @@ func TestDenseProductGradients(t *testing.T) {
 
 	for _, fusion := range []string{"true", "false"} {
 		t.Setenv("GOMLX_FUSION", fusion)
-		outs := MustExecOnceN(testBackend(t), func(x, w, b, c *Node) []*Node {
+		outs := MustExecOnceN(testutil.GoBackend(t), func(x, w, b, c *Node) []*Node {
 			y := DenseProduct(x, w, b)
 			grads := Gradient(ReduceAllSum(Mul(c, y)), x, w, b)
 			return append([]*Node{y}, grads...)

@@ -7,12 +7,13 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vaekit/vaekit/internal/testutil"
 )
 
 // Images of byte/255 pixels go to the device as bytes, and the graph turns them back into
 // bit-identical float32 pixels; any other image stays float32, unchanged.
 func TestDeviceImagesKeepsPixelsExactly(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.GoBackend(t)
 	bytes := make([]float32, 2*256) // Every byte value, twice.
 	for i := range bytes {
 		bytes[i] = pixelScaleForTest(i % 256)

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/vaekit/vaekit/internal/testutil"
 )
 
 // After an update, Adam's first moment holds no subnormal float, nor one so small that
@@ -25,7 +26,7 @@ func TestFlushSubnormalsInOptimizerState(t *testing.T) {
 		return []*Node{ReduceAllSum(Mul(w, inputs[0]))} // Gradient: the input, [1, 0, 0, 0, 0].
 	}
 	lossFn := func(_, predictions []*Node) *Node { return predictions[0] }
-	trainer := train.NewTrainer(testBackend(t), store, modelFn, lossFn, FlushSubnormals{optimizer.Adam().Done()}, nil, nil)
+	trainer := train.NewTrainer(testutil.GoBackend(t), store, modelFn, lossFn, FlushSubnormals{optimizer.Adam().Done()}, nil, nil)
 	step := func() {
 		t.Helper()
 		input := tensors.FromValue([]float32{1, 0, 0, 0, 0})

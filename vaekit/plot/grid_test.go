@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vaekit/vaekit/internal/testutil"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -164,7 +165,7 @@ func TestPictureSavePNG(t *testing.T) {
 	if err := pic.SavePNG(path); err != nil {
 		t.Fatal(err)
 	}
-	back := readPNG(t, path)
+	back := testutil.ReadPNG(t, path)
 	b := pic.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {

@@ -3,14 +3,13 @@ package plot
 import (
 	"encoding/xml"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vaekit/vaekit/internal/testutil"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
@@ -39,21 +38,6 @@ func captureStdout(t *testing.T, f func()) string {
 	_ = w.Close()
 	out, _ := io.ReadAll(r)
 	return string(out)
-}
-
-// readPNG decodes the PNG file at path.
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 // readSVGSize parses the SVG file at path as XML and returns the root's width and
@@ -88,7 +72,7 @@ func checkSaved(t *testing.T, name string, fig Figure, wantW, wantH int) {
 	if err := fig.SavePNG(pngPath); err != nil {
 		t.Fatalf("%s: SavePNG: %v", name, err)
 	}
-	if b := readPNG(t, pngPath).Bounds(); b.Dx() != wantW || b.Dy() != wantH {
+	if b := testutil.ReadPNG(t, pngPath).Bounds(); b.Dx() != wantW || b.Dy() != wantH {
 		t.Errorf("%s: PNG is %dx%d, expected %dx%d", name, b.Dx(), b.Dy(), wantW, wantH)
 	}
 	if b := fig.Image().Bounds(); b.Dx() != wantW || b.Dy() != wantH {
