@@ -428,7 +428,47 @@ func (c *Config) combinationProblems() []error {
 			bad("conv_strides=%v: the encoder shrinks %dx%d images to 1 pixel in a dimension; expected fewer or smaller strides", c.ConvStrides, height, width)
 		}
 	}
+	if err := c.convKernelProblem(); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
+}
+
+// convKernelProblem checks conv_kernel against the input of every convolution, the
+// encoder's and the decoder's: a kernel larger than the map it slides over only adds
+// padding, and memory (conv_kernel=100 on 28x28 images asked for 23 GB).
+func (c *Config) convKernelProblem() error {
+	strides := append(slices.Clone(c.ConvStrides), c.DeconvStrides...)
+	if imageShape("", c.ImageShape) != "" || c.ConvKernel < 1 || len(c.ConvStrides) == 0 || len(strides) == 0 || slices.Min(strides) < 1 {
+		return nil // Reported by the checks of each setting.
+	}
+	type layer struct {
+		name string
+		h, w int
+	}
+	var layers []layer
+	h, w := c.ImageShape[0], c.ImageShape[1]
+	for i, s := range c.ConvStrides {
+		layers = append(layers, layer{fmt.Sprintf("the encoder's convolution %d", i+1), h, w})
+		h, w = conv.OutputSize(h, []int{s}), conv.OutputSize(w, []int{s})
+	}
+	for i, s := range c.DeconvStrides {
+		layers = append(layers, layer{fmt.Sprintf("the decoder's transposed convolution %d", i+1), h, w})
+		h, w = h*min(s, 1<<20), w*min(s, 1<<20) // A larger stride exceeds the kernel, which is reported.
+	}
+	bound, first := math.MaxInt, -1
+	for i, l := range layers {
+		bound = min(bound, l.h, l.w)
+		if first < 0 && c.ConvKernel > min(l.h, l.w) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	l := layers[first]
+	return fmt.Errorf("conv_kernel=%d: larger than the %dx%d input of %s (image_shape=%s, conv_strides=%s, deconv_strides=%s): expected conv_kernel <= %d",
+		c.ConvKernel, l.h, l.w, l.name, intList(c.ImageShape), intList(c.ConvStrides), intList(c.DeconvStrides), bound)
 }
 
 // hiddenLayers are the settings an MLP's hidden layers take from c.

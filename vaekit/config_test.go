@@ -73,6 +73,10 @@ func TestConfigErrors(t *testing.T) {
 		{"architecture=conv;conv_kernel=2;conv_strides=3", "conv_strides[0]=3: expected a stride between 1 and conv_kernel=2"},
 		{"architecture=conv;deconv_strides=0", "deconv_strides[0]=0"},
 		{"architecture=conv;conv_filters=0", "conv_filters=0"},
+		{"architecture=conv;conv_kernel=100", "conv_kernel=100: larger than the 28x28 input of the encoder's convolution 1 (image_shape=28,28,1, conv_strides=2,2,1, deconv_strides=2,1,1): expected conv_kernel <= 7"},
+		{"architecture=conv;conv_kernel=28", "conv_kernel=28: larger than the 14x14 input of the encoder's convolution 2"},
+		{"architecture=conv;conv_kernel=8", "conv_kernel=8: larger than the 7x7 input of the encoder's convolution 3"},
+		{"architecture=conv;conv_strides=2,2;deconv_strides=1;conv_kernel=9;dataset=folder;image_shape=32,32,1", "conv_kernel=9: larger than the 8x8 input of the decoder's transposed convolution 1 (image_shape=32,32,1, conv_strides=2,2, deconv_strides=1): expected conv_kernel <= 8"},
 	} {
 		cfg := DefaultConfig()
 		err := cfg.Set(tc.settings)
