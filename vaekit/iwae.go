@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -16,8 +17,19 @@ import (
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-// iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory.
+// iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory:
+// the samples of an image with more are computed in blocks of iwaeRows (iwaeBlocks).
 const iwaeRows = 4096
+
+// iwaeBatchBytes bounds the activations of one IWAE batch (EstimateMemory's), for the
+// networks whose iwaeRows rows would need more: a conv VAE's patches.
+const iwaeBatchBytes = 1 << 30
+
+// iwaeRowsFor is how many decoder rows one IWAE batch of cfg's network has: iwaeRows, or
+// fewer where their activations would exceed iwaeBatchBytes.
+func iwaeRowsFor(cfg *Config) int {
+	return int(min(iwaeRows, max(1, iwaeBatchBytes/inferenceBytesPerRow(cfg))))
+}
 
 // iwaeWorkers is how many IWAE batches run at once: the Go backend leaves cores idle
 // between the ops of one graph, which a second batch in flight fills.
@@ -37,7 +49,8 @@ const iwaeWorkers = 2
 // the estimate does not depend on how the images are batched. progress, if not nil, is
 // called after each batch with the number of images done.
 func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, total int)) (nll, stdErr float64, err error) {
-	bounds, err := m.iwaeBounds(set, k, seed, max(1, iwaeRows/k), progress)
+	rows := iwaeRowsFor(&m.Config)
+	bounds, err := m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: max(1, rows/k), samples: min(k, rows)}, progress)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -59,10 +72,24 @@ func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, tota
 }
 
 // iwaeBounds returns the k-sample bound on log p(x) of each image of set, computed in
-// batches of chunk images.
+// batches of chunk images; an image whose k samples are more than iwaeRowsFor has them
+// computed in blocks of that many (iwaeBlocks), so that memory does not grow with k.
 func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progress func(done, total int)) ([]float64, error) {
-	if k < 1 {
-		return nil, fmt.Errorf("vaekit: IWAE: k=%d samples, expected >= 1", k)
+	return m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: chunk, samples: min(k, iwaeRowsFor(&m.Config))}, progress)
+}
+
+// iwaeJob is how an IWAE bound is cut into graph calls.
+type iwaeJob struct {
+	k       int    // Samples per image.
+	seed    uint64 // With the image's index, seeds its draws.
+	images  int    // Images per call, when an image's k samples fit one call.
+	samples int    // Samples per call: k, or fewer for blocks of one image's samples.
+}
+
+// iwaeBoundsIn is iwaeBounds cut as job says.
+func (m *Model) iwaeBoundsIn(set *data.Set, job iwaeJob, progress func(done, total int)) ([]float64, error) {
+	if job.k < 1 {
+		return nil, fmt.Errorf("vaekit: IWAE: k=%d samples, expected >= 1", job.k)
 	}
 	if err := m.checkSet(set, "IWAE set"); err != nil {
 		return nil, err
@@ -71,29 +98,52 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 	if err != nil {
 		return nil, err
 	}
-	// One executor for every k and batch size (it compiles a graph per input shape), kept
-	// with the model: held-out IWAE during training (eval_iwae) reuses it.
-	exec, err := m.executor(&m.iwaeExec, func(scope *model.Scope, inputs []*Node) []*Node {
-		workarounds.BeginGraph(scope, inputs[0].Graph())
-		x, eps := inputs[0], inputs[len(inputs)-1]
-		bound, _, _ := m.importanceWeighted(scope, x, m.labelsInput(inputs), eps, false)
-		return []*Node{bound}
-	})
-	if err != nil {
-		return nil, err
-	}
-
 	images := imageRows(m.evalImages(set))
-	chunk = min(chunk, len(images))
 	bounds := make([]float64, len(images)) // The bound on log p(x) of each image.
+	var batch func(start int) (int, error)
+	chunk := 1
+	if job.samples >= job.k {
+		// One executor for every k and batch size (it compiles a graph per input shape),
+		// kept with the model: held-out IWAE during training (eval_iwae) reuses it.
+		exec, err := m.executor(&m.iwaeExec, func(scope *model.Scope, inputs []*Node) []*Node {
+			workarounds.BeginGraph(scope, inputs[0].Graph())
+			x, eps := inputs[0], inputs[len(inputs)-1]
+			bound, _, _ := m.importanceWeighted(scope, x, m.labelsInput(inputs), eps, false)
+			return []*Node{bound}
+		})
+		if err != nil {
+			return nil, err
+		}
+		chunk = min(max(job.images, 1), len(images))
+		batch = func(start int) (int, error) {
+			return m.iwaeBatch(exec, images, labels, start, chunk, job.k, job.seed, bounds)
+		}
+	} else {
+		exec, err := m.executor(&m.weightsExec, func(scope *model.Scope, inputs []*Node) []*Node {
+			workarounds.BeginGraph(scope, inputs[0].Graph())
+			x, eps := inputs[0], inputs[len(inputs)-1]
+			logWeights, _, _ := m.logImportanceWeights(scope, x, m.labelsInput(inputs), eps, false)
+			return []*Node{logWeights}
+		})
+		if err != nil {
+			return nil, err
+		}
+		batch = func(start int) (int, error) { return m.iwaeBlocks(exec, images, labels, start, job, bounds) }
+	}
+	return bounds, runIWAEBatches(len(images), chunk, batch, progress)
+}
+
+// runIWAEBatches runs batch on the batches of chunk of n images, iwaeWorkers at a time,
+// and reports progress after each.
+func runIWAEBatches(n, chunk int, batch func(start int) (int, error), progress func(done, total int)) error {
 	// The first batch runs alone: it compiles the graph (and initialises a new model's
 	// variables), which concurrent first calls would race to do.
-	done, err := m.iwaeBatch(exec, images, labels, 0, chunk, k, seed, bounds)
+	done, err := batch(0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if progress != nil {
-		progress(done, len(images))
+		progress(done, n)
 	}
 	var (
 		next atomic.Int64 // The first image of the next batch to run.
@@ -108,22 +158,86 @@ func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progres
 				mu.Lock()
 				failed := err != nil
 				mu.Unlock()
-				if start >= len(images) || failed {
+				if start >= n || failed {
 					return
 				}
-				n, batchErr := m.iwaeBatch(exec, images, labels, start, chunk, k, seed, bounds)
+				did, batchErr := batch(start)
 				mu.Lock()
 				if batchErr != nil {
 					err = cmp.Or(err, batchErr)
-				} else if done += n; progress != nil {
-					progress(done, len(images))
+				} else if done += did; progress != nil {
+					progress(done, n)
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return bounds, err
+	return err
+}
+
+// iwaeBlocks computes the bound of image i into bounds[i] from its k samples in blocks
+// of job.samples (the last one padded, so that one compiled graph serves every block),
+// drawn in the order one call of all k would draw them: the bound is the one iwaeBatch
+// gives, up to rounding (the log-mean-exp is taken here, in float64).
+func (m *Model) iwaeBlocks(exec *model.Exec, images [][]float32, labels []int32, i int, job iwaeJob, bounds []float64) (int, error) {
+	latent := m.Config.LatentDim
+	draws := rand.New(rand.NewPCG(job.seed, uint64(i)))
+	eps := make([]float32, job.samples*latent)
+	var sum logSumExp
+	for first := 0; first < job.k; first += job.samples {
+		n := min(job.samples, job.k-first)
+		clear(eps)
+		for j := range eps[:n*latent] {
+			eps[j] = float32(draws.NormFloat64())
+		}
+		args := []any{tensors.FromFlatDataAndDimensions(slices.Clone(images[i]), 1, m.Pixels())}
+		if labels != nil {
+			args = append(args, tensors.FromFlatDataAndDimensions([]int32{labels[i]}, 1))
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(eps, 1, job.samples, latent))
+		outs, err := exec.Call(args...)
+		if err != nil {
+			return 0, fmt.Errorf("vaekit: running the IWAE bound on image %d, samples %d..%d: %w", i, first, first+n-1, err)
+		}
+		values, err := tensors.CopyFlatData[float32](outs[0])
+		_ = outs[0].FinalizeAll()
+		if err != nil {
+			return 0, err
+		}
+		for _, w := range values[:n] {
+			sum.add(float64(w))
+		}
+	}
+	bounds[i] = sum.value() - math.Log(float64(job.k))
+	return 1, nil
+}
+
+// logSumExp accumulates log(sum exp(w)) over a stream of w, stably: the sum is kept
+// relative to the largest w so far.
+type logSumExp struct {
+	max, sum float64 // The largest w so far, and the sum of exp(w - max) over the w so far.
+	started  bool    // Whether a w was added.
+}
+
+func (l *logSumExp) add(w float64) {
+	switch {
+	case !l.started:
+		l.max, l.sum, l.started = w, 1, true
+	case math.IsInf(w, -1): // exp(-Inf) adds nothing.
+	case w > l.max:
+		l.sum = l.sum*math.Exp(l.max-w) + 1
+		l.max = w
+	default:
+		l.sum += math.Exp(w - l.max)
+	}
+}
+
+func (l *logSumExp) value() float64 {
+	if !l.started {
+		return math.Inf(-1)
+	}
+	return l.max + math.Log(l.sum)
 }
 
 // iwaeBatch computes the bounds of images[start:start+chunk] into bounds, and returns how

@@ -1,6 +1,7 @@
 package vaekit
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -268,5 +269,90 @@ func TestEvalIWAERecordsTheLikelihoodCurve(t *testing.T) {
 	ae.Model, ae.EvalIWAESamples = "ae", 10
 	if err := ae.Validate(); err == nil || !strings.Contains(err.Error(), "eval_iwae=10") {
 		t.Errorf("model=ae with eval_iwae=10: error %v, want one naming eval_iwae=10", err)
+	}
+}
+
+// An image's k samples spread over blocks give the bound one call of all k gives, up to
+// rounding: the same draws, in the same order, their log-mean-exp taken in float64.
+// Past the samples one batch holds (iwaeRowsFor), the bound is computed in such blocks,
+// so its memory does not grow with k.
+func TestIWAEBoundsInBlocks(t *testing.T) {
+	agree := func(t *testing.T, what string, whole, blocks []float64) {
+		t.Helper()
+		for i, b := range whole {
+			if math.Abs(b-blocks[i]) > 1e-5*math.Abs(b) {
+				t.Errorf("%s, image %d: bound %.6f in one call, %.6f in blocks", what, i, b, blocks[i])
+			}
+		}
+	}
+	for _, condition := range []string{"none", "label"} {
+		cfg := smallConfig()
+		cfg.Condition = condition
+		m, err := NewModel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := syntheticSet(3, 7)
+		const k = 50
+		whole, err := m.iwaeBoundsIn(set, iwaeJob{k: k, seed: 2, images: 3, samples: k}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, err := m.iwaeBoundsIn(set, iwaeJob{k: k, seed: 2, images: 3, samples: 16}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agree(t, "condition="+condition+", k=50 in blocks of 16", whole, blocks)
+	}
+
+	m, err := NewModel(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := iwaeRowsFor(&m.Config)
+	k := 2*rows + 3
+	one := syntheticSet(1, 8)
+	whole, err := m.iwaeBoundsIn(one, iwaeJob{k: k, seed: 4, images: 1, samples: k}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.weightsExec != nil {
+		t.Fatal("one call of all k samples went through the blocks' graph")
+	}
+	nll, _, err := m.iwae(one, k, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.weightsExec == nil {
+		t.Errorf("k=%d, more than the %d samples of one batch, was not cut into blocks", k, rows)
+	}
+	agree(t, fmt.Sprintf("k=%d", k), whole, []float64{-nll})
+}
+
+// logSumExp against the direct formula, with weights whose exp underflows, and -Inf.
+func TestLogSumExp(t *testing.T) {
+	inf := math.Inf(-1)
+	for _, tc := range []struct {
+		w    []float64
+		want float64
+	}{
+		{[]float64{0.5, -1, 2}, math.Log(math.Exp(0.5) + math.Exp(-1) + math.Exp(2))},
+		{[]float64{-1000, inf, -1000}, -1000 + math.Log(2)},
+		{[]float64{inf, -1001, -1000}, -1000 + math.Log(1+math.Exp(-1))},
+		{[]float64{inf, inf}, inf},
+		{nil, inf},
+	} {
+		var l logSumExp
+		for _, w := range tc.w {
+			l.add(w)
+		}
+		if got := l.value(); got != tc.want && math.Abs(got-tc.want) > 1e-12*math.Abs(tc.want) {
+			t.Errorf("logSumExp(%v) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+	var l logSumExp
+	l.add(1)
+	if l.add(math.NaN()); !math.IsNaN(l.value()) {
+		t.Errorf("logSumExp with a NaN = %v, want NaN", l.value())
 	}
 }

@@ -37,10 +37,11 @@ type Model struct {
 	store   *model.Store
 	trainer *train.Trainer
 
-	mu         sync.Mutex // Guards the lazily built inference executors below.
-	encodeExec *model.Exec
-	decodeExec *model.Exec
-	iwaeExec   *model.Exec // Inputs: images, labels (conditional), draws [batch, k, latent].
+	mu          sync.Mutex // Guards the lazily built inference executors below.
+	encodeExec  *model.Exec
+	decodeExec  *model.Exec
+	iwaeExec    *model.Exec // Inputs: images, labels (conditional), draws [batch, k, latent].
+	weightsExec *model.Exec // The same inputs; outputs each sample's log importance weight.
 
 	saver           *ckptfile.Saver // Lazily created on the first Save.
 	keepCheckpoints int             // How many checkpoints Save keeps in a directory.
@@ -149,6 +150,14 @@ func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *N
 // latent]. forTraining keeps the gradient of -log p(x|z) cheap (BernoulliNLL);
 // evaluation takes the shortest way to its value (samplesNLL).
 func (m *Model) importanceWeighted(scope *model.Scope, x, labels, eps *Node, forTraining bool) (bound, nll, klPerDim *Node) {
+	logWeights, nll, klPerDim := m.logImportanceWeights(scope, x, labels, eps, forTraining)
+	return LogMeanExp(logWeights, -1), nll, klPerDim
+}
+
+// logImportanceWeights is importanceWeighted before the log-mean-exp: log p(x, z_i) -
+// log q(z_i|x) of each sample [batch, k], so that the samples of one image can be
+// spread over several calls (iwaeBlocks).
+func (m *Model) logImportanceWeights(scope *model.Scope, x, labels, eps *Node, forTraining bool) (logWeights, nll, klPerDim *Node) {
 	batch, k, latent := x.Shape().Dimensions[0], eps.Shape().Dimensions[1], m.Config.LatentDim
 	mean, logVar := Encoder(scope, &m.Config, x, labels)
 	sigma := Exp(MulScalar(logVar, 0.5))
@@ -164,8 +173,8 @@ func (m *Model) importanceWeighted(scope *model.Scope, x, labels, eps *Node, for
 	// log p(z) - log q(z|x): the (2 pi) constants cancel; (z - mean)/sigma = eps.
 	logPz := MulScalar(ReduceSum(Square(z), -1), -0.5)
 	logQz := MulScalar(ReduceSum(Add(Square(eps), InsertAxes(logVar, 1)), -1), -0.5)
-	logWeights := Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
-	return LogMeanExp(logWeights, -1), ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
+	logWeights = Add(Neg(nllPerSample), Sub(logPz, logQz)) // [batch, k]
+	return logWeights, ReduceMean(nllPerSample, -1), klPerDimension(mean, logVar)
 }
 
 // samplesNLL is -log p(x|z_i) [batch, k] of each image x [batch, pixels] under its k

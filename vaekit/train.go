@@ -63,6 +63,11 @@ type TrainOptions struct {
 	// that a model loaded later shows how its pictures changed as it trained.
 	// Reconstructing uses no random draws: it does not change what is trained.
 	Frames int
+
+	// MemoryLimit is the most memory the model may be estimated to need in training
+	// (EstimateMemory): Train refuses a larger one with a *MemoryError before building
+	// it, instead of running the machine out of memory. Zero means DefaultMemoryLimit.
+	MemoryLimit MemoryLimit
 }
 
 func (o *TrainOptions) log() io.Writer {
@@ -77,6 +82,9 @@ func (o *TrainOptions) log() io.Writer {
 // process, if another process is training there.
 func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, error) {
 	cfg = forData(cfg, trainSet)
+	if err := checkTrainingMemory(cfg, opts.MemoryLimit); err != nil {
+		return nil, err
+	}
 	if opts.Dir == "" {
 		m, err := NewModel(cfg)
 		if err != nil {
@@ -99,6 +107,21 @@ func Train(cfg Config, trainSet, heldOut *data.Set, opts TrainOptions) (*Model, 
 		return nil, err
 	}
 	return m, m.Fit(trainSet, heldOut, opts)
+}
+
+// checkTrainingMemory refuses a valid cfg whose training is estimated to need more than
+// limit (zero: DefaultMemoryLimit); an invalid one is NewModel's to report.
+func checkTrainingMemory(cfg Config, limit MemoryLimit) error {
+	if cfg.Validate() != nil {
+		return nil
+	}
+	if limit == (MemoryLimit{}) {
+		limit = DefaultMemoryLimit()
+	}
+	if err := EstimateMemory(cfg, MemoryUse{Training: true}).Check(limit); err != nil {
+		return fmt.Errorf("vaekit: %w", err)
+	}
+	return nil
 }
 
 // forData returns cfg set up for data of one's own (dataset=idx|folder), whose name says
