@@ -27,7 +27,9 @@
 //   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
 //     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
 //     reconstructions kept as training goes; trainingformat.go: the version of the
-//     training code that the model cache keys models by.
+//     training code that the model cache keys models by; memory.go: the memory a
+//     Config's model needs, estimated before it is built, which Train checks against a
+//     limit (memorylimit.go: a fraction of this machine's memory).
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
 //     loaded the next time); lock.go: the lock that coordinates processes sharing a model
