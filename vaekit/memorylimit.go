@@ -22,7 +22,7 @@ func DefaultMemoryLimit() MemoryLimit { return MemoryLimitFraction(DefaultMemory
 // MemoryLimitFraction is the given fraction of this machine's memory (MachineMemory).
 func MemoryLimitFraction(fraction float64) MemoryLimit {
 	total, source := MachineMemory()
-	return MemoryLimit{Bytes: fraction * total, Source: fmt.Sprintf("%.0f%% of %s", 100*fraction, source)}
+	return MemoryLimit{Bytes: fraction * total, Source: fmt.Sprintf("%s%% of %s", strconv.FormatFloat(100*fraction, 'g', 4, 64), source)}
 }
 
 // MachineMemory is the memory this process may use, in bytes, and where that number comes
