@@ -49,8 +49,14 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			case *split != "test" && *split != "train":
 				return usagef("-split=%q: expected test or train", *split)
 			}
+			if err := checkIWAESamples(*iwae); err != nil {
+				return err
+			}
 			m, err := loadModel(*dir, e.stderr)
 			if err != nil {
+				return err
+			}
+			if err := e.checkModel(m.Config, vaekit.MemoryUse{IWAESamples: *iwae}); err != nil {
 				return err
 			}
 			if *iwae > 0 && m.Config.Autoencoder() {

@@ -40,9 +40,10 @@ type command struct {
 // the file of its name.
 var commands = []*command{trainCmd, evalCmd, sampleCmd, manifoldCmd, reconstructCmd}
 
-// env is what a running command writes to.
+// env is what a running command writes to, and the limits it works within.
 type env struct {
 	stdout, stderr io.Writer
+	memoryLimit    *memoryLimitFlag // -memory_limit, every command's flag.
 }
 
 // printf writes one line of the command's report to stdout.
@@ -100,6 +101,7 @@ func (c *command) execute(args []string, e *env) (status int) {
 	fs := flag.NewFlagSet("vaekit "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // Errors are reported below, help by printHelp.
 	work := c.flags(fs)
+	e.memoryLimit = memoryLimitFlags(fs)
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

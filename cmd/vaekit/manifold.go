@@ -83,6 +83,9 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 			if len(labels) > 1 {
 				return usagef("-label=all: the manifold draws one class, expected a class from 0 to %d", m.Config.Classes-1)
 			}
+			if err := e.checkPicture(m.Config, manifoldSize(*n, *axes, *scale, m.Shape())); err != nil {
+				return err
+			}
 			man, err := m.Manifold(nil, *dims, values, values, labels...)
 			if err != nil {
 				return err

@@ -47,6 +47,9 @@ It also prints the reconstructions' mean squared pixel error.`,
 			if err != nil {
 				return err
 			}
+			if err := e.checkPicture(m.Config, pairsSize(*n, grid, *names, m.Shape())); err != nil {
+				return err
+			}
 			set, err := loadSplit(m, *split, *dataDir)
 			if err != nil {
 				return err

@@ -55,6 +55,9 @@ A conditional model (condition=label) needs -label: the class to draw, e.g. -lab
 			if err != nil {
 				return err
 			}
+			if err := e.checkPicture(m.Config, sampleSize(*n, *label, len(labels), cols, *grid, m.Shape())); err != nil {
+				return err
+			}
 			z, err := m.PriorCodes(*n, codeSeed)
 			if err != nil {
 				return err

@@ -75,6 +75,9 @@ func (o *trainOptions) run(e *env) error {
 	if err != nil {
 		return err
 	}
+	if err := o.beforeLock(e, cfg); err != nil {
+		return err
+	}
 	// One train per directory: another one at work there is refused now, by name. The
 	// lock is held until the metrics and curves are written too.
 	lock, err := vaekit.LockModelDir(o.dir)
@@ -84,6 +87,9 @@ func (o *trainOptions) run(e *env) error {
 	defer lock.Unlock()
 	cfg, trainSet, testSet, err := o.loadData(cfg, continuing, e)
 	if err != nil {
+		return err
+	}
+	if err := e.checkModel(cfg, o.memoryUse()); err != nil { // The data's own image shape.
 		return err
 	}
 
@@ -107,6 +113,7 @@ func (o *trainOptions) run(e *env) error {
 		Log:           log,
 		TrainEvalSize: o.trainEvalSize(),
 		OnStart:       func(m *vaekit.Model) { startStep = m.GlobalStep() },
+		MemoryLimit:   e.memoryLimit.get(),
 	})
 	if err != nil {
 		return err
