@@ -26,7 +26,7 @@ cache. It is FID's idea with another network: its values are not comparable to
 published FIDs.
 
 Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all test images:
-  vaekit eval -dir models/vae2 -iwae 5000 -out models/vae2/eval.json`,
+  vaekit eval -dir models/vae2 -iwae 5000 -out vae2-eval.json`,
 	flags: func(fs *flag.FlagSet) func(e *env) error {
 		dir := dirFlag(fs, "the model to measure")
 		dataDir := dataDirFlag(fs)
@@ -37,7 +37,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			"measured images (e.g. 10000; 0: skip)")
 		n := fs.Int("n", 0, "measure on the first N images of the split (0: all)")
 		split := fs.String("split", "test", "data split: test | train")
-		out := fs.String("out", "", "also write the JSON to this file")
+		out := fs.String("out", "", "also write the JSON to this file (.json, outside any model directory)")
 		return func(e *env) error {
 			switch {
 			case *iwae < 0:
@@ -50,6 +50,9 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 				return usagef("-split=%q: expected test or train", *split)
 			}
 			if err := checkIWAESamples(*iwae); err != nil {
+				return err
+			}
+			if err := checkOut(*out, ".json", *dir, ""); err != nil {
 				return err
 			}
 			m, err := loadModel(*dir, e.stderr)
@@ -87,13 +90,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			if err != nil {
 				return err
 			}
-			if *out != "" {
-				if err := writeFile(*out, content); err != nil {
-					return err
-				}
-			}
-			_, err = e.stdout.Write(content)
-			return err
+			return e.writeMetrics(*out, content)
 		}
 	},
 }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/vaekit/vaekit/vaekit"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -40,18 +39,16 @@ func dataOptions(cfg vaekit.Config, dataDir string, log io.Writer) data.Options 
 
 // outFlag is -out for a picture; its default is DIR/name.
 func outFlag(fs *flag.FlagSet, name string) *string {
-	return fs.String("out", "", "PNG file to write (default DIR/"+name+")")
+	return fs.String("out", "", "PNG file to write, outside any model directory, or - for standard output\n(default DIR/"+name+")")
 }
 
-// pngPath returns the -out path of a picture command: out, or DIR/name when out is empty.
+// pngPath returns the -out path of a picture command: out (checked by checkOut), or
+// DIR/name when out is empty.
 func pngPath(out, dir, name string) (string, error) {
 	if out == "" {
 		return filepath.Join(dir, name), nil
 	}
-	if !strings.EqualFold(filepath.Ext(out), ".png") {
-		return "", usagef("-out %q: expected a file name ending in .png (pictures are written as PNG)", out)
-	}
-	return out, nil
+	return out, checkOut(out, ".png", dir, name)
 }
 
 // loadModel loads the model saved in dir, explaining what is wrong when there is none, and
@@ -103,50 +100,4 @@ func metricsJSON(m *vaekit.Model, dir string, metrics *vaekit.Metrics) ([]byte, 
 		return nil, fmt.Errorf("the metrics cannot be written as JSON (%w): is the model broken?", err)
 	}
 	return append(out, '\n'), nil
-}
-
-// writePNG writes a figure of the plot package (*plot.Picture or *plot.Chart) as a PNG file.
-func writePNG(path string, figure interface{ PNG() ([]byte, error) }) error {
-	png, err := figure.PNG()
-	if err != nil {
-		return err
-	}
-	return writeFile(path, png)
-}
-
-// writeFile writes content to path atomically: into a temporary file beside it, renamed
-// over path once complete, so a reader never sees half a file. It creates path's
-// directory if needed.
-func writeFile(path string, content []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the directory of %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(content); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -44,11 +44,17 @@ var commands = []*command{trainCmd, evalCmd, sampleCmd, manifoldCmd, reconstruct
 type env struct {
 	stdout, stderr io.Writer
 	memoryLimit    *memoryLimitFlag // -memory_limit, every command's flag.
+	stdoutTaken    bool             // -out - wrote the command's output to stdout.
 }
 
-// printf writes one line of the command's report to stdout.
+// printf writes one line of the command's report to stdout, or to stderr once -out -
+// has written the output itself there.
 func (e *env) printf(format string, args ...any) {
-	fmt.Fprintf(e.stdout, format+"\n", args...)
+	w := e.stdout
+	if e.stdoutTaken {
+		w = e.stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
 }
 
 // usageError is an error in how the command was called (exit status 2), as opposed to a

@@ -103,7 +103,7 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 			if err != nil {
 				return err
 			}
-			if err := writePNG(path, figure); err != nil {
+			if err := e.writePNG(path, figure); err != nil {
 				return err
 			}
 			e.printf("wrote %s: %dx%d %s grid over z%d (x) and z%d (y), from %.3g to %.3g", path, *n, *n, *grid, dims[0], dims[1], values[0], values[len(values)-1])

@@ -75,7 +75,7 @@ It also prints the reconstructions' mean squared pixel error.`,
 			if err != nil {
 				return err
 			}
-			if err := writePNG(path, picture); err != nil {
+			if err := e.writePNG(path, picture); err != nil {
 				return err
 			}
 			mse, err := vaekit.ReconstructionMSE(originals, recons)

@@ -77,7 +77,7 @@ A conditional model (condition=label) needs -label: the class to draw, e.g. -lab
 			if err != nil {
 				return err
 			}
-			if err := writePNG(path, picture); err != nil {
+			if err := e.writePNG(path, picture); err != nil {
 				return err
 			}
 			what := ""

@@ -17,14 +17,21 @@ import (
 // Helpers for the tests of hostile and careless input: the command run as a process of
 // its own (this test binary, as the command), and the files it must leave alone.
 
-// runProcess runs the command in a process of its own, through wrapper (e.g. a shell that
-// sets a memory limit, then runs "$@"; none when nil), and returns what it gave and how
-// long it took.
+// runProcess runs the command in a process of its own, in a new temporary directory,
+// through wrapper (e.g. a shell that sets a memory limit, then runs "$@"; none when nil),
+// and returns what it gave and how long it took.
 func runProcess(t *testing.T, wrapper []string, args ...string) (result, time.Duration) {
+	t.Helper()
+	return runProcessIn(t, t.TempDir(), wrapper, args...)
+}
+
+// runProcessIn is runProcess in the working directory dir.
+func runProcessIn(t *testing.T, dir string, wrapper []string, args ...string) (result, time.Duration) {
 	t.Helper()
 	argv := append(append(append([]string{}, wrapper...), os.Args[0]), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), asCommandEnv+"=1")
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -221,7 +221,7 @@ func (o *trainOptions) writeResults(e *env, m *vaekit.Model, testSet *data.Set, 
 	if err != nil {
 		return err
 	}
-	if err := writePNG(curvesPath, curves); err != nil {
+	if err := e.writePNG(curvesPath, curves); err != nil {
 		return err
 	}
 	iwae := ""
