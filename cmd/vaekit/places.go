@@ -9,7 +9,8 @@ import (
 )
 
 // Where the commands may write: never into a model directory's files unless they are the
-// command's own (a -out of config.json or history.json breaks the model).
+// command's own (a -out of config.json or history.json breaks the model), and never a
+// model into its own data (training would add curves.png to the images).
 
 // checkOut checks a -out the user gave, before any work: its extension (ext, e.g. ".png";
 // "-" is standard output, and a device or a FIFO takes what is written whatever its
@@ -66,6 +67,24 @@ func modelDirAbove(path, dir string) string {
 			return ""
 		}
 	}
+}
+
+// checkDataDir refuses a model directory inside, or equal to, the data directory: the
+// model's files would join the data (a folder data set would read curves.png as an
+// image, or refuse the subfolder).
+func checkDataDir(modelDir, dataDir string) error {
+	if modelDir == "" || dataDir == "" {
+		return nil
+	}
+	model, data := realPath(modelDir), realPath(dataDir)
+	rel, err := filepath.Rel(data, model)
+	switch {
+	case err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)):
+		return nil
+	case rel == ".":
+		return usagef("-dir %s is the data directory (-data_dir %s): the model's files would join the data; expected a model directory outside it", modelDir, dataDir)
+	}
+	return usagef("-dir %s is inside the data directory (-data_dir %s): the model's files would join the data; expected a model directory outside it", modelDir, dataDir)
 }
 
 // realPath is path absolute, with every symbolic link in its existing part resolved (its

@@ -65,6 +65,7 @@ type trainOptions struct {
 	iwae              int
 	evalN, trainEvalN int
 	quick, quiet      bool
+	configFile        string // The config.json without a checkpoint that gave the hyperparameters.
 }
 
 func (o *trainOptions) run(e *env) error {
@@ -138,13 +139,12 @@ func (o *trainOptions) checkFlags() error {
 }
 
 // config is the run's hyperparameters: the flags given, over the saved model's (when the
-// directory holds one: continuing) or the defaults.
+// directory holds one: continuing), a config.json's or the defaults (baseConfig).
 func (o *trainOptions) config() (cfg vaekit.Config, continuing bool, err error) {
-	base, continuing := vaekit.DefaultConfig(), vaekit.HasSavedModel(o.dir)
-	if continuing {
-		if base, err = vaekit.LoadConfig(o.dir); err != nil {
-			return cfg, continuing, err
-		}
+	continuing = vaekit.HasSavedModel(o.dir)
+	base, err := o.baseConfig(continuing)
+	if err != nil {
+		return cfg, continuing, err
 	}
 	if cfg, err = o.settings.apply(base); err != nil {
 		return cfg, continuing, err
@@ -167,7 +167,7 @@ func (o *trainOptions) loadData(cfg vaekit.Config, continuing bool, e *env) (vae
 		return cfg, nil, nil, err
 	}
 	options := dataOptions(cfg, *o.dataDir, e.stderr)
-	ownShape := !continuing && (name == data.IDXFiles || name == data.ImageFolder) && !o.settings.gives("image_shape")
+	ownShape := !continuing && o.configFile == "" && (name == data.IDXFiles || name == data.ImageFolder) && !o.settings.gives("image_shape")
 	if ownShape && name == data.ImageFolder {
 		options.Folder.Height, options.Folder.Width, options.Folder.Channels = 0, 0, 0 // The images' own size.
 	}
