@@ -12,9 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ui/commandline"
-
 	"github.com/vaekit/vaekit/internal/conv"
 	"github.com/vaekit/vaekit/vaekit/data"
 )
@@ -283,27 +280,25 @@ func (p param) value() any {
 }
 
 // Set parses settings in GoMLX's -set syntax: "name=value" pairs separated by ";"
-// (lists comma separated, "file:path" reads settings from a file), using GoMLX's own
-// parser, then validates the result. On error, the Config is left unchanged.
+// (lists comma separated, "file:path" reads settings from a file; see settings.go), then
+// validates the result. On error, the Config is left unchanged.
 func (c *Config) Set(settings string) error { return c.set(settings, true) }
 
 // set is Set; with combinations false it skips the checks that involve several settings
 // (see problems), so that flags can be given in any order.
 func (c *Config) set(settings string, combinations bool) error {
-	store := model.NewStore()
-	store.SetParams(c.Params())
-	if _, err := commandline.ParseSettings(store, settings); err != nil {
-		return fmt.Errorf("vaekit: settings %q: %v (known parameters: %s)", settings, err, strings.Join(ParamNames(), ", "))
+	list, err := ParseSettings(settings)
+	if err != nil {
+		return err
 	}
 	next := c.Clone()
-	for _, p := range next.params() {
-		value, _ := store.GetParam(p.name)
-		field := reflect.ValueOf(p.ptr).Elem()
-		field.Set(reflect.ValueOf(value).Convert(field.Type()))
+	if err := next.assign(list); err != nil {
+		return fmt.Errorf("vaekit: %w", err)
 	}
 	// A data set whose images have a known shape brings it, unless the same settings
 	// give image_shape too.
-	if known, ok := knownShapes[next.Dataset]; ok && next.Dataset != c.Dataset && !strings.Contains(settings, "image_shape") {
+	givesShape := slices.ContainsFunc(list, func(s Setting) bool { return s.Name == "image_shape" })
+	if known, ok := knownShapes[next.Dataset]; ok && next.Dataset != c.Dataset && !givesShape {
 		next.ImageShape = slices.Clone(known)
 	}
 	if err := next.problems(combinations); err != nil {
@@ -349,7 +344,7 @@ func (f *paramFlag) String() string {
 	}
 	return fmt.Sprint(v)
 }
-func (f *paramFlag) Set(value string) error { return f.c.set(f.name+"="+value, false) }
+func (f *paramFlag) Set(value string) error { return f.c.setOne(f.name, value) }
 
 type setFlag struct{ c *Config }
 

@@ -61,7 +61,7 @@ func TestConfigErrors(t *testing.T) {
 		{"train_steps=0;epochs=0", "expected one of them > 0"},
 		{"latent_size=3", `latent_size`},
 		{"latent_dim=two", `"two"`},
-		{"latent_dim", "param>=<value>"},
+		{"latent_dim", `"latent_dim": expected name=value`},
 		{"architecture=resnet", `architecture="resnet": expected one of mlp, conv`},
 		{"posterior=log_scale", `posterior="log_scale"`},
 		{"kl_reduction=max", `kl_reduction="max"`},
