@@ -21,7 +21,8 @@ import (
 //	config.json                  the Config, image size and training format (modelFile)
 //	history.json                 the training curve ([]Record)
 //	frames.json                  reconstructions as it trained ([]Frame), if kept
-//	checkpoint-n*-step-*.{json,bin}  GoMLX checkpoints: weights, optimizer state, global step
+//	checkpoint-n*-step-*.{json,bin}  GoMLX checkpoints: weights, optimizer state, global step,
+//	                             and the settings they were trained with (trainedsettings.go)
 //
 // Every file is written atomically (internal/ckptfile): a process killed mid-save, or a
 // save that fails on a full disk, leaves the previous checkpoint the newest.
@@ -93,6 +94,7 @@ func (m *Model) save(dir string) error {
 		}
 		m.saver = saver
 	}
+	m.recordTrainedSettings()
 	if err := m.saver.Save(m.GlobalStep()); err != nil {
 		return err
 	}
@@ -147,9 +149,9 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
 	}
-	trainable, err := checkNetwork(meta.Config, saved)
+	trainable, err := checkCheckpoint(meta.Config, dir, bases[len(bases)-1], saved)
 	if err != nil {
-		return nil, fmt.Errorf("vaekit: the checkpoint %s does not match its config.json: %w", filepath.Join(dir, bases[len(bases)-1]), err)
+		return nil, err
 	}
 	if err := ckptfile.Load(m.store, dir, saved); err != nil {
 		return nil, unreadableCheckpoint(dir, bases, err)
@@ -174,6 +176,20 @@ func Load(dir string) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// checkCheckpoint checks that checkpoint base in dir, whose index is saved, holds what
+// cfg (config.json's) trains: the same settings (checkTrainedSettings), and so the same
+// network (checkNetwork). It returns which of the network's variables are trainable.
+func checkCheckpoint(cfg Config, dir, base string, saved map[string]ckptfile.Var) (trainable map[string]bool, err error) {
+	err = checkTrainedSettings(cfg, dir, base)
+	if err == nil {
+		trainable, err = checkNetwork(cfg, saved)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vaekit: the checkpoint %s does not match its config.json: %w", filepath.Join(dir, base), err)
+	}
+	return trainable, nil
 }
 
 // unreadableCheckpoint explains that the newest checkpoint cannot be used, and how to fall

@@ -246,7 +246,7 @@ func TestLoadCorruptModelDirectory(t *testing.T) {
 			},
 			func(dir, newest string) []string {
 				return []string{dir, "does not match its config.json",
-					"the checkpoint has /decoder/hidden_0/dense/weights (Float32)[4, 64], config.json's network has no such weight"}
+					"config.json says hidden_dims=, the checkpoint was trained with hidden_dims=64"}
 			}},
 		{"config.json with an invalid value",
 			func(t *testing.T, dir string) {

@@ -164,3 +164,33 @@ func Compare(want map[string]shapes.Shape, saved map[string]Var) []Difference {
 	}
 	return diffs
 }
+
+// ReadParam returns the value of the root-scope param key saved in checkpoint base's
+// .json, when it is a string; found is false when the checkpoint has no such param (one
+// saved before it was recorded).
+func ReadParam(dir, base, key string) (value string, found bool, err error) {
+	jsonPath := filepath.Join(dir, base+checkpoint.JsonNameSuffix)
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return "", false, err
+	}
+	var index struct {
+		Params []struct {
+			Scope, Key string
+			Value      any
+		}
+	}
+	if err := json.Unmarshal(raw, &index); err != nil {
+		return "", false, fmt.Errorf("%s: %w", jsonPath, err)
+	}
+	for _, p := range index.Params {
+		if p.Key == key && (p.Scope == "" || p.Scope == "/") {
+			s, ok := p.Value.(string)
+			if !ok {
+				return "", false, fmt.Errorf("%s: param %q is %v, expected a string", jsonPath, key, p.Value)
+			}
+			return s, true, nil
+		}
+	}
+	return "", false, nil
+}

@@ -42,7 +42,9 @@ func NewSaver(store *model.Store, dir string, keep int) (*Saver, error) {
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", staging, err)
 	}
-	h, err := checkpoint.Build(store).Dir(staging).Keep(-1).ExcludeAllParams().Done()
+	// The store's params are saved in the checkpoint's .json (ReadParam reads them back):
+	// vaekit records there the settings the weights were trained with.
+	h, err := checkpoint.Build(store).Dir(staging).Keep(-1).Done()
 	if err != nil {
 		return nil, fmt.Errorf("preparing checkpoints in %s: %w", dir, err)
 	}
