@@ -148,6 +148,9 @@ func TestTrainingOnAFullDiskStops(t *testing.T) {
 		t.Fatalf("training did not stop at the failed save of step 20: %v", err)
 	}
 	checkFailedSave(t, err, dir, hash10)
+	if !strings.HasPrefix(err.Error(), "vaekit: saving the model at step 20") || strings.Contains(err.Error(), "Loop.") {
+		t.Errorf("the error does not lead with the failed save, or shows GoMLX's loop: %v", err)
+	}
 }
 
 func mustLoad(t *testing.T, dir string) *Model {

@@ -68,6 +68,11 @@ type TrainOptions struct {
 	// (EstimateMemory): Train refuses a larger one with a *MemoryError before building
 	// it, instead of running the machine out of memory. Zero means DefaultMemoryLimit.
 	MemoryLimit MemoryLimit
+
+	// Stop, when set, ends training early once it is closed (on Ctrl-C, say): after the
+	// step under way, with a checkpoint of that step in Dir; Train then returns an error
+	// wrapping ErrInterrupted that says at which step (see stop.go).
+	Stop <-chan struct{}
 }
 
 func (o *TrainOptions) log() io.Writer {
@@ -226,10 +231,12 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		return err
 	}
 	// Stop at the first non-finite loss, before the evaluation hook (hooks with lower
-	// priority run first) could checkpoint the broken weights.
-	loop.OnStep("vaekit: finite loss", train.Priority(-100), run.addStepLoss)
+	// priority run first) could checkpoint the broken weights; at a stop request, before
+	// evaluating too, so that the run ends soon.
+	run.onStep(loop, "vaekit: finite loss", -100, run.addStepLoss)
+	run.onStep(loop, "vaekit: stop", 50, run.checkStop)
 	if cfg.EvalEvery > 0 {
-		loop.OnStep("vaekit: evaluate", train.Priority(100), func(loop *train.Loop, _ []*tensors.Tensor) error {
+		run.onStep(loop, "vaekit: evaluate", 100, func(loop *train.Loop, _ []*tensors.Tensor) error {
 			if step := loop.LoopStep + 1; step%cfg.EvalEvery == 0 { // LoopStep counts from 0.
 				return run.evaluate(step)
 			}
@@ -237,8 +244,11 @@ func (m *Model) Fit(trainSet, heldOut *data.Set, opts TrainOptions) error {
 		})
 	}
 	if remaining > 0 {
+		if stopRequested(opts.Stop) {
+			return fmt.Errorf("vaekit: %w at step %d, before any new step: nothing new to save", ErrInterrupted, m.GlobalStep())
+		}
 		if _, err := loop.RunSteps(run.trainDS, remaining); err != nil {
-			return fmt.Errorf("vaekit: training: %w", err)
+			return run.failed(err)
 		}
 	}
 	if n := len(m.History); n == 0 || m.History[n-1].Step != m.GlobalStep() {
@@ -275,6 +285,8 @@ type fitRun struct {
 	lossSteps int
 	start     time.Time
 	before    float64 // The wall time of the runs this one resumes.
+	steps     int     // The run's budget (Config.StepsFor).
+	hookErr   error   // The error one of the run's hooks stopped the loop with.
 }
 
 // newFitRun uploads the training set (shuffled from the seed and the step reached, so a
@@ -282,7 +294,7 @@ type fitRun struct {
 // at each evaluation, and the held-out set.
 func (m *Model) newFitRun(trainSet, heldOut *data.Set, opts TrainOptions) (*fitRun, error) {
 	cfg := &m.Config
-	run := &fitRun{m: m, opts: opts, heldOut: heldOut, heldOutImages: m.evalImages(heldOut), start: time.Now()}
+	run := &fitRun{m: m, opts: opts, heldOut: heldOut, heldOutImages: m.evalImages(heldOut), start: time.Now(), steps: cfg.StepsFor(trainSet.N)}
 	if n := len(m.History); n > 0 {
 		run.before = m.History[n-1].WallSeconds
 	}
@@ -322,8 +334,11 @@ func (r *fitRun) addStepLoss(loop *train.Loop, metrics []*tensors.Tensor) error 
 	loss := float64(tensors.ToScalar[float32](metrics[0]))
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		where := ""
-		if r.opts.Dir != "" {
+		switch {
+		case HasSavedModel(r.opts.Dir):
 			where = fmt.Sprintf("; the last good checkpoint in %s is kept", r.opts.Dir)
+		case r.opts.Dir != "":
+			where = fmt.Sprintf("; nothing was saved in %s", r.opts.Dir)
 		}
 		return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
 	}
