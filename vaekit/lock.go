@@ -47,3 +47,11 @@ func waitForModelDir(dir, activity string, log io.Writer) (*DirLock, error) {
 	}
 	return l, nil
 }
+
+// ModelDirBusy reports whether another process holds dir's lock (training there, say),
+// and names it, e.g. "PID 123 (vaekit train -dir D), which is training this model since
+// 10:04:05"; it neither waits nor creates anything.
+func ModelDirBusy(dir string) (holder string, busy bool) {
+	h, busy := dirlock.Busy(dir)
+	return h.String(), busy
+}

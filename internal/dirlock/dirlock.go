@@ -111,6 +111,21 @@ func open(dir string) (l *Lock, holder *Holder, err error) {
 	return l, nil, nil
 }
 
+// Busy reports whether another process holds dir, and who, without waiting or creating
+// anything: for the messages of a process that only reads the directory.
+func Busy(dir string) (holder Holder, busy bool) {
+	path := filepath.Join(dir, FileName)
+	f, err := os.Open(path)
+	if err != nil {
+		return Holder{}, false // No lock file: nobody ever locked dir.
+	}
+	defer f.Close()
+	if !filelock.Held(f) {
+		return Holder{}, false
+	}
+	return ReadHolder(path), true
+}
+
 // ReadHolder reads who holds the lock file at path. The holder writes it just after
 // taking the lock, so an empty file is read again a few times.
 func ReadHolder(path string) Holder {

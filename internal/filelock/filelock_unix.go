@@ -26,3 +26,15 @@ func Lock(f *os.File, wait bool) error {
 		return err
 	}
 }
+
+// Held reports whether another open file holds an exclusive lock on f's file. It takes a
+// shared lock for an instant to find out, so a process that tries the exclusive lock at
+// that very instant is told the file is locked.
+func Held(f *os.File) bool {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
