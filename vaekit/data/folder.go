@@ -266,6 +266,11 @@ func scanImages(dir string) (files []imageFile, classed bool, err error) {
 // holdOut returns the files of split: the test split is the TestFraction of them with
 // the smallest hashes of (seed, path), the train split the rest, both in path order.
 func holdOut(dir string, files []imageFile, split Split, opts FolderOptions) ([]imageFile, error) {
+	if len(files) == 1 { // If it is no image, that is what to say.
+		if _, err := readImageConfig(files[0].path); err != nil {
+			return nil, err
+		}
+	}
 	if len(files) < 2 {
 		return nil, fmt.Errorf("%s: holds only %d image: expected at least 2, to hold one out for the test split (or use train/ and test/ subfolders)",
 			dir, len(files))
@@ -321,8 +326,7 @@ func folderShape(files []imageFile, opts FolderOptions) (Shape, error) {
 		if first == "" {
 			first, shape.Height, shape.Width = f.path, cfg.Height, cfg.Width
 		} else if cfg.Height != shape.Height || cfg.Width != shape.Width {
-			return Shape{}, fmt.Errorf("%s is %dx%d pixels (height x width) but %s is %dx%d: expected images of one size, or FolderOptions Height and Width to resize them to",
-				f.path, cfg.Height, cfg.Width, first, shape.Height, shape.Width)
+			return Shape{}, &SizesError{Path: f.path, Height: cfg.Height, Width: cfg.Width, First: first, FirstHeight: shape.Height, FirstWidth: shape.Width}
 		}
 	}
 	if shape.Channels == 0 {
@@ -332,6 +336,24 @@ func folderShape(files []imageFile, opts FolderOptions) (Shape, error) {
 		}
 	}
 	return shape, nil
+}
+
+// SizesError is LoadFolder's error for images of different sizes when FolderOptions asks
+// for no size: a program can name its own way to give one (Message).
+type SizesError struct {
+	Path          string // An image whose size differs from First's.
+	Height, Width int
+	First         string // The first image read.
+	FirstHeight   int
+	FirstWidth    int
+}
+
+func (e *SizesError) Error() string { return e.Message("FolderOptions Height and Width") }
+
+// Message is the error's text, with resize naming how to give a size to resize to.
+func (e *SizesError) Message(resize string) string {
+	return fmt.Sprintf("%s is %dx%d pixels (height x width) but %s is %dx%d: expected images of one size, or %s to resize them to",
+		e.Path, e.Height, e.Width, e.First, e.FirstHeight, e.FirstWidth, resize)
 }
 
 func readImageConfig(path string) (image.Config, error) {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -431,6 +432,11 @@ func TestLoadFolderRejects(t *testing.T) {
 		}, FolderOptions{}, Train, func(dir string) []string {
 			return []string{dir + ": holds only 1 image: expected at least 2"}
 		}},
+		{"one file, not an image", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "x.png"), []byte("not a picture"))
+		}, FolderOptions{}, Train, func(dir string) []string {
+			return []string{filepath.Join(dir, "x.png") + ": cannot read the image header (image: unknown format): expected a PNG or JPEG image"}
+		}},
 		{"a folder that does not exist", func(t *testing.T, dir string) {
 			if err := os.Remove(dir); err != nil {
 				t.Fatal(err)
@@ -471,4 +477,14 @@ func TestLoadFolderRejects(t *testing.T) {
 	}
 	_, err := Load(ImageFolder, Train, Options{})
 	wantErr(t, err, "folder train: no directory given: the folder data set is read from Options.Dir")
+
+	// Images of two sizes: a program can name its own way to give a size.
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "a.png"), good)
+	writeImage(t, filepath.Join(dir, "b.png"), tagged(2, 3, 2))
+	_, err = Load(ImageFolder, Train, Options{Dir: dir})
+	var sizes *SizesError
+	if !errors.As(err, &sizes) || !strings.HasSuffix(sizes.Message("-image_shape"), "expected images of one size, or -image_shape to resize them to") {
+		t.Errorf("images of two sizes: %v; want a *SizesError", err)
+	}
 }
