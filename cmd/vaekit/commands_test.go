@@ -143,8 +143,7 @@ func TestTrainContinues(t *testing.T) {
 
 func TestTrainQuick(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nested", "quick")
-	args := append([]string{"train", "-dir", dir, "-quiet", "-quick", "-train_eval_n=500"}, tinyModel...)
-	args = append(args, "--train_steps=1000") // -quick caps it.
+	args := append([]string{"train", "-dir", dir, "-quiet", "-quick", "-train_eval_n=500"}, tinyModelWith("--train_steps=1000")...) // -quick caps it.
 	r := mustRun(t, args...)
 	if !strings.Contains(r.stdout, "vae at step 150 ") {
 		t.Errorf("train -quick: want 150 steps, got:\n%s", r.stdout)

@@ -61,26 +61,81 @@ func (r *recordedFlag) Set(value string) error {
 
 // gives reports whether the recorded settings set the hyperparameter name.
 func (s *settings) gives(name string) bool {
-	for _, st := range s.list {
-		if st.flag == name || (st.flag == "set" && strings.Contains(st.value, name+"=")) {
+	list, _ := s.expand()
+	for _, g := range list {
+		if g.Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-// apply returns cfg with the recorded settings applied in order, with one Config.Set
-// call, so the settings are validated together: "--epochs=0 --train_steps=30" is as
-// good as "--train_steps=30 --epochs=0". An impossible value is a usage error.
+// given is one hyperparameter setting of the command line, and the flag that gave it.
+type given struct {
+	vaekit.Setting
+	flag string
+}
+
+// expand lists the recorded settings one hyperparameter each, in order: a -set's settings
+// (those of its files too) one by one.
+func (s *settings) expand() ([]given, error) {
+	var list []given
+	for _, st := range s.list {
+		if st.flag != "set" {
+			list = append(list, given{vaekit.Setting{Name: st.flag, Value: st.value}, st.flag})
+			continue
+		}
+		parsed, err := vaekit.ParseSettings(st.value)
+		if err != nil {
+			return nil, usagef("invalid value %q for flag -set: %s", st.value, strings.TrimPrefix(err.Error(), "vaekit: "))
+		}
+		for _, setting := range parsed {
+			list = append(list, given{setting, "set"})
+		}
+	}
+	return list, nil
+}
+
+// checkOnce refuses a hyperparameter given twice (two flags, or a flag and -set), naming
+// both values: which one should win is the user's to say.
+func checkOnce(list []given) error {
+	first := map[string]given{}
+	for _, g := range list {
+		if before, twice := first[g.Name]; twice {
+			return usagef("%s is given twice, as %s and %s: give it once", g.Name, before.describe(), g.describe())
+		}
+		first[g.Name] = g
+	}
+	return nil
+}
+
+// describe shows a setting as it was given: --name=value, or -set "name=value".
+func (g given) describe() string {
+	if g.flag == "set" {
+		return fmt.Sprintf("-set %q", g.Setting.String())
+	}
+	return fmt.Sprintf("--%s=%s", g.Name, g.Value)
+}
+
+// apply returns cfg with the recorded settings applied, with one Config.Set call, so the
+// settings are validated together: "--epochs=0 --train_steps=30" is as good as
+// "--train_steps=30 --epochs=0". An impossible value, or one given twice, is a usage
+// error.
 func (s *settings) apply(cfg vaekit.Config) (vaekit.Config, error) {
 	cfg = cfg.Clone()
+	list, err := s.expand()
+	if err != nil {
+		return cfg, err
+	}
+	if err := checkOnce(list); err != nil {
+		return cfg, err
+	}
 	var parts []string
-	for _, st := range s.list {
-		if st.flag == "set" {
-			parts = append(parts, st.value)
-		} else {
-			parts = append(parts, st.flag+"="+st.value)
+	for _, g := range list {
+		if g.flag != "set" && strings.Contains(g.Value, ";") {
+			return cfg, usagef("invalid value %q for flag -%s: expected one value, without \";\" (-set takes several settings)", g.Value, g.flag)
 		}
+		parts = append(parts, g.Setting.String())
 	}
 	if len(parts) > 0 {
 		if err := cfg.Set(strings.Join(parts, ";")); err != nil {

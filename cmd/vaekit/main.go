@@ -108,7 +108,9 @@ func (c *command) execute(args []string, e *env) (status int) {
 	fs.SetOutput(io.Discard) // Errors are reported below, help by printHelp.
 	work := c.flags(fs)
 	e.memoryLimit = memoryLimitFlags(fs)
+	restore := refuseRepeats(fs)
 	err := fs.Parse(args)
+	restore()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		c.printHelp(e.stdout, fs)

@@ -23,6 +23,21 @@ import (
 // tinyModel are the hyperparameters of the model the tests train.
 var tinyModel = []string{"--hidden_dims=32", "--latent_dim=2", "--train_steps=30", "--eval_every=0", "--batch_size=64"}
 
+// tinyModelWith is tinyModel with some of its flags given other values (a flag given
+// twice is refused).
+func tinyModelWith(flags ...string) []string {
+	out := slices.Clone(tinyModel)
+	for _, f := range flags {
+		name, _, _ := strings.Cut(f, "=")
+		if i := slices.IndexFunc(out, func(g string) bool { return strings.HasPrefix(g, name+"=") }); i >= 0 {
+			out[i] = f
+		} else {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // testRoot is a temporary directory for the whole package's tests.
 var testRoot string
 
@@ -175,8 +190,8 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestHyperparameters checks that the hyperparameter flags apply in command-line order
-// (a later one wins) and are validated together, over the Config they are applied to.
+// TestHyperparameters checks that the hyperparameter flags apply together, validated
+// together, over the Config they are applied to, and that one given twice is refused.
 func TestHyperparameters(t *testing.T) {
 	parse := func(args ...string) *settings {
 		t.Helper()
@@ -188,9 +203,22 @@ func TestHyperparameters(t *testing.T) {
 		}
 		return &s
 	}
-	cfg, err := parse("--epochs=0", "--train_steps=30", "--latent_dim=3", "-set", "latent_dim=4;kl_weight=0.5").apply(vaekit.DefaultConfig())
-	if err != nil || cfg.Epochs != 0 || cfg.Steps != 30 || cfg.LatentDim != 4 || cfg.KLWeight != 0.5 {
-		t.Errorf("want epochs=0, train_steps=30, latent_dim=4, kl_weight=0.5; got %s, error %v", cfg, err)
+	cfg, err := parse("--epochs=0", "--train_steps=30", "--latent_dim=3", "-set", " hidden_dims = 64 ;kl_weight=0.5").apply(vaekit.DefaultConfig())
+	if err != nil || cfg.Epochs != 0 || cfg.Steps != 30 || cfg.LatentDim != 3 || cfg.KLWeight != 0.5 || !slices.Equal(cfg.HiddenDims, []int{64}) {
+		t.Errorf("want epochs=0, train_steps=30, latent_dim=3, hidden_dims=64, kl_weight=0.5; got %s, error %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--latent_dim=3", "-set", "latent_dim=4"}, `latent_dim is given twice, as --latent_dim=3 and -set "latent_dim=4": give it once`},
+		{[]string{"--latent_dim=3", "--latent_dim=4"}, "latent_dim is given twice, as --latent_dim=3 and --latent_dim=4"},
+		{[]string{"-set", "kl_weight=1", "-set", "latent_dim=2;kl_weight=2"}, `kl_weight is given twice, as -set "kl_weight=1" and -set "kl_weight=2"`},
+		{[]string{"--activation=tanh;latent_dim=5"}, `invalid value "tanh;latent_dim=5" for flag -activation: expected one value`},
+	} {
+		if _, err := parse(tc.args...).apply(vaekit.DefaultConfig()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v; want one saying %q", tc.args, err, tc.want)
+		}
 	}
 	saved := vaekit.DefaultConfig()
 	saved.LatentDim, saved.HiddenDims = 2, []int{32}

@@ -17,7 +17,18 @@ import (
 // of its own.
 func vaekitProcess(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return vaekitProcessIn(t, "", args...)
+}
+
+// vaekitProcessIn is vaekitProcess in the working directory cwd ("": this one's).
+func vaekitProcessIn(t *testing.T, cwd string, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Dir = cwd
 	cmd.Env = append(os.Environ(), asCommandEnv+"=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -44,8 +55,7 @@ func TestTrainRefusesABusyDirectory(t *testing.T) {
 		t.Skip("starts processes (-short)")
 	}
 	dir := filepath.Join(t.TempDir(), "model")
-	long := append([]string{"train", "-dir", dir, "-eval_n=100", "-train_eval_n=100"}, tinyModel...)
-	long = append(long, "--train_steps=1000000", "--eval_every=100")
+	long := append([]string{"train", "-dir", dir, "-eval_n=100", "-train_eval_n=100"}, tinyModelWith("--train_steps=1000000", "--eval_every=100")...)
 	first, stdout, stderr := vaekitProcess(t, long...)
 	started := false
 	for !started && stdout.Scan() {
