@@ -69,6 +69,9 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			if err != nil {
 				return err
 			}
+			if *n > set.N { // Not quietly fewer than asked for.
+				return usagef("-n=%d: the %s split has %d images", *n, *split, set.N)
+			}
 			if *n > 0 {
 				set = set.Head(*n)
 			}
