@@ -58,6 +58,9 @@ func loadModel(dir string, stderr io.Writer) (*vaekit.Model, error) {
 		return nil, usagef("-dir is required: the directory of a model written by 'vaekit train'")
 	}
 	if !vaekit.HasSavedModel(dir) {
+		if err := trainingUnderway(dir); err != nil {
+			return nil, err
+		}
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("model directory %s does not exist (train a model there with 'vaekit train -dir %s')", dir, dir)
 		}
@@ -72,7 +75,8 @@ func loadModel(dir string, stderr io.Writer) (*vaekit.Model, error) {
 	return m, err
 }
 
-// loadSplit loads one split ("train" or "test") of the model's data set.
+// loadSplit loads one split ("train" or "test") of the model's data set, refusing data of
+// one's own other than the model's (checkTrainingData).
 func loadSplit(m *vaekit.Model, split, dataDir string) (*data.Set, error) {
 	name, err := data.ParseName(string(m.Config.Dataset))
 	if err != nil {
@@ -82,7 +86,14 @@ func loadSplit(m *vaekit.Model, split, dataDir string) (*data.Set, error) {
 	if err != nil {
 		return nil, usagef("-split: %v", err)
 	}
-	return data.Load(name, sp, dataOptions(m.Config, dataDir, nil))
+	set, err := data.Load(name, sp, dataOptions(m.Config, dataDir, nil))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTrainingData(m, set, sp, dataDir); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 // metricsFile is the JSON that train and eval write: vaekit.Metrics (the ELBO and its
