@@ -44,8 +44,8 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 			var err error
 			switch *grid {
 			case "linear":
-				if !(*lim > 0) {
-					return usagef("-range=%g: expected a number > 0", *lim)
+				if !(*lim > 0 && *lim <= maxRange) {
+					return usagef("-range=%g: expected a number > 0 and at most %d", *lim, maxRange)
 				}
 				values, err = vaekit.LinearGrid(*n, -*lim, *lim)
 			case "quantile":
@@ -76,12 +76,9 @@ in the Keras VAE tutorial). -axes=false writes the bare tiles, N*28*scale pixels
 					return usagef("-dims=%s: latent dimension %d does not exist, expected 0 to %d (latent_dim=%d)", dims, d, latent-1, latent)
 				}
 			}
-			labels, _, err := sampleLabels(*label, 1, m.Config)
+			labels, err := manifoldLabels(*label, m.Config)
 			if err != nil {
 				return err
-			}
-			if len(labels) > 1 {
-				return usagef("-label=all: the manifold draws one class, expected a class from 0 to %d", m.Config.Classes-1)
 			}
 			if err := e.checkPicture(m.Config, manifoldSize(*n, *axes, *scale, m.Shape())); err != nil {
 				return err
