@@ -131,6 +131,11 @@ func (c *command) execute(args []string, e *env) (status int) {
 		fmt.Fprintf(e.stderr, "vaekit %s: %s (run 'vaekit %s -h' for usage)\n", c.name, msg, c.name)
 		return 2
 	}
+	var exit interface{ exitStatus() int }
+	if errors.As(err, &exit) { // An interrupted train, say: 130, as a shell gives.
+		fmt.Fprintf(e.stderr, "vaekit %s: %s\n", c.name, msg)
+		return exit.exitStatus()
+	}
 	fmt.Fprintf(e.stderr, "vaekit %s: %s\n", c.name, msg)
 	return 1
 }

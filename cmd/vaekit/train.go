@@ -54,7 +54,7 @@ or, in GoMLX's -set syntax:
 			"(20 for conv), evaluated three times, on 1,000 test images unless -eval_n\n"+
 			"(default from $VAEKIT_QUICK)")
 		fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (the progress bar shows only on a terminal)")
-		return o.run
+		return o.runCaught
 	},
 }
 
@@ -65,7 +65,8 @@ type trainOptions struct {
 	iwae              int
 	evalN, trainEvalN int
 	quick, quiet      bool
-	configFile        string // The config.json without a checkpoint that gave the hyperparameters.
+	configFile        string          // The config.json without a checkpoint that gave the hyperparameters.
+	stop              <-chan struct{} // Closed on Ctrl-C (runCaught).
 }
 
 func (o *trainOptions) run(e *env) error {
@@ -115,6 +116,7 @@ func (o *trainOptions) run(e *env) error {
 		TrainEvalSize: o.trainEvalSize(),
 		OnStart:       func(m *vaekit.Model) { startStep = m.GlobalStep() },
 		MemoryLimit:   e.memoryLimit.get(),
+		Stop:          o.stop,
 	})
 	if err != nil {
 		return err
