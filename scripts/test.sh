@@ -8,6 +8,8 @@
 #   5. go test -fuzz FuzzParseIDX       the IDX parser's fuzz target, for VAEKIT_FUZZ_TIME
 #                                       (default 20s); a crasher is saved under
 #                                       vaekit/data/testdata/fuzz/ and fails the phase
+#      go test -fuzz FuzzConfigSet      the same for Config.Set (vaekit/testdata/fuzz/)
+#      go test -fuzz FuzzSetFlag        and for the command's -set flag (cmd/vaekit/testdata/fuzz/)
 #   5a. python3 -m unittest             the notebook scripts' tests (scripts/*_test.py)
 #   5b. notebook_outputs.py verify      every notebook under notebooks/ is committed with the
 #                                       full-mode outputs of its current code cells (else run
@@ -86,6 +88,8 @@ phase gofmt check_gofmt || true
 phase vet go vet ./... || true
 phase test go test -timeout "${VAEKIT_TEST_TIMEOUT:-30m}" ./... || true
 phase fuzz go test ./vaekit/data -run '^$' -fuzz '^FuzzParseIDX$' -fuzztime "${VAEKIT_FUZZ_TIME:-20s}" || true
+phase fuzz-set go test ./vaekit -run '^$' -fuzz '^FuzzConfigSet$' -fuzztime "${VAEKIT_FUZZ_TIME:-20s}" || true
+phase fuzz-flag go test ./cmd/vaekit -run '^$' -fuzz '^FuzzSetFlag$' -fuzztime "${VAEKIT_FUZZ_TIME:-20s}" || true
 phase scripts python3 -m unittest discover -s "${ROOT}/scripts" -p '*_test.py' || true
 phase outputs python3 "${ROOT}/scripts/notebook_outputs.py" verify || true
 if [ "${VAEKIT_SKIP_NOTEBOOKS:-0}" = 1 ]; then
