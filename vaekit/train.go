@@ -335,9 +335,10 @@ func (r *fitRun) addStepLoss(loop *train.Loop, metrics []*tensors.Tensor) error 
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		where := ""
 		switch {
+		case r.opts.Dir == "":
 		case HasSavedModel(r.opts.Dir):
 			where = fmt.Sprintf("; the last good checkpoint in %s is kept", r.opts.Dir)
-		case r.opts.Dir != "":
+		default:
 			where = fmt.Sprintf("; nothing was saved in %s", r.opts.Dir)
 		}
 		return fmt.Errorf("vaekit: at step %d the training loss is %v: %w (try a lower learning_rate%s)", loop.LoopStep+1, loss, ErrNotFinite, where)
