@@ -42,7 +42,9 @@ Environment:
   VAEKIT_QUICK        1: 'train' defaults to -quick (the notebooks' CI budget).
 
 Exit status: 0 on success, 2 for usage errors (unknown command or flag, impossible
-setting), 1 when the work fails (no model in -dir, data not found, training diverged).
+setting, a flag given twice), 1 when the work fails (no model in -dir, data not found,
+training diverged), 130 when Ctrl-C interrupted 'train' (it saves a checkpoint first:
+run it again to continue).
 `)
 }
 

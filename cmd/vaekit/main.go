@@ -13,7 +13,8 @@
 // syntax); run "vaekit -h" for the list.
 //
 // Exit status: 0 on success, 2 for usage errors (unknown command or flag, impossible
-// setting), 1 when the work itself fails (no model in the directory, no data, ...).
+// setting, a flag given twice), 1 when the work itself fails (no model in the directory,
+// no data, ...), 130 when Ctrl-C interrupted train (which saves a checkpoint first).
 package main
 
 import (
