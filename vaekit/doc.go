@@ -14,7 +14,8 @@
 // The files follow the paper:
 //
 //   - config.go: every hyperparameter, its default, validation, and how it is set (-set
-//     strings, flags, JSON), and Config.Hash, which names a trained model.
+//     strings, flags, JSON), and Config.Hash, which names a trained model; settings.go:
+//     the -set syntax, read with errors that name the setting and what was expected.
 //   - model.go: the Model and its forward pass, encode -> reparameterize -> decode ->
 //     score, on one screen; the objective with the KL weight, warm-up and free bits, and
 //     the importance-weighted bound of the IWAE.
@@ -25,7 +26,7 @@
 //   - input.go: the images a model is given, checked, binarised and uploaded.
 //   - history.go: what training records (Terms, Record) and keeps (Frame).
 //   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
-//     rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
+//     stop.go: how a run ends early (a hook's error, TrainOptions.Stop); rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
 //     reconstructions kept as training goes; trainingformat.go: the version of the
 //     training code that the model cache keys models by; memory.go: the memory a
 //     Config's model needs, estimated before it is built, which Train checks against a
@@ -33,8 +34,9 @@
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
 //     loaded the next time); lock.go: the lock that coordinates processes sharing a model
-//     directory; persist.go: Save and Load; weights.go: the weights, created when first
-//     needed.
+//     directory; persist.go: Save and Load; trainedsettings.go: the settings each
+//     checkpoint was trained with, which Load compares with config.json; weights.go: the
+//     weights, created when first needed.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and
 //     its terms, the IWAE estimate of -log p(x), active units, KL per dimension,
 //     posterior spread);
