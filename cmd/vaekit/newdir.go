@@ -54,6 +54,9 @@ func (s dirState) tidy() {
 	if _, err := os.Lstat(s.dir); err != nil {
 		return // The run failed before creating it.
 	}
+	if _, err := os.Lstat(filepath.Join(s.dir, dirlock.FileName)); err != nil {
+		return // The run failed before locking it: it left nothing there (and locking now would).
+	}
 	lock, err := vaekit.LockModelDir(s.dir) // Held while removing: no other run is at work there.
 	if err != nil {
 		return
