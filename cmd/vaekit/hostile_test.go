@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"image"
 	"image/png"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,30 +41,6 @@ func commandProcess(t *testing.T, cwd string, args ...string) result {
 		t.Fatalf("running vaekit %s: %v", strings.Join(args, " "), err)
 	}
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
-
-// fileSums returns the SHA-256 of every file under the roots (hidden ones too), by path.
-func fileSums(t *testing.T, roots ...string) map[string]string {
-	t.Helper()
-	sums := map[string]string{}
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			content, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(content)
-			sums[path] = hex.EncodeToString(sum[:])
-			return nil
-		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-	}
-	return sums
 }
 
 // checkOnlyChanged fails for each file that appeared, disappeared or changed between
@@ -206,7 +179,7 @@ type hostileCase struct {
 func (f hostileFixtures) run(t *testing.T, tc hostileCase) {
 	t.Helper()
 	name := "vaekit " + strings.Join(tc.args, " ")
-	before := fileSums(t, f.roots()...)
+	before := treeSums(t, f.roots()...)
 	r := commandProcess(t, f.cwd, tc.args...)
 	t.Logf("%s -> exit %d: %s", name, r.code, strings.TrimSpace(r.stderr))
 	if r.code != tc.code {
@@ -223,7 +196,7 @@ func (f hostileFixtures) run(t *testing.T, tc hostileCase) {
 		}
 	}
 	checkNoTrace(t, name, r)
-	checkOnlyChanged(t, name, before, fileSums(t, f.roots()...), tc.changes...)
+	checkOnlyChanged(t, name, before, treeSums(t, f.roots()...), tc.changes...)
 	if tc.check != nil {
 		tc.check(t, r)
 	}

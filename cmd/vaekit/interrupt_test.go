@@ -78,13 +78,13 @@ func TestTrainCtrlCSavesACheckpoint(t *testing.T) {
 		t.Errorf("the interrupted train wrote into its working directory: %v", entries)
 	}
 
-	before := fileSums(t, dir)
+	before := treeSums(t, dir)
 	again := commandProcess(t, cwd, append([]string{"train", "-dir", dir, "-quiet", "-eval_n=100", "-train_eval_n=100"}, fmt.Sprintf("--train_steps=%d", step+5))...)
 	if want := fmt.Sprintf("vae at step %d (5 new steps in", step+5); again.code != 0 || !strings.Contains(again.stdout, want) {
 		t.Errorf("continuing the interrupted model: want exit 0 and %q, got %s", want, again)
 	}
 	checkNoTrace(t, "train after the interruption", again)
-	checkOnlyChanged(t, "train after the interruption", before, fileSums(t, dir), filepath.Join(dir, "checkpoint-*"), filepath.Join(dir, "*.json"),
+	checkOnlyChanged(t, "train after the interruption", before, treeSums(t, dir), filepath.Join(dir, "checkpoint-*"), filepath.Join(dir, "*.json"),
 		filepath.Join(dir, "curves.png"), filepath.Join(dir, ".lock"))
 }
 
@@ -110,7 +110,7 @@ func TestCommandsWhileATrainingStarts(t *testing.T) {
 		}
 	}()
 	for _, cmd := range [][]string{{"eval", "-dir", dir}, {"sample", "-dir", dir, "-out", filepath.Join(cwd, "s.png")}} {
-		before := fileSums(t, dir, cwd)
+		before := treeSums(t, dir, cwd)
 		r := commandProcess(t, cwd, cmd...)
 		name := "vaekit " + strings.Join(cmd, " ")
 		t.Logf("%s -> exit %d: %s", name, r.code, r.stderr)
@@ -120,7 +120,7 @@ func TestCommandsWhileATrainingStarts(t *testing.T) {
 			t.Errorf("%s: want exit 1 and a line starting %q, got %s", name, want, r)
 		}
 		checkNoTrace(t, name, r)
-		checkOnlyChanged(t, name, before, fileSums(t, dir, cwd))
+		checkOnlyChanged(t, name, before, treeSums(t, dir, cwd))
 	}
 	if err := train.Process.Kill(); err != nil {
 		t.Fatal(err)
