@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"reflect"
@@ -279,35 +278,6 @@ func (p param) value() any {
 	return v.Interface()
 }
 
-// Set parses settings in GoMLX's -set syntax: "name=value" pairs separated by ";"
-// (lists comma separated, "file:path" reads settings from a file; see settings.go), then
-// validates the result. On error, the Config is left unchanged.
-func (c *Config) Set(settings string) error { return c.set(settings, true) }
-
-// set is Set; with combinations false it skips the checks that involve several settings
-// (see problems), so that flags can be given in any order.
-func (c *Config) set(settings string, combinations bool) error {
-	list, err := ParseSettings(settings)
-	if err != nil {
-		return err
-	}
-	next := c.Clone()
-	if err := next.assign(list); err != nil {
-		return fmt.Errorf("vaekit: %w", err)
-	}
-	// A data set whose images have a known shape brings it, unless the same settings
-	// give image_shape too.
-	givesShape := slices.ContainsFunc(list, func(s Setting) bool { return s.Name == "image_shape" })
-	if known, ok := knownShapes[next.Dataset]; ok && next.Dataset != c.Dataset && !givesShape {
-		next.ImageShape = slices.Clone(known)
-	}
-	if err := next.problems(combinations); err != nil {
-		return err
-	}
-	*c = next
-	return nil
-}
-
 // Clone returns a deep copy.
 func (c Config) Clone() Config {
 	c.HiddenDims = slices.Clone(c.HiddenDims)
@@ -316,40 +286,6 @@ func (c Config) Clone() Config {
 	c.DeconvStrides = slices.Clone(c.DeconvStrides)
 	return c
 }
-
-// RegisterFlags adds one flag per hyperparameter (e.g. --kl_weight=3) to fs, plus
-// "set" for GoMLX-style "-set" strings. Each flag is parsed like Set and its value checked
-// at once (--latent_dim=0 fails); checks that involve several settings (train_steps=0 with
-// epochs=0, say) wait for Validate, which NewModel and Train call, so the order of the
-// flags does not matter. In a GoNB notebook, `%% --kl_weight=3` reaches flag.CommandLine.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	for _, p := range c.params() {
-		fs.Var(&paramFlag{c: c, name: p.name}, p.name, p.help)
-	}
-	fs.Var(&setFlag{c: c}, "set", `hyperparameters as "name=value;name=value" (GoMLX -set syntax); names: `+strings.Join(ParamNames(), ", "))
-}
-
-type paramFlag struct {
-	c    *Config
-	name string
-}
-
-func (f *paramFlag) String() string {
-	if f.c == nil {
-		return ""
-	}
-	v := f.c.Params()[f.name]
-	if s, ok := v.([]int); ok {
-		return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(s)), ","), "[]")
-	}
-	return fmt.Sprint(v)
-}
-func (f *paramFlag) Set(value string) error { return f.c.setOne(f.name, value) }
-
-type setFlag struct{ c *Config }
-
-func (f *setFlag) String() string         { return "" }
-func (f *setFlag) Set(value string) error { return f.c.set(value, false) }
 
 // Validate reports every impossible setting at once, each naming the parameter and what
 // was expected.
@@ -561,12 +497,20 @@ func (c Config) ELBOBeta() float64 {
 // String prints the settings in Set syntax, so a printed config can be pasted back.
 func (c Config) String() string { return c.settings(nil) }
 
+// text prints the setting's value as Set reads it.
+func (p param) text() string {
+	if s, ok := p.value().([]int); ok {
+		return intList(s)
+	}
+	return fmt.Sprint(p.value())
+}
+
 // settings prints the settings in Set syntax, leaving out those named in skip.
 func (c Config) settings(skip []string) string {
 	var parts []string
 	for _, p := range c.params() {
 		if !slices.Contains(skip, p.name) {
-			parts = append(parts, p.name+"="+(&paramFlag{c: &c, name: p.name}).String())
+			parts = append(parts, p.name+"="+p.text())
 		}
 	}
 	return strings.Join(parts, ";")
@@ -576,6 +520,11 @@ func (c Config) settings(skip []string) string {
 // algorithm), not what it trains: they are no part of a model's identity (Hash), and a run
 // may resume with other values (ResumableParams).
 var WatchedParams = []string{"eval_every", "eval_batch_size", "eval_iwae", "conv_algorithm"}
+
+// ResumableParams may differ between a saved model and a run that resumes it: the
+// training budget and the step size, and how the run is watched (evaluations) and
+// computed (the convolution algorithm); not what defines the model or its objective.
+var ResumableParams = append([]string{"train_steps", "epochs", "learning_rate"}, WatchedParams...)
 
 // Hash identifies the trained model: two configs that train the same model share it, so
 // all settings but WatchedParams are part of it. The model cache names a model's

@@ -14,8 +14,8 @@
 // The files follow the paper:
 //
 //   - config.go: every hyperparameter, its default, validation, and how it is set (-set
-//     strings, flags, JSON), and Config.Hash, which names a trained model; settings.go:
-//     the -set syntax, read with errors that name the setting and what was expected.
+//     JSON), and Config.Hash, which names a trained model; settings.go: Set, the -set
+//     syntax and the flags, read with errors that name the setting and what was expected.
 //   - model.go: the Model and its forward pass, encode -> reparameterize -> decode ->
 //     score, on one screen; the objective with the KL weight, warm-up and free bits, and
 //     the importance-weighted bound of the IWAE.
@@ -25,16 +25,18 @@
 //     the closed-form KL of the paper's appendix B), KL warm-up and free bits.
 //   - input.go: the images a model is given, checked, binarised and uploaded.
 //   - history.go: what training records (Terms, Record) and keeps (Frame).
-//   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints;
-//     stop.go: how a run ends early (a hook's error, TrainOptions.Stop); rmsprop.go: RMSProp as TensorFlow 1 and Keras define it; frames.go: the
+//   - train.go: training on GoMLX's loop with held-out evaluations and checkpoints, and
+//     how a run ends early (a hook's error, TrainOptions.Stop); rmsprop.go: RMSProp as
+//     TensorFlow 1 and Keras define it; frames.go: the
 //     reconstructions kept as training goes; trainingformat.go: the version of the
 //     training code that the model cache keys models by; memory.go: the memory a
 //     Config's model needs, estimated before it is built, which Train checks against a
-//     limit (memorylimit.go: a fraction of this machine's memory).
+//     limit (memorylimit.go: a fraction of this machine's memory), and the IWAE batches'
+//     size that bounds it.
 //   - infer.go: Encode, Decode, Reconstruct, Sample.
 //   - cache.go: TrainOrLoad, the one model cache (a model trained once with a Config is
 //     loaded the next time); lock.go: the lock that coordinates processes sharing a model
-//     directory; persist.go: Save and Load; trainedsettings.go: the settings each
+//     directory; persist.go: Save and Load, and the settings each
 //     checkpoint was trained with, which Load compares with config.json; weights.go: the
 //     weights, created when first needed.
 //   - measure.go, metrics.go, iwae.go: what a trained model is scored by (the ELBO and

@@ -17,24 +17,6 @@ import (
 	"github.com/vaekit/vaekit/vaekit/data"
 )
 
-// iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory:
-// the samples of an image with more are computed in blocks of iwaeRows (iwaeBlocks).
-const iwaeRows = 4096
-
-// iwaeBatchBytes bounds the activations of one IWAE batch (EstimateMemory's), for the
-// networks whose iwaeRows rows would need more: a conv VAE's patches.
-const iwaeBatchBytes = 1 << 30
-
-// iwaeRowsFor is how many decoder rows one IWAE batch of cfg's network has: iwaeRows, or
-// fewer where their activations would exceed iwaeBatchBytes.
-func iwaeRowsFor(cfg *Config) int {
-	return int(min(iwaeRows, max(1, iwaeBatchBytes/inferenceBytesPerRow(cfg))))
-}
-
-// iwaeWorkers is how many IWAE batches run at once: the Go backend leaves cores idle
-// between the ops of one graph, which a second batch in flight fills.
-const iwaeWorkers = 2
-
 // iwae estimates the negative log-likelihood -log p(x), in nats per image, with the
 // importance-weighted bound of Burda, Grosse & Salakhutdinov (2016), eq. 8:
 //

@@ -2,6 +2,7 @@ package vaekit
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -174,3 +175,67 @@ func (c *Config) setOne(name, value string) error {
 	}
 	return c.set(name+"="+value, false)
 }
+
+// Set parses settings in GoMLX's -set syntax: "name=value" pairs separated by ";"
+// (lists comma separated, "file:path" reads settings from a file; see settings.go), then
+// validates the result. On error, the Config is left unchanged.
+func (c *Config) Set(settings string) error { return c.set(settings, true) }
+
+// set is Set; with combinations false it skips the checks that involve several settings
+// (see problems), so that flags can be given in any order.
+func (c *Config) set(settings string, combinations bool) error {
+	list, err := ParseSettings(settings)
+	if err != nil {
+		return err
+	}
+	next := c.Clone()
+	if err := next.assign(list); err != nil {
+		return fmt.Errorf("vaekit: %w", err)
+	}
+	// A data set whose images have a known shape brings it, unless the same settings
+	// give image_shape too.
+	givesShape := slices.ContainsFunc(list, func(s Setting) bool { return s.Name == "image_shape" })
+	if known, ok := knownShapes[next.Dataset]; ok && next.Dataset != c.Dataset && !givesShape {
+		next.ImageShape = slices.Clone(known)
+	}
+	if err := next.problems(combinations); err != nil {
+		return err
+	}
+	*c = next
+	return nil
+}
+
+// RegisterFlags adds one flag per hyperparameter (e.g. --kl_weight=3) to fs, plus
+// "set" for GoMLX-style "-set" strings. Each flag is parsed like Set and its value checked
+// at once (--latent_dim=0 fails); checks that involve several settings (train_steps=0 with
+// epochs=0, say) wait for Validate, which NewModel and Train call, so the order of the
+// flags does not matter. In a GoNB notebook, `%% --kl_weight=3` reaches flag.CommandLine.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	for _, p := range c.params() {
+		fs.Var(&paramFlag{c: c, name: p.name}, p.name, p.help)
+	}
+	fs.Var(&setFlag{c: c}, "set", `hyperparameters as "name=value;name=value" (GoMLX -set syntax); names: `+strings.Join(ParamNames(), ", "))
+}
+
+type paramFlag struct {
+	c    *Config
+	name string
+}
+
+func (f *paramFlag) String() string {
+	if f.c == nil {
+		return ""
+	}
+	for _, p := range f.c.params() {
+		if p.name == f.name {
+			return p.text()
+		}
+	}
+	return ""
+}
+func (f *paramFlag) Set(value string) error { return f.c.setOne(f.name, value) }
+
+type setFlag struct{ c *Config }
+
+func (f *setFlag) String() string         { return "" }
+func (f *setFlag) Set(value string) error { return f.c.set(value, false) }
