@@ -246,6 +246,16 @@ func eachAtLeast(low int, expected string, nonEmpty bool) func(string, any) stri
 	}
 }
 
+// param returns the row of the hyperparameter called name, its ptr pointing into c.
+func (c *Config) param(name string) (param, bool) {
+	for _, p := range c.params() {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return param{}, false
+}
+
 // ParamNames lists the hyperparameter names accepted by Set, in display order.
 func ParamNames() []string {
 	var c Config
@@ -554,10 +564,6 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	next := DefaultConfig()
-	byName := map[string]any{}
-	for _, p := range next.params() {
-		byName[p.name] = p.ptr
-	}
 	if raw == nil { // "null"
 		raw = map[string]json.RawMessage{}
 	}
@@ -574,11 +580,11 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		delete(raw, "likelihood")
 	}
 	for name, value := range raw {
-		ptr, ok := byName[name]
+		p, ok := next.param(name)
 		if !ok {
 			return fmt.Errorf("unknown hyperparameter %q (known: %s)", name, strings.Join(ParamNames(), ", "))
 		}
-		if err := json.Unmarshal(value, ptr); err != nil {
+		if err := json.Unmarshal(value, p.ptr); err != nil {
 			return fmt.Errorf("hyperparameter %q: %w", name, err)
 		}
 	}

@@ -41,6 +41,7 @@ func ParseSettings(settings string) ([]Setting, error) {
 func splitSettings(settings string, files bool) ([]Setting, error) {
 	var list []Setting
 	var errs []error
+	names := ParamNames()
 	for _, part := range strings.Split(settings, ";") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -59,8 +60,8 @@ func splitSettings(settings string, files bool) ([]Setting, error) {
 			errs = append(errs, fmt.Errorf("%q: expected name=value", part))
 		case strings.Contains(value, "="):
 			errs = append(errs, fmt.Errorf("%q: expected one = between a name and its value", part))
-		case !slices.Contains(ParamNames(), name):
-			errs = append(errs, fmt.Errorf("unknown hyperparameter %q (known parameters: %s)", name, strings.Join(ParamNames(), ", ")))
+		case !slices.Contains(names, name):
+			errs = append(errs, fmt.Errorf("unknown hyperparameter %q (known parameters: %s)", name, strings.Join(names, ", ")))
 		default:
 			list = append(list, Setting{Name: name, Value: value})
 		}
@@ -98,13 +99,9 @@ func readSettingsFile(path string, allowed bool) ([]Setting, error) {
 // assign parses each setting's value as its field's type and sets the field, reporting
 // every value that does not parse.
 func (c *Config) assign(list []Setting) error {
-	byName := map[string]param{}
-	for _, p := range c.params() {
-		byName[p.name] = p
-	}
 	var errs []error
 	for _, s := range list {
-		p := byName[s.Name]
+		p, _ := c.param(s.Name) // ParseSettings checked the names.
 		value, err := p.parse(s.Value)
 		if err != nil {
 			errs = append(errs, err)
@@ -226,10 +223,8 @@ func (f *paramFlag) String() string {
 	if f.c == nil {
 		return ""
 	}
-	for _, p := range f.c.params() {
-		if p.name == f.name {
-			return p.text()
-		}
+	if p, ok := f.c.param(f.name); ok {
+		return p.text()
 	}
 	return ""
 }
