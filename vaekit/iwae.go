@@ -12,6 +12,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"gonum.org/v1/gonum/floats"
 
 	"github.com/vaekit/vaekit/internal/workarounds"
 	"github.com/vaekit/vaekit/vaekit/data"
@@ -161,12 +162,12 @@ func runIWAEBatches(n, chunk int, batch func(start int) (int, error), progress f
 // iwaeBlocks computes the bound of image i into bounds[i] from its k samples in blocks
 // of job.samples (the last one padded, so that one compiled graph serves every block),
 // drawn in the order one call of all k would draw them: the bound is the one iwaeBatch
-// gives, up to rounding (the log-mean-exp is taken here, in float64).
+// gives, up to rounding (the log-mean-exp is taken here, in float64, by gonum).
 func (m *Model) iwaeBlocks(exec *model.Exec, images [][]float32, labels []int32, i int, job iwaeJob, bounds []float64) (int, error) {
 	latent := m.Config.LatentDim
 	draws := rand.New(rand.NewPCG(job.seed, uint64(i)))
 	eps := make([]float32, job.samples*latent)
-	var sum logSumExp
+	logWeights := make([]float64, 0, job.k)
 	for first := 0; first < job.k; first += job.samples {
 		n := min(job.samples, job.k-first)
 		clear(eps)
@@ -188,38 +189,11 @@ func (m *Model) iwaeBlocks(exec *model.Exec, images [][]float32, labels []int32,
 			return 0, err
 		}
 		for _, w := range values[:n] {
-			sum.add(float64(w))
+			logWeights = append(logWeights, float64(w))
 		}
 	}
-	bounds[i] = sum.value() - math.Log(float64(job.k))
+	bounds[i] = floats.LogSumExp(logWeights) - math.Log(float64(job.k))
 	return 1, nil
-}
-
-// logSumExp accumulates log(sum exp(w)) over a stream of w, stably: the sum is kept
-// relative to the largest w so far.
-type logSumExp struct {
-	max, sum float64 // The largest w so far, and the sum of exp(w - max) over the w so far.
-	started  bool    // Whether a w was added.
-}
-
-func (l *logSumExp) add(w float64) {
-	switch {
-	case !l.started:
-		l.max, l.sum, l.started = w, 1, true
-	case math.IsInf(w, -1): // exp(-Inf) adds nothing.
-	case w > l.max:
-		l.sum = l.sum*math.Exp(l.max-w) + 1
-		l.max = w
-	default:
-		l.sum += math.Exp(w - l.max)
-	}
-}
-
-func (l *logSumExp) value() float64 {
-	if !l.started {
-		return math.Inf(-1)
-	}
-	return l.max + math.Log(l.sum)
 }
 
 // iwaeBatch computes the bounds of images[start:start+chunk] into bounds, and returns how

@@ -328,31 +328,3 @@ func TestIWAEBoundsInBlocks(t *testing.T) {
 	}
 	agree(t, fmt.Sprintf("k=%d", k), whole, []float64{-nll})
 }
-
-// logSumExp against the direct formula, with weights whose exp underflows, and -Inf.
-func TestLogSumExp(t *testing.T) {
-	inf := math.Inf(-1)
-	for _, tc := range []struct {
-		w    []float64
-		want float64
-	}{
-		{[]float64{0.5, -1, 2}, math.Log(math.Exp(0.5) + math.Exp(-1) + math.Exp(2))},
-		{[]float64{-1000, inf, -1000}, -1000 + math.Log(2)},
-		{[]float64{inf, -1001, -1000}, -1000 + math.Log(1+math.Exp(-1))},
-		{[]float64{inf, inf}, inf},
-		{nil, inf},
-	} {
-		var l logSumExp
-		for _, w := range tc.w {
-			l.add(w)
-		}
-		if got := l.value(); got != tc.want && math.Abs(got-tc.want) > 1e-12*math.Abs(tc.want) {
-			t.Errorf("logSumExp(%v) = %v, want %v", tc.w, got, tc.want)
-		}
-	}
-	var l logSumExp
-	l.add(1)
-	if l.add(math.NaN()); !math.IsNaN(l.value()) {
-		t.Errorf("logSumExp with a NaN = %v, want NaN", l.value())
-	}
-}
