@@ -3,6 +3,7 @@ package ckptfile
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,7 +148,15 @@ var (
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same directory.
-func WriteFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data, nil) }
+
+// WriteFileAtomicMode is WriteFileAtomic for a file that gets mode (the temporary file
+// is private, 0600, until then): a user's output file keeps the mode it had.
+func WriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
+	return writeFileAtomic(path, data, &mode)
+}
+
+func writeFileAtomic(path string, data []byte, mode *fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -158,6 +167,9 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr
+	}
+	if err == nil && mode != nil {
+		err = os.Chmod(tmp.Name(), *mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
