@@ -38,9 +38,14 @@ type Config struct {
 	DataID       string    // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
 	Architecture string    // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
 	LatentDim    int       // Size of z.
-	HiddenDims   []int     // MLP: encoder hidden layer sizes; the decoder mirrors them.
+	HiddenDims   []int     // MLP: encoder hidden layer sizes; the decoder mirrors them unless DecoderHiddenDims is set.
 	Activation   string    // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
-	Dropout      float64   // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
+
+	// MLP decoders that are not the encoder's mirror image (Chen et al.'s 2018 dSprites
+	// networks: a ReLU encoder of two layers, a tanh decoder of three).
+	DecoderHiddenDims []int   // Decoder hidden layer sizes from z up; empty: HiddenDims in reverse.
+	DecoderActivation string  // The decoder's hidden activation; "": Activation.
+	Dropout           float64 // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
 
 	// Convolutional architecture (Architecture == "conv"); see Encoder and Decoder (conv.go).
 	ConvFilters   int    // Filters of every convolution.
@@ -125,6 +130,8 @@ func (c *Config) params() []param {
 		{"latent_dim", "size of the latent code z", &c.LatentDim, 20, atLeast(1), ""},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims, []int{400}, eachAtLeast(1, "every hidden size >= 1", false), ""},
 		{"activation", "hidden activation: " + strings.Join(knownActivations, " | "), &c.Activation, "relu", oneOf(knownActivations), ""},
+		{"decoder_hidden_dims", "mlp: decoder hidden sizes from z up, comma separated (empty: hidden_dims in reverse)", &c.DecoderHiddenDims, []int{}, eachAtLeast(1, "every hidden size >= 1", false), "[]"},
+		{"decoder_activation", "the decoder's hidden activation (empty: activation's)", &c.DecoderActivation, "", emptyOr(oneOf(knownActivations)), `""`},
 		{"dropout", "dropout rate after hidden layers in training (TensorFlow keep_prob = 1 - rate)", &c.Dropout, 0.0, dropoutRate, ""},
 		{"conv_filters", "conv: filters of every convolution", &c.ConvFilters, 64, atLeast(1), ""},
 		{"conv_kernel", "conv: kernel size of every convolution", &c.ConvKernel, 4, atLeast(1), ""},
@@ -192,6 +199,16 @@ func oneOf(known []string) func(string, any) string {
 			return ""
 		}
 		return fmt.Sprintf("%s=%s: expected one of %s", name, showValue(v), strings.Join(known, ", "))
+	}
+}
+
+// emptyOr accepts "" (the setting's fallback) or what check accepts.
+func emptyOr(check func(string, any) string) func(string, any) string {
+	return func(name string, v any) string {
+		if v.(string) == "" {
+			return ""
+		}
+		return check(name, v)
 	}
 }
 
@@ -291,6 +308,7 @@ func (p param) value() any {
 // Clone returns a deep copy.
 func (c Config) Clone() Config {
 	c.HiddenDims = slices.Clone(c.HiddenDims)
+	c.DecoderHiddenDims = slices.Clone(c.DecoderHiddenDims)
 	c.ImageShape = slices.Clone(c.ImageShape)
 	c.ConvStrides = slices.Clone(c.ConvStrides)
 	c.DeconvStrides = slices.Clone(c.DeconvStrides)
@@ -349,6 +367,9 @@ func (c *Config) combinationProblems() []error {
 	}
 	if c.Steps == 0 && c.Epochs == 0 {
 		bad("train_steps=0 and epochs=0: expected one of them > 0")
+	}
+	if c.Architecture != "mlp" && (len(c.DecoderHiddenDims) > 0 || c.DecoderActivation != "") {
+		bad("decoder_hidden_dims and decoder_activation shape the mlp decoder: expected them empty with architecture=%s", c.Architecture)
 	}
 	if c.Architecture != "conv" {
 		return errs // The conv settings only matter together with architecture=conv.
@@ -415,6 +436,21 @@ func (c *Config) convKernelProblem() error {
 // hiddenLayers are the settings an MLP's hidden layers take from c.
 func (c *Config) hiddenLayers() hiddenLayers {
 	return hiddenLayers{initializer: c.Initializer, activation: c.Activation, dropout: c.Dropout}
+}
+
+// decoderLayers is how the MLP decoder's hidden layers are built: its sizes from z up and
+// their activation (the encoder's mirror image unless the decoder settings say otherwise).
+func (c *Config) decoderLayers() (hiddenLayers, []int) {
+	layers := c.hiddenLayers()
+	if c.DecoderActivation != "" {
+		layers.activation = c.DecoderActivation
+	}
+	if len(c.DecoderHiddenDims) > 0 {
+		return layers, slices.Clone(c.DecoderHiddenDims)
+	}
+	hidden := slices.Clone(c.HiddenDims)
+	slices.Reverse(hidden)
+	return layers, hidden
 }
 
 // Autoencoder reports a plain autoencoder (model=ae): one deterministic code per image,
@@ -519,11 +555,29 @@ func (p param) text() string {
 func (c Config) settings(skip []string) string {
 	var parts []string
 	for _, p := range c.params() {
+		if slices.Contains(laterParams, p.name) && p.text() == p.beforeText() {
+			continue // A model that could have been trained before the setting existed.
+		}
 		if !slices.Contains(skip, p.name) {
 			parts = append(parts, p.name+"="+p.text())
 		}
 	}
 	return strings.Join(parts, ";")
+}
+
+// laterParams were added after models were first cached: at the value older models were
+// trained with (their before) they are left out of a Config's settings string, and so of
+// Hash, so that those models keep their cache entries.
+var laterParams = []string{"decoder_hidden_dims", "decoder_activation"}
+
+// beforeText is p.text() of the value p.before implies.
+func (p param) beforeText() string {
+	v := reflect.New(reflect.TypeOf(p.ptr).Elem())
+	if err := json.Unmarshal([]byte(p.before), v.Interface()); err != nil {
+		panic(fmt.Sprintf("vaekit: the params table's before value of %s, %s, is not JSON of its type: %v", p.name, p.before, err))
+	}
+	p.ptr = v.Interface()
+	return p.text()
 }
 
 // WatchedParams say how a run is watched (its evaluations) and computed (the convolution

@@ -1,8 +1,6 @@
 package vaekit
 
 import (
-	"slices"
-
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -24,9 +22,8 @@ func Decoder(scope *model.Scope, cfg *Config, z, labels *Node) (logits *Node) {
 	var h *Node
 	switch cfg.Architecture {
 	case "mlp":
-		hidden := slices.Clone(cfg.HiddenDims)
-		slices.Reverse(hidden) // The encoder's layers in reverse.
-		h = denseLayers(scope, cfg.hiddenLayers(), z, hidden)
+		layers, hidden := cfg.decoderLayers()
+		h = denseLayers(scope, layers, z, hidden)
 	case "conv":
 		h = deconvFeatures(scope, cfg, z)
 	default:

@@ -2,7 +2,6 @@ package vaekit
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/vaekit/vaekit/internal/conv"
 )
@@ -193,10 +192,12 @@ func mlpCosts(cfg *Config) []layerCost {
 	}
 	layers = append(layers, headCosts(cfg, in, inName)...)
 	in, inName = float64(cfg.LatentDim)+cfg.classInputs(), fmt.Sprintf("latent_dim=%d", cfg.LatentDim)
-	hidden := slices.Clone(cfg.HiddenDims)
-	slices.Reverse(hidden)
+	_, hidden := cfg.decoderLayers()
 	for i, h := range hidden {
 		name := fmt.Sprintf("hidden_dims[%d]=%d", len(hidden)-1-i, h)
+		if len(cfg.DecoderHiddenDims) > 0 {
+			name = fmt.Sprintf("decoder_hidden_dims[%d]=%d", i, h)
+		}
 		layers = append(layers, denseCost(fmt.Sprintf("the decoder's layer %d", i+1), in, inName, float64(h), name))
 		in, inName = float64(h), name
 	}
