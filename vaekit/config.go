@@ -40,12 +40,12 @@ type Config struct {
 	LatentDim    int       // Size of z.
 	HiddenDims   []int     // MLP: encoder hidden layer sizes; the decoder mirrors them unless DecoderHiddenDims is set.
 	Activation   string    // Hidden activation: "relu", "tanh", "leaky_relu" (alpha 0.3) or "sigmoid".
+	Dropout      float64   // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
 
 	// MLP decoders that are not the encoder's mirror image (Chen et al.'s 2018 dSprites
 	// networks: a ReLU encoder of two layers, a tanh decoder of three).
-	DecoderHiddenDims []int   // Decoder hidden layer sizes from z up; empty: HiddenDims in reverse.
-	DecoderActivation string  // The decoder's hidden activation; "": Activation.
-	Dropout           float64 // Dropout rate after each hidden layer in training (TensorFlow's keep_prob = 1 - rate).
+	DecoderHiddenDims []int  // Decoder hidden layer sizes from z up; empty: HiddenDims in reverse.
+	DecoderActivation string // The decoder's hidden activation; "": Activation.
 
 	// Convolutional architecture (Architecture == "conv"); see Encoder and Decoder (conv.go).
 	ConvFilters   int    // Filters of every convolution.
