@@ -17,6 +17,7 @@ func (s *Set) Binarized(threshold float32) *Set {
 		}
 	}
 	out.Labels = slices.Clone(s.Labels)
+	out.Factors = s.Factors.clone()
 	return &out
 }
 
@@ -32,5 +33,6 @@ func (s *Set) BernoulliBinarized(rng *rand.Rand) *Set {
 		}
 	}
 	out.Labels = slices.Clone(s.Labels)
+	out.Factors = s.Factors.clone()
 	return &out
 }

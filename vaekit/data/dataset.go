@@ -140,6 +140,11 @@ type Set struct {
 	// Source says where the data was loaded from (directory or URL), so
 	// notebooks can report it.
 	Source string
+
+	// Factors are the generative factors of each image when the data was made from
+	// them; nil otherwise. Every method that copies or picks images (Head,
+	// Select, Concat, Binarized) keeps them row for row with the images.
+	Factors *Factors `json:",omitempty"`
 }
 
 // Shape returns the size of one image, with Channels 0 read as 1.
@@ -168,6 +173,7 @@ func (s *Set) Head(n int) *Set {
 	if s.Labels != nil {
 		sub.Labels = s.Labels[:n:n]
 	}
+	sub.Factors = s.Factors.head(n)
 	return &sub
 }
 
@@ -181,6 +187,12 @@ func (s *Set) Select(indices ...int) (*Set, error) {
 	if s.Labels != nil {
 		sub.Labels = make([]uint8, 0, len(indices))
 	}
+	if s.Factors != nil {
+		if k := len(s.Factors.Names); k == 0 || len(s.Factors.Values) != s.N*k {
+			return nil, fmt.Errorf("data: Select: the set's Factors hold %d values for %d images of %d factors: expected %d", len(s.Factors.Values), s.N, k, s.N*k)
+		}
+		sub.Factors = &Factors{Names: s.Factors.Names, Sizes: s.Factors.Sizes, Values: make([]int32, 0, len(indices)*len(s.Factors.Names))}
+	}
 	for _, i := range indices {
 		if i < 0 || i >= s.N {
 			return nil, fmt.Errorf("data: Select: index %d out of range: the set has %d images", i, s.N)
@@ -188,6 +200,9 @@ func (s *Set) Select(indices ...int) (*Set, error) {
 		sub.Images = append(sub.Images, s.Image(i)...)
 		if s.Labels != nil {
 			sub.Labels = append(sub.Labels, s.Labels[i])
+		}
+		if s.Factors != nil {
+			sub.Factors.Values = append(sub.Factors.Values, s.Factors.Of(i)...)
 		}
 	}
 	return &sub, nil
@@ -282,14 +297,15 @@ func newSet(name Name, split Split, images, labels *IDX, imagesName, labelsName 
 }
 
 // Concat returns the images of sets one after the other, in a new Set (labels kept only
-// when every set has them): e.g. rows of a picture, one set per row.
+// when every set has them, factors only when every set has the same ones): e.g. rows of
+// a picture, one set per row.
 func Concat(sets ...*Set) (*Set, error) {
 	if len(sets) == 0 || sets[0] == nil {
 		return nil, fmt.Errorf("data: Concat: no sets given")
 	}
 	shape := sets[0].Shape()
 	out := &Set{Name: sets[0].Name, Height: shape.Height, Width: shape.Width, Channels: shape.Channels,
-		Classes: sets[0].Classes, Labels: []uint8{}}
+		Classes: sets[0].Classes, Labels: []uint8{}, Factors: sets[0].Factors.head(0)}
 	for i, s := range sets {
 		if s == nil || s.Shape() != shape {
 			return nil, fmt.Errorf("data: Concat: set %d is not of %v images like set 0", i, shape)
@@ -306,6 +322,11 @@ func Concat(sets ...*Set) (*Set, error) {
 			out.Labels = nil
 		} else {
 			out.Labels = append(out.Labels, s.Labels...)
+		}
+		if out.Factors.sameKind(s.Factors) && len(s.Factors.Values) == s.N*len(s.Factors.Names) {
+			out.Factors.Values = append(out.Factors.Values, s.Factors.Values...)
+		} else {
+			out.Factors = nil
 		}
 	}
 	return out, nil
