@@ -18,6 +18,9 @@ const (
 	MNIST        Name = "mnist"
 	FashionMNIST Name = "fashion-mnist"
 	CIFAR10      Name = "cifar10"
+	// DSprites is drawn, not read: vaekit's own images of dSprites' design (see
+	// DrawDSprite), with the factors of each image (Set.Factors).
+	DSprites Name = "dsprites"
 	// IDXFiles is a directory of IDX files of any image size (see LoadIDX).
 	IDXFiles Name = "idx"
 	// ImageFolder is a folder of PNG and JPEG images (see LoadFolder).
@@ -25,7 +28,7 @@ const (
 )
 
 // knownNames is the order names are listed in errors.
-var knownNames = []Name{MNIST, FashionMNIST, CIFAR10, IDXFiles, ImageFolder}
+var knownNames = []Name{MNIST, FashionMNIST, CIFAR10, DSprites, IDXFiles, ImageFolder}
 
 // ParseName accepts a dataset name as a user would type it in a notebook.
 func ParseName(s string) (Name, error) {
@@ -36,6 +39,8 @@ func ParseName(s string) (Name, error) {
 		return FashionMNIST, nil
 	case "cifar10", "cifar-10", "cifar_10":
 		return CIFAR10, nil
+	case "dsprites", "d-sprites":
+		return DSprites, nil
 	case "idx":
 		return IDXFiles, nil
 	case "folder", "images":
@@ -142,7 +147,7 @@ type Set struct {
 	Source string
 
 	// Factors are the generative factors of each image when the data was made from
-	// them; nil otherwise. Every method that copies or picks images (Head,
+	// them (DSprites); nil otherwise. Every method that copies or picks images (Head,
 	// Select, Concat, Binarized) keeps them row for row with the images.
 	Factors *Factors `json:",omitempty"`
 }
@@ -252,6 +257,8 @@ func classNames(n Name) []string {
 	case CIFAR10:
 		return []string{"airplane", "automobile", "bird", "cat", "deer",
 			"dog", "frog", "horse", "ship", "truck"}
+	case DSprites:
+		return slices.Clone(dspritesShapeNames[:])
 	}
 	return nil
 }

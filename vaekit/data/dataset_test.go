@@ -16,6 +16,9 @@ func TestParseName(t *testing.T) {
 		"Fashion":       FashionMNIST,
 		"cifar10":       CIFAR10,
 		"CIFAR-10":      CIFAR10,
+		"dsprites":      DSprites,
+		"d-sprites":     DSprites,
+		"DSprites":      DSprites,
 		"idx":           IDXFiles,
 		"folder":        ImageFolder,
 	} {
@@ -25,7 +28,7 @@ func TestParseName(t *testing.T) {
 		}
 	}
 	_, err := ParseName("cifar100")
-	wantErr(t, err, `"cifar100"`, "mnist, fashion-mnist, cifar10, idx, folder")
+	wantErr(t, err, `"cifar100"`, "mnist, fashion-mnist, cifar10, dsprites, idx, folder")
 }
 
 func TestParseSplit(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package data loads image data sets for vaekit: MNIST, Fashion-MNIST and CIFAR-10,
-// and the user's own images, as IDX files or a folder of PNG and JPEG files.
+// the user's own images, as IDX files or a folder of PNG and JPEG files, and dSprites,
+// which it draws.
 //
 // Every loader returns a Set: N images of values in [0,1], each Height x Width x
 // Channels (1 for grey, 3 for red, green, blue), laid out row-major with the channels
@@ -38,6 +39,16 @@
 // for CIFAR-10 that of the archive. A corrupt or different file is never used.
 // Downloads are written to a temporary file and renamed into the cache only once they
 // verify; one that receives nothing for a minute is abandoned.
+//
+// # Drawn data: dSprites
+//
+// Load(DSprites, split, opts) reads and downloads nothing: vaekit draws its own 64x64
+// binary images of dSprites' design (Matthey, Higgins, Hassabis & Lerchner 2017), one
+// shape per image made from five known factors (shape, scale, orientation, posX, posY);
+// the published .npz file is not used. The splits are a fixed, seeded sample of the
+// 737,280 factor combinations, 60,000 and 10,000 by default (Options.DSprites), and each
+// image's factors come with it (Set.Factors). DrawDSprite and DSpritesSet draw any
+// combination, e.g. one factor varying.
 //
 // # Your own data
 //

@@ -59,12 +59,18 @@ type Options struct {
 	// Folder tells how to read an ImageFolder data set (image size, channels, the
 	// held-out share).
 	Folder FolderOptions
+	// DSprites tells how many images of DSprites to draw for each split.
+	DSprites DSpritesOptions
 }
 
 // Load returns one split of a dataset.
 //
 // IDXFiles and ImageFolder are the user's own data, read from Options.Dir only (see
 // LoadIDX and LoadFolder), with no checksum.
+//
+// DSprites reads nothing: vaekit draws the images of a fixed, seeded sample of dSprites'
+// factor combinations, Options.DSprites.TrainImages (60,000) for the train split and
+// the next TestImages (10,000) for the test split (see DrawDSprite and DSpritesOptions).
 //
 // For the others, a source the user named, Options.Dir or
 // else $VAEKIT_DATA, is the only one tried: its files are used, or Load fails
@@ -87,6 +93,8 @@ func Load(name Name, split Split, opts Options) (*Set, error) {
 	switch name {
 	case IDXFiles, ImageFolder:
 		return loadUserData(name, split, opts)
+	case DSprites:
+		return loadDSprites(split, opts)
 	}
 	l := &loader{
 		name:       name,
