@@ -33,7 +33,7 @@ type Config struct {
 	Model        string    // "vae", or "ae" for a plain autoencoder (deterministic z, no KL term).
 	Condition    string    // "none", or "label": a conditional VAE, q(z|x,y) and p(x|z,y) (Sohn, Lee & Yan 2015).
 	Classes      int       // Number of label values y takes (condition=label).
-	Dataset      data.Name // "mnist", "fashion-mnist", "cifar10", or "idx" / "folder" for data of one's own (see package data).
+	Dataset      data.Name // "mnist", "fashion-mnist", "cifar10", "dsprites" (drawn by vaekit), or "idx" / "folder" for data of one's own (see package data).
 	ImageShape   []int     // Height, width and channels of the images, as the data has them (Config.WithImageShape).
 	DataID       string    // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
 	Architecture string    // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
@@ -87,7 +87,7 @@ type Config struct {
 var (
 	knownModels          = []string{"vae", "ae"}
 	knownConditions      = []string{"none", "label"}
-	knownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.IDXFiles), string(data.ImageFolder)}
+	knownDatasets        = []string{string(data.MNIST), string(data.FashionMNIST), string(data.CIFAR10), string(data.DSprites), string(data.IDXFiles), string(data.ImageFolder)}
 	knownArchitectures   = []string{"mlp", "conv"}
 	knownPosteriors      = []string{"log_var", "log_std"}
 	knownPosteriorHeads  = []string{"hidden", "code"}
@@ -495,6 +495,7 @@ func (c Config) StepsFor(n int) int {
 // knownShapes are the image shapes of the data sets that have one.
 var knownShapes = map[data.Name][]int{
 	data.MNIST: {28, 28, 1}, data.FashionMNIST: {28, 28, 1}, data.CIFAR10: {32, 32, 3},
+	data.DSprites: {data.DSpritesSide, data.DSpritesSide, 1},
 }
 
 // intList prints values as Set reads them: comma separated.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 func TestConfigSet(t *testing.T) {
@@ -101,6 +103,25 @@ func TestConfigErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "latent_dim") || !strings.Contains(err.Error(), "kl_weight") {
 		t.Errorf("Validate should list both problems, got %v", err)
 	}
+}
+
+// dsprites is a known data set of 64x64 grey images: the Config takes that shape, and
+// another one is refused with the shape to set.
+func TestConfigDSprites(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Set("dataset=dsprites"); err != nil || cfg.Dataset != data.DSprites || intList(cfg.ImageShape) != "64,64,1" {
+		t.Fatalf("dataset=dsprites: dataset %q, image_shape=%v, %v; expected dsprites and 64,64,1", cfg.Dataset, cfg.ImageShape, err)
+	}
+	byHand := DefaultConfig()
+	byHand.Dataset, byHand.ImageShape = "dsprites", []int{64, 64, 1}
+	if err := byHand.Validate(); err != nil {
+		t.Errorf("Config{Dataset: dsprites, ImageShape: 64,64,1}: %v", err)
+	}
+	wrong := DefaultConfig()
+	err := wrong.Set("dataset=dsprites;image_shape=28,28,1")
+	wantError(t, "dataset=dsprites;image_shape=28,28,1", err, "dsprites's images are 64,64,1: expected image_shape=64,64,1")
+	byHand.ImageShape = []int{64, 64, 3}
+	wantError(t, "Validate dsprites 64,64,3", byHand.Validate(), "image_shape=64,64,3", "expected image_shape=64,64,1")
 }
 
 func TestConfigFlags(t *testing.T) {
