@@ -59,10 +59,15 @@ type Config struct {
 	PosteriorHeads string // Where the posterior's two linear heads sit: "hidden" (on the last hidden layer) or "code" (on an autoencoder's code layer of LatentDim units).
 	Initializer    string // Initial weights: "pytorch", "keras", "tf1_glorot_init" or "gomlx"; see knownInitializers.
 
-	// The objective: Reconstruction + KLWeight(step) * KL (the ELBO, weighted), or the
-	// importance-weighted bound of Burda, Grosse & Salakhutdinov (2016) with IWAESamples.
-	Objective      string  // "elbo" or "iwae".
+	// The objective: Reconstruction + KLWeight(step) * KL (the ELBO, weighted), the
+	// importance-weighted bound of Burda, Grosse & Salakhutdinov (2016) with IWAESamples,
+	// or Chen et al.'s (2018) beta-TCVAE: the KL split into three parts, weighted apart.
+	Objective      string  // "elbo", "iwae" or "beta_tcvae".
 	IWAESamples    int     // k, the importance samples per image of objective=iwae (k = 1 is the ELBO).
+	TCAlpha        float64 // objective=beta_tcvae: weight of the index-code mutual information I(z; n).
+	TCBeta         float64 // objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)).
+	TCGamma        float64 // objective=beta_tcvae: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j)).
+	DatasetSize    int     // objective=beta_tcvae: N of the minibatch-weighted estimate of q(z), set by Train and TrainOrLoad when 0.
 	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
 	KLReduction    string  // "sum" over latent dimensions (the ELBO) or "mean" (one tutorial's averaged KL).
 	KLWeight       float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
@@ -91,7 +96,7 @@ var (
 	knownArchitectures   = []string{"mlp", "conv"}
 	knownPosteriors      = []string{"log_var", "log_std"}
 	knownPosteriorHeads  = []string{"hidden", "code"}
-	knownObjectives      = []string{"elbo", "iwae"}
+	knownObjectives      = []string{"elbo", "iwae", "beta_tcvae"}
 	knownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
 	knownKLReductions    = []string{"sum", "mean"}
 	knownBinarization    = []string{"none", "static", "dynamic"}
@@ -142,8 +147,12 @@ func (c *Config) params() []param {
 		{"posterior", "encoder output for sigma: " + strings.Join(knownPosteriors, " | "), &c.Posterior, "log_var", oneOf(knownPosteriors), ""},
 		{"posterior_heads", "where the mean and variance heads sit: hidden (on the last hidden layer) | code (on an autoencoder's code layer of latent_dim units)", &c.PosteriorHeads, "hidden", oneOf(knownPosteriorHeads), `"hidden"`},
 		{"initializer", "initial weights: pytorch | keras (glorot uniform, zero biases) | tf1_glorot_init | gomlx (He normal)", &c.Initializer, "pytorch", oneOf(knownInitializers), `"gomlx"`},
-		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples)", &c.Objective, "elbo", oneOf(knownObjectives), `"elbo"`},
+		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples) | beta_tcvae (Chen et al. 2018: the KL split into index-code MI, total correlation and dimension-wise KL, weighted by tc_alpha, tc_beta, tc_gamma)", &c.Objective, "elbo", oneOf(knownObjectives), `"elbo"`},
 		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples, 1, atLeast(1), "1"},
+		{"tc_alpha", "objective=beta_tcvae: weight of the index-code mutual information I(z; n)", &c.TCAlpha, 1.0, finite(0, false, "a finite number >= 0"), "1"},
+		{"tc_beta", "objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)), the beta of beta-TCVAE (e.g. 6: the authors' code trains dSprites with 6)", &c.TCBeta, 1.0, finite(0, false, "a finite number >= 0"), "1"},
+		{"tc_gamma", "objective=beta_tcvae: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j))", &c.TCGamma, 1.0, finite(0, false, "a finite number >= 0"), "1"},
+		{"dataset_size", "objective=beta_tcvae: N, the training set's size, for the minibatch-weighted estimate of q(z); set from the training data when 0", &c.DatasetSize, 0, atLeast(0), "0"},
 		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction, "bernoulli", oneOf(knownReconstructions), ""},
 		{"kl_reduction", "KL over latent dimensions: " + strings.Join(knownKLReductions, " | "), &c.KLReduction, "sum", oneOf(knownKLReductions), ""},
 		{"kl_weight", "beta, the weight of the KL term (1 = ELBO, 0 = no prior)", &c.KLWeight, 1.0, finite(0, false, "a finite number >= 0"), ""},
@@ -356,9 +365,10 @@ func (c *Config) combinationProblems() []error {
 	if c.Objective == "iwae" && (c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum") {
 		bad("objective=iwae trains the bound itself: expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0")
 	}
-	if c.Objective == "elbo" && c.IWAESamples != 1 {
-		bad("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=elbo", c.IWAESamples)
+	if c.Objective != "iwae" && c.IWAESamples != 1 {
+		bad("iwae_samples=%d: used by objective=iwae only, expected 1 with objective=%s", c.IWAESamples, c.Objective)
 	}
+	errs = append(errs, c.tcvaeProblems()...)
 	if c.Autoencoder() && (c.KLWarmupSteps > 0 || c.FreeBits > 0) {
 		bad("model=ae has no KL term: expected kl_warmup_steps=0 and free_bits=0")
 	}
@@ -431,6 +441,27 @@ func (c *Config) convKernelProblem() error {
 	l := layers[first]
 	return fmt.Errorf("conv_kernel=%d: larger than the %dx%d input of %s (image_shape=%s, conv_strides=%s, deconv_strides=%s): expected conv_kernel <= %d",
 		c.ConvKernel, l.h, l.w, l.name, intList(c.ImageShape), intList(c.ConvStrides), intList(c.DeconvStrides), bound)
+}
+
+// tcvaeProblems checks the settings of objective=beta_tcvae: its three weights replace
+// the KL weight and its variants, and its settings mean nothing to other objectives.
+func (c *Config) tcvaeProblems() []error {
+	var errs []error
+	if c.Objective != "beta_tcvae" {
+		for _, name := range []string{"tc_alpha", "tc_beta", "tc_gamma", "dataset_size"} {
+			if p, _ := c.param(name); !reflect.DeepEqual(p.value(), p.def) {
+				errs = append(errs, fmt.Errorf("%s=%s: used by objective=beta_tcvae only, expected %s with objective=%s", name, p.text(), showValue(p.def), c.Objective))
+			}
+		}
+		return errs
+	}
+	if c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum" {
+		errs = append(errs, errors.New("objective=beta_tcvae weighs the KL's three parts itself (tc_alpha, tc_beta, tc_gamma): expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0"))
+	}
+	if c.DatasetSize > 0 && c.DatasetSize < c.BatchSize {
+		errs = append(errs, fmt.Errorf("dataset_size=%d: smaller than batch_size=%d: expected the training set's size (or 0, to take it from the training data)", c.DatasetSize, c.BatchSize))
+	}
+	return errs
 }
 
 // hiddenLayers are the settings an MLP's hidden layers take from c.
@@ -592,16 +623,39 @@ var WatchedParams = []string{"eval_every", "eval_batch_size", "eval_iwae", "conv
 var ResumableParams = append([]string{"train_steps", "epochs", "learning_rate"}, WatchedParams...)
 
 // Hash identifies the trained model: two configs that train the same model share it, so
-// all settings but WatchedParams are part of it. The model cache names a model's
-// directory by it, so re-running a cell with the same settings (or another evaluation
-// cadence) loads the trained model instead of training again.
+// all settings but WatchedParams are part of it (the laterParams only when set). The
+// model cache names a model's directory by it, so re-running a cell with the same
+// settings (or another evaluation cadence) loads the trained model instead of training
+// again.
 func (c Config) Hash() string {
-	return shortHash(c.settings(WatchedParams))
+	return shortHash(c.settings(append(c.unsetLaterParams(), WatchedParams...)))
 }
 
-// settingsHash is the hash of every setting, WatchedParams included: the name the model
-// cache gave a model's directory before WatchedParams were left out of Hash.
-func (c Config) settingsHash() string { return shortHash(c.String()) }
+// settingsHash is the hash of every setting, WatchedParams included (the laterParams
+// only when set): the name the model cache gave a model's directory before
+// WatchedParams were left out of Hash.
+func (c Config) settingsHash() string { return shortHash(c.settings(c.unsetLaterParams())) }
+
+// laterParams were added after the model cache had named models by hashes that did not
+// know them. Hash leaves each out while it holds the value those models were trained
+// with (its before), so that every cached model keeps its name.
+var laterParams = []string{"tc_alpha", "tc_beta", "tc_gamma", "dataset_size"}
+
+// unsetLaterParams are the laterParams that hold the value of models saved before them.
+func (c Config) unsetLaterParams() []string {
+	var unset []string
+	for _, name := range laterParams {
+		p, _ := c.param(name)
+		before := reflect.New(reflect.TypeOf(p.ptr).Elem())
+		if err := json.Unmarshal([]byte(p.before), before.Interface()); err != nil {
+			panic(fmt.Sprintf("vaekit: param %s: before %q: %v", name, p.before, err))
+		}
+		if reflect.DeepEqual(before.Elem().Interface(), p.value()) {
+			unset = append(unset, name)
+		}
+	}
+	return unset
+}
 
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))

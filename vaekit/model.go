@@ -101,25 +101,35 @@ func Reparameterize(scope *model.Scope, mean, logVar *Node) *Node {
 	return Add(mean, Mul(sigma, eps))
 }
 
+// forwardPass is one batch through the model: the posterior q(z|x), the z decoded, and
+// the terms scored.
+type forwardPass struct {
+	mean, logVar, z *Node // [batch, latent]; logVar nil for the plain autoencoder, whose z is its mean.
+
+	// Per example: the reconstruction term the Config trains on and -log p(x|z) in nats
+	// [batch]; the KL of each latent dimension, KL(q(z_j|x) || p(z_j)) [batch, latent]
+	// (zeros for the plain autoencoder).
+	reconObjective, reconNLL, klPerDim *Node
+}
+
 // forward is the model of Kingma & Welling (2014), one batch at a time: encode x, draw z
-// with the reparameterisation trick, decode, and score. It returns, per example, the
-// reconstruction term the Config trains on, -log p(x|z) in nats, and the KL of each latent
-// dimension, KL(q(z_j|x) || p(z_j)), [batch, latent] (zeros for the plain autoencoder).
+// with the reparameterisation trick, decode, and score.
 //
 // labels [batch] are the class labels of a conditional model, nil otherwise.
-func (m *Model) forward(scope *model.Scope, x, labels *Node) (reconObjective, reconNLL, klPerDim *Node) {
+func (m *Model) forward(scope *model.Scope, x, labels *Node) forwardPass {
 	cfg := &m.Config
-	mean, logVar := Encoder(scope, cfg, x, labels)
-	z := mean
-	if logVar != nil {
-		z = Reparameterize(scope, mean, logVar)
-		klPerDim = klPerDimension(mean, logVar)
+	var f forwardPass
+	f.mean, f.logVar = Encoder(scope, cfg, x, labels)
+	f.z = f.mean
+	if f.logVar != nil {
+		f.z = Reparameterize(scope, f.mean, f.logVar)
+		f.klPerDim = klPerDimension(f.mean, f.logVar)
 	} else {
-		klPerDim = ZerosLike(mean) // Plain autoencoder: no prior, no KL.
+		f.klPerDim = ZerosLike(f.mean) // Plain autoencoder: no prior, no KL.
 	}
-	logits := Decoder(scope, cfg, z, labels)
-	reconObjective, reconNLL = ReconstructionTerms(cfg.Reconstruction, x, logits)
-	return reconObjective, reconNLL, klPerDim
+	logits := Decoder(scope, cfg, f.z, labels)
+	f.reconObjective, f.reconNLL = ReconstructionTerms(cfg.Reconstruction, x, logits)
+	return f
 }
 
 // objective is the training loss of a batch: mean reconstruction term + beta_t * KL term,
@@ -212,8 +222,12 @@ func (m *Model) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
 		bound, reconNLL, klPerDim := m.importanceWeighted(scope, x, labels, eps, true)
 		return []*Node{reconNLL, klPerDim, Neg(ReduceAllMean(bound))}
 	}
-	reconObjective, reconNLL, klPerDim := m.forward(scope, x, labels)
-	return []*Node{reconNLL, klPerDim, m.objective(scope, reconObjective, klPerDim)}
+	f := m.forward(scope, x, labels)
+	if m.Config.Objective == "beta_tcvae" {
+		// The curves keep the closed-form KL (klPerDim), as every objective's do.
+		return []*Node{f.reconNLL, f.klPerDim, m.tcvaeObjective(f)}
+	}
+	return []*Node{f.reconNLL, f.klPerDim, m.objective(scope, f.reconObjective, f.klPerDim)}
 }
 
 // labelsInput returns the labels among a graph's inputs (images first, then labels) for a

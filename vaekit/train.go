@@ -130,15 +130,29 @@ func checkTrainingMemory(cfg Config, limit MemoryLimit) error {
 	return nil
 }
 
-// forData returns cfg set up for data of one's own (dataset=idx|folder), whose name says
-// neither which data it is nor its shape: DataID is the training set's fingerprint (two
-// folders give two models, the same folder loads the same one), and a Config that leaves
-// image_shape at its default takes the shape of the images it is given.
+// forData returns cfg set up for the training set it is given. Data of one's own
+// (dataset=idx|folder) has a name that says neither which data it is nor its shape:
+// DataID is the training set's fingerprint (two folders give two models, the same folder
+// loads the same one), and a Config that leaves image_shape at its default takes the
+// shape of the images it is given. Objective=beta_tcvae with dataset_size 0 takes the
+// training set's size as its N; a dataset_size set by hand is kept, even if it is not
+// the training set's size: it is the user's choice of N (the estimate's constant).
 func forData(cfg Config, trainSet *data.Set) Config {
-	if (cfg.Dataset != data.IDXFiles && cfg.Dataset != data.ImageFolder) || trainSet == nil {
+	if trainSet == nil {
+		return cfg
+	}
+	ownData := cfg.Dataset == data.IDXFiles || cfg.Dataset == data.ImageFolder
+	sizeFromData := cfg.Objective == "beta_tcvae" && cfg.DatasetSize == 0
+	if !ownData && !sizeFromData {
 		return cfg
 	}
 	cfg = cfg.Clone()
+	if sizeFromData {
+		cfg.DatasetSize = trainSet.N
+	}
+	if !ownData {
+		return cfg
+	}
 	if slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) {
 		shape := trainSet.Shape()
 		cfg.ImageShape = []int{shape.Height, shape.Width, shape.Channels}
@@ -263,6 +277,9 @@ func (m *Model) checkFitSets(trainSet, heldOut *data.Set) error {
 	}
 	if trainSet.N < m.Config.BatchSize {
 		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, m.Config.BatchSize)
+	}
+	if err := m.Config.datasetSizeProblem(); err != nil {
+		return fmt.Errorf("%w; this training set has %d images: set dataset_size=%d, or train with vaekit.Train or TrainOrLoad, which take it from the training data", err, trainSet.N, trainSet.N)
 	}
 	return nil
 }
@@ -438,6 +455,9 @@ func (m *Model) recordCodes(record *Record, images *data.Set) error {
 func (m *Model) evaluate(set *data.Set) (Terms, error) {
 	if err := m.checkSet(set, "evaluation set"); err != nil {
 		return Terms{}, err
+	}
+	if err := m.Config.datasetSizeProblem(); err != nil {
+		return Terms{}, err // Its loss needs N.
 	}
 	ds, err := m.evalDataset(set, "eval")
 	if err != nil {

@@ -17,6 +17,8 @@ var trainingFingerprints = struct {
 }{
 	Format: 1,
 	Runs: map[string][]float64{
+		// beta-tcvae was recorded when objective=beta_tcvae was added (no earlier models of it).
+		"beta-tcvae":     {590.696503, 537.913208, 0.0184172131, 538.983521, 0.01861066, 579.587982, 527.632996, 0.0381854475, 528.708862, 0.035923183},
 		"ae-sse":         {167.515579, 610.090454, 0, 610.125122, 0, 158.806274, 597.300903, 0, 597.600647, 0},
 		"conv-gaussian":  {802.207977, 795.637329, 0.000713149086, 795.728638, 0.000719997101, 793.310974, 785.880615, 0.000131325796, 785.999146, 0.000123041682},
 		"cvae-kl-tricks": {544.914276, 539.385254, 0.0211172123, 539.058655, 0.0238971636, 538.904724, 532.414246, 0.0367209464, 533.031372, 0.0392268673},
@@ -41,6 +43,7 @@ func fingerprintConfigs() map[string]Config {
 		"ae-sse":         "model=ae;reconstruction=sse;optimizer=rmsprop_keras",
 		"mlp-keras-tf2":  "posterior_heads=code;binarize=static;reconstruction=bernoulli_mean;kl_reduction=mean;kl_weight=0.2;initializer=gomlx;dropout=0.2",
 		"conv-gaussian":  "architecture=conv;conv_filters=8;conv_dense=8;activation=leaky_relu;reconstruction=gaussian;dropout=0.2;posterior=log_std",
+		"beta-tcvae":     "objective=beta_tcvae;tc_alpha=0.5;tc_beta=6;tc_gamma=2",
 	}
 	out := map[string]Config{}
 	for name, settings := range runs {
