@@ -557,7 +557,9 @@ func (c Config) WithImageShape(s data.Shape) Config {
 // averaging the KL over L dimensions (kl_reduction=mean) divides the KL by L, so such a
 // Config trains with beta = kl_weight * D / L. The squared error (sse) is the NLL of a
 // Gaussian of variance 1/2 up to a constant, so there beta is kl_weight relative to that
-// Gaussian. A plain autoencoder has no KL term: 0.
+// Gaussian. A plain autoencoder has no KL term: 0. Objective=beta_tcvae weighs the KL's
+// three parts with tc_alpha, tc_beta and tc_gamma instead of one beta; ELBOBeta gives
+// its kl_weight, 1 (with the three weights equal to w it trains beta = w).
 func (c Config) ELBOBeta() float64 {
 	if c.Autoencoder() {
 		return 0

@@ -24,8 +24,8 @@ type KLDecomposition struct {
 }
 
 // klDecompositionImages is the most images KLDecomposition uses: its cost grows with
-// their square (10,000 images of 10 latent dimensions took 5.8-6.6 s of CPU time: about 3 s on
-// 2 idle cores).
+// their square (10,000 images of 10 latent dimensions took 5.8-6.6 s of CPU time, about
+// 3 s on 2 idle cores).
 var klDecompositionImages = 10_000 // A variable for the tests.
 
 // KLDecomposition estimates Chen et al.'s split of the model's KL term over set: it

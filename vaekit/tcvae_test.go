@@ -344,3 +344,30 @@ func TestTCVAENeedsDatasetSize(t *testing.T) {
 		t.Errorf("Fit with dataset_size=64: %v", err)
 	}
 }
+
+// TrainOrLoad takes dataset_size from the training data before it names the cache's
+// entry: the same Config and data load the model the first call trained, and a set of
+// another size is another model.
+func TestTCVAETrainOrLoad(t *testing.T) {
+	t.Setenv("VAEKIT_MODELS", t.TempDir())
+	cfg := tcvaeConfig(t, "tc_beta=6;train_steps=8;eval_every=0")
+	heldOut := syntheticSet(32, 2)
+	first, err := TrainOrLoad(cfg, syntheticSet(96, 1), heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := TrainOrLoad(cfg, syntheticSet(96, 1), heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := TrainOrLoad(cfg, syntheticSet(128, 1), heldOut, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Config.DatasetSize != 96 || again.trainer != nil || again.Config.Hash() != first.Config.Hash() {
+		t.Errorf("dataset_size %d (want 96); the second call trained again: %v", first.Config.DatasetSize, again.trainer != nil)
+	}
+	if other.Config.DatasetSize != 128 || other.Config.Hash() == first.Config.Hash() {
+		t.Errorf("128 images: dataset_size %d, hash %s (96 images: %s)", other.Config.DatasetSize, other.Config.Hash(), first.Config.Hash())
+	}
+}
