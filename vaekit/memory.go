@@ -55,6 +55,7 @@ type batchCost struct {
 	rows     float64 // Rows through the network: images, or images x samples.
 	from     string  // The setting that sizes it.
 	backward bool    // Whether the activations are kept for a backward pass, and have gradients.
+	pairs    float64 // Values per row that grow with the batch: objective=beta_tcvae's (tcvaePairValues).
 }
 
 // EstimateMemory estimates, without building anything, the memory cfg's model needs for
@@ -78,7 +79,7 @@ func EstimateMemory(cfg Config, use MemoryUse) MemoryEstimate {
 		if b.backward {
 			copies = 3 // Outputs kept for the backward pass, and their gradients.
 		}
-		if a := b.rows * est.ValuesPerRow * copies * bytesPerValue; a > est.Activations {
+		if a := b.rows * (est.ValuesPerRow + b.pairs) * copies * bytesPerValue; a > est.Activations {
 			est.Activations, est.Batch, est.Rows = a, b.from, b.rows
 		}
 	}
@@ -110,22 +111,34 @@ func inferenceBytesPerRow(cfg *Config) float64 {
 
 // batchCosts lists the batches use runs cfg's model on.
 func batchCosts(cfg *Config, use MemoryUse) []batchCost {
-	batches := []batchCost{{float64(cfg.EvalBatchSize), fmt.Sprintf("eval_batch_size=%d", cfg.EvalBatchSize), false}}
+	batches := []batchCost{{float64(cfg.EvalBatchSize), fmt.Sprintf("eval_batch_size=%d", cfg.EvalBatchSize), false, tcvaePairValues(cfg, cfg.EvalBatchSize)}}
 	if use.Training {
-		step := batchCost{float64(cfg.BatchSize), fmt.Sprintf("batch_size=%d", cfg.BatchSize), true}
+		step := batchCost{float64(cfg.BatchSize), fmt.Sprintf("batch_size=%d", cfg.BatchSize), true, tcvaePairValues(cfg, cfg.BatchSize)}
 		if cfg.Objective == "iwae" && cfg.IWAESamples > 1 { // The decoder runs on every sample.
 			step.rows *= float64(cfg.IWAESamples)
 			step.from += fmt.Sprintf(" x iwae_samples=%d", cfg.IWAESamples)
 		}
 		batches = append(batches, step)
 		if cfg.EvalIWAESamples > 0 {
-			batches = append(batches, batchCost{iwaeBatchRows(cfg, cfg.EvalIWAESamples), fmt.Sprintf("eval_iwae=%d", cfg.EvalIWAESamples), false})
+			batches = append(batches, batchCost{iwaeBatchRows(cfg, cfg.EvalIWAESamples), fmt.Sprintf("eval_iwae=%d", cfg.EvalIWAESamples), false, 0})
 		}
 	}
 	if use.IWAESamples > 0 {
-		batches = append(batches, batchCost{iwaeBatchRows(cfg, use.IWAESamples), fmt.Sprintf("IWAE with %d samples", use.IWAESamples), false})
+		batches = append(batches, batchCost{iwaeBatchRows(cfg, use.IWAESamples), fmt.Sprintf("IWAE with %d samples", use.IWAESamples), false, 0})
 	}
 	return batches
+}
+
+// tcvaePairValues is what objective=beta_tcvae's estimate of q(z) adds to each row of a
+// batch of rows images: the log-density of every sample under every posterior of the
+// batch, rows x latent_dim values per row, held 1.5 times over (measured on the Go
+// backend at batch 1000 and latent_dim 20: about 2 such [rows, rows, latent] tensors at
+// an evaluation, 4 in a training step; EstimateMemory's copies make that 3 and 4.5).
+func tcvaePairValues(cfg *Config, rows int) float64 {
+	if cfg.Objective != "beta_tcvae" {
+		return 0
+	}
+	return 1.5 * float64(rows) * float64(cfg.LatentDim)
 }
 
 // iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory:

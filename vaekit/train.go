@@ -142,7 +142,8 @@ func forData(cfg Config, trainSet *data.Set) Config {
 		return cfg
 	}
 	ownData := cfg.Dataset == data.IDXFiles || cfg.Dataset == data.ImageFolder
-	sizeFromData := cfg.Objective == "beta_tcvae" && cfg.DatasetSize == 0
+	// A set smaller than a batch is refused by Fit, naming batch_size, not dataset_size.
+	sizeFromData := cfg.Objective == "beta_tcvae" && cfg.DatasetSize == 0 && trainSet.N >= cfg.BatchSize
 	if !ownData && !sizeFromData {
 		return cfg
 	}
