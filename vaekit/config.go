@@ -150,7 +150,7 @@ func (c *Config) params() []param {
 		{"objective", "training objective: elbo | iwae (the importance-weighted bound, iwae_samples samples) | beta_tcvae (Chen et al. 2018: the KL split into index-code MI, total correlation and dimension-wise KL, weighted by tc_alpha, tc_beta, tc_gamma)", &c.Objective, "elbo", oneOf(knownObjectives), `"elbo"`},
 		{"iwae_samples", "objective=iwae: importance samples per image, k (1 is the ELBO)", &c.IWAESamples, 1, atLeast(1), "1"},
 		{"tc_alpha", "objective=beta_tcvae: weight of the index-code mutual information I(z; n)", &c.TCAlpha, 1.0, finite(0, false, "a finite number >= 0"), "1"},
-		{"tc_beta", "objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)), the beta of beta-TCVAE (e.g. 6: the authors' code trains dSprites with 6)", &c.TCBeta, 1.0, finite(0, false, "a finite number >= 0"), "1"},
+		{"tc_beta", "objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)), the beta of beta-TCVAE (e.g. 6, as the usage example of the authors' code trains dSprites)", &c.TCBeta, 1.0, finite(0, false, "a finite number >= 0"), "1"},
 		{"tc_gamma", "objective=beta_tcvae: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j))", &c.TCGamma, 1.0, finite(0, false, "a finite number >= 0"), "1"},
 		{"dataset_size", "objective=beta_tcvae: N, the training set's size, for the minibatch-weighted estimate of q(z); set from the training data when 0", &c.DatasetSize, 0, atLeast(0), "0"},
 		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction, "bernoulli", oneOf(knownReconstructions), ""},

@@ -24,7 +24,9 @@ import (
 //	TC    = log q(z) - sum_j log q(z_j)
 //	dimKL = sum_j log q(z_j) - log p(z)
 //
-// which sum to log q(z|n) - log p(z), a one-sample estimate of the KL.
+// which sum to log q(z|n) - log p(z), a one-sample estimate of the KL. For a conditional
+// model (condition=label) n is an image with its label and q(z|n) is q(z|x, y): nothing
+// else changes.
 
 // errNoDatasetSize is the error of a beta_tcvae model that has no N for its estimate.
 var errNoDatasetSize = errors.New("vaekit: objective=beta_tcvae needs dataset_size, the training set's size, for its estimate of q(z) (Chen et al. 2018's minibatch-weighted sampling), and it is 0")
