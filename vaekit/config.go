@@ -589,29 +589,11 @@ func (p param) text() string {
 func (c Config) settings(skip []string) string {
 	var parts []string
 	for _, p := range c.params() {
-		if slices.Contains(laterParams, p.name) && p.text() == p.beforeText() {
-			continue // A model that could have been trained before the setting existed.
-		}
 		if !slices.Contains(skip, p.name) {
 			parts = append(parts, p.name+"="+p.text())
 		}
 	}
 	return strings.Join(parts, ";")
-}
-
-// laterParams were added after models were first cached: at the value older models were
-// trained with (their before) they are left out of a Config's settings string, and so of
-// Hash, so that those models keep their cache entries.
-var laterParams = []string{"decoder_hidden_dims", "decoder_activation"}
-
-// beforeText is p.text() of the value p.before implies.
-func (p param) beforeText() string {
-	v := reflect.New(reflect.TypeOf(p.ptr).Elem())
-	if err := json.Unmarshal([]byte(p.before), v.Interface()); err != nil {
-		panic(fmt.Sprintf("vaekit: the params table's before value of %s, %s, is not JSON of its type: %v", p.name, p.before, err))
-	}
-	p.ptr = v.Interface()
-	return p.text()
 }
 
 // WatchedParams say how a run is watched (its evaluations) and computed (the convolution
@@ -641,7 +623,7 @@ func (c Config) settingsHash() string { return shortHash(c.settings(c.unsetLater
 // laterParams were added after the model cache had named models by hashes that did not
 // know them. Hash leaves each out while it holds the value those models were trained
 // with (its before), so that every cached model keeps its name.
-var laterParams = []string{"tc_alpha", "tc_beta", "tc_gamma", "dataset_size"}
+var laterParams = []string{"decoder_hidden_dims", "decoder_activation", "tc_alpha", "tc_beta", "tc_gamma", "dataset_size"}
 
 // unsetLaterParams are the laterParams that hold the value of models saved before them.
 func (c Config) unsetLaterParams() []string {

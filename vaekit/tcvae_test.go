@@ -17,7 +17,7 @@ import (
 // graph and the host estimator against float64 computations written here with direct
 // loops, and against closed forms.
 
-// Adding the beta_tcvae settings changes no existing model's name in the model cache:
+// Adding the beta_tcvae and decoder settings (laterParams) changes no existing model's name in the model cache:
 // the hashes below are those of the code before them.
 func TestTCVAEKeepsExistingHashes(t *testing.T) {
 	cfg := DefaultConfig()
