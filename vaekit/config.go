@@ -35,7 +35,7 @@ type Config struct {
 	Classes      int       // Number of label values y takes (condition=label).
 	Dataset      data.Name // "mnist", "fashion-mnist", "cifar10", "dsprites" (drawn by vaekit), or "idx" / "folder" for data of one's own (see package data).
 	ImageShape   []int     // Height, width and channels of the images, as the data has them (Config.WithImageShape).
-	DataID       string    // dataset=idx|folder: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
+	DataID       string    // dataset=idx|folder|dsprites: which data (data.Set.Fingerprint), set by Train and TrainOrLoad.
 	Architecture string    // "mlp" (dense layers) or "conv" (the TensorFlow tutorial's convolutional VAE).
 	LatentDim    int       // Size of z.
 	HiddenDims   []int     // MLP: encoder hidden layer sizes; the decoder mirrors them unless DecoderHiddenDims is set.
@@ -130,7 +130,7 @@ func (c *Config) params() []param {
 		{"classes", "number of label values, for condition=label", &c.Classes, 10, atLeast(2), "10"},
 		{"dataset", "data set: " + strings.Join(knownDatasets, " | "), &c.Dataset, data.MNIST, oneOf(knownDatasets), ""},
 		{"image_shape", "height,width,channels of the images (the data's)", &c.ImageShape, []int{28, 28, 1}, imageShape, "[28, 28, 1]"},
-		{"data_id", "dataset=idx|folder: the training data's fingerprint (set from the data when training)", &c.DataID, "", nil, `""`},
+		{"data_id", "dataset=idx|folder|dsprites: the training data's fingerprint (set from the data when training)", &c.DataID, "", nil, `""`},
 		{"architecture", "network: " + strings.Join(knownArchitectures, " | "), &c.Architecture, "mlp", oneOf(knownArchitectures), ""},
 		{"latent_dim", "size of the latent code z", &c.LatentDim, 20, atLeast(1), ""},
 		{"hidden_dims", "mlp: encoder hidden sizes, comma separated (decoder mirrors them)", &c.HiddenDims, []int{400}, eachAtLeast(1, "every hidden size >= 1", false), ""},

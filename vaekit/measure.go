@@ -11,7 +11,8 @@ import (
 
 // Measure is the one way to score a model on a data set: the ELBO and its terms, the
 // IWAE bound (if asked), active units, KL per dimension, the reconstruction's pixel MSE,
-// the posterior's standard deviations and, with a judge, FD_judge of its samples.
+// the posterior's standard deviations, with a judge, FD_judge of its samples, and on data
+// with known factors how the code relates to them (MIG).
 func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 	if opts.IWAESamples < 0 {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, expected >= 0", opts.IWAESamples)
@@ -20,6 +21,9 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 		return nil, fmt.Errorf("vaekit: Measure: IWAESamples=%d, but a plain autoencoder (model=ae) has no posterior or prior, so no likelihood bound", opts.IWAESamples)
 	}
 	if err := m.checkSampleQuality(opts); err != nil {
+		return nil, err
+	}
+	if err := m.checkDisentanglement(set, opts); err != nil {
 		return nil, err
 	}
 	if err := m.checkSet(set, "evaluation set"); err != nil {
@@ -72,7 +76,44 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 			return nil, err
 		}
 	}
+	if opts.FactorScores {
+		if metrics.FactorScores, err = factorScores(means, set.Factors); err != nil {
+			return nil, err
+		}
+	}
+	if opts.KLDecomposition {
+		parts, err := m.KLDecomposition(set, opts.Seed)
+		if err != nil {
+			return nil, err
+		}
+		metrics.KLDecomposition = &parts
+	}
 	return metrics, nil
+}
+
+// checkDisentanglement checks, before anything is computed, that the set and the model
+// have what FactorScores and KLDecomposition need.
+func (m *Model) checkDisentanglement(set *data.Set, opts MeasureOptions) error {
+	if opts.FactorScores && set != nil && set.Factors == nil {
+		return fmt.Errorf("vaekit: Measure: FactorScores asks how the code relates to the data's generative factors, but the %s %s set has no known factors: only data made from its factors has them (dataset=%s)",
+			set.Name, set.Split, data.DSprites)
+	}
+	if opts.KLDecomposition && m.Config.Autoencoder() {
+		return fmt.Errorf("vaekit: Measure: KLDecomposition splits the KL term, but a plain autoencoder (model=ae) has none")
+	}
+	return nil
+}
+
+// factorScores is MutualInformationGap of the codes against a data set's factor table.
+func factorScores(codes [][]float32, factors *data.Factors) (*FactorScores, error) {
+	if err := factors.Check(len(codes)); err != nil {
+		return nil, fmt.Errorf("vaekit: Measure: %w", err)
+	}
+	columns := make([][]int32, len(factors.Names))
+	for f, name := range factors.Names {
+		columns[f], _ = factors.Column(name) // A name of the table's own.
+	}
+	return MutualInformationGap(codes, factors.Names, factors.Sizes, columns, MIGBins)
 }
 
 // withSeed runs fn with the model's random state seeded from seed, and restores the state

@@ -1,6 +1,7 @@
 package vaekit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -38,6 +39,13 @@ type Metrics struct {
 	// For a conditional model, whose samples are asked for in equal numbers of each
 	// class: how often the judge gives a sample the class it was asked for.
 	SampleClassAccuracy float64 `json:"sample_class_accuracy,omitempty"`
+	// With MeasureOptions.FactorScores, on data with known factors: how the posterior
+	// means of the measured images relate to their factors, and the MIG.
+	FactorScores *FactorScores `json:"factor_scores,omitempty"`
+	// With MeasureOptions.KLDecomposition: the KL term split into index-code mutual
+	// information, total correlation and dimension-wise KL (Chen et al. 2018).
+	KLDecomposition *KLDecomposition `json:"kl_decomposition,omitempty"`
+
 	// The judge that scored the samples: its directory and its accuracy on the test set.
 	JudgeDir          string  `json:"judge_dir,omitempty"`
 	JudgeTestAccuracy float64 `json:"judge_test_accuracy,omitempty"`
@@ -65,6 +73,17 @@ type MeasureOptions struct {
 	// model's data set (judge.Load).
 	Judge         *judge.Judge
 	SampleQuality int
+
+	// FactorScores relates the posterior means of the measured images to their known
+	// generative factors (data made from them, such as dsprites): the mutual information
+	// of each latent coordinate with each factor and the MIG, by MutualInformationGap
+	// with MIGBins bins. A data set without factors is an error.
+	FactorScores bool
+
+	// KLDecomposition splits the KL term on the measured images into index-code mutual
+	// information, total correlation and dimension-wise KL (Chen et al. 2018; see
+	// Model.KLDecomposition). A plain autoencoder, which has no KL term, is an error.
+	KLDecomposition bool
 }
 
 // checkRows checks that rows is a non-empty matrix: every row of the same, non-zero length.
@@ -306,3 +325,18 @@ func checkSameWidth(whatA string, a [][]float32, whatB string, b [][]float32) er
 // ErrNotFinite is wrapped by the error Train returns when the loss becomes NaN or Inf, and
 // by a measurement whose estimate is not finite.
 var ErrNotFinite = errors.New("not finite")
+
+// LatentsByKL lists the latent coordinates from the one with the most KL to the one with
+// the least (ties in coordinate order): the order to show traversals and maps in, the
+// coordinates the model pays most for first. Nil for a plain autoencoder (no KL).
+func (m *Metrics) LatentsByKL() []int {
+	if m.KLPerDim == nil {
+		return nil
+	}
+	order := make([]int, len(m.KLPerDim))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(m.KLPerDim[b], m.KLPerDim[a]) })
+	return order
+}

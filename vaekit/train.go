@@ -134,7 +134,8 @@ func checkTrainingMemory(cfg Config, limit MemoryLimit) error {
 // (dataset=idx|folder) has a name that says neither which data it is nor its shape:
 // DataID is the training set's fingerprint (two folders give two models, the same folder
 // loads the same one), and a Config that leaves image_shape at its default takes the
-// shape of the images it is given. Objective=beta_tcvae with dataset_size 0 takes the
+// shape of the images it is given; dsprites' splits are a sample of a size the loader is
+// given, so its DataID is the fingerprint too. Objective=beta_tcvae with dataset_size 0 takes the
 // training set's size as its N; a dataset_size set by hand is kept, even if it is not
 // the training set's size: it is the user's choice of N (the estimate's constant).
 func forData(cfg Config, trainSet *data.Set) Config {
@@ -142,23 +143,24 @@ func forData(cfg Config, trainSet *data.Set) Config {
 		return cfg
 	}
 	ownData := cfg.Dataset == data.IDXFiles || cfg.Dataset == data.ImageFolder
+	// dsprites' splits are a sample of its combinations, of a size the loader is given.
+	byFingerprint := ownData || cfg.Dataset == data.DSprites
 	// A set smaller than a batch is refused by Fit, naming batch_size, not dataset_size.
 	sizeFromData := cfg.Objective == "beta_tcvae" && cfg.DatasetSize == 0 && trainSet.N >= cfg.BatchSize
-	if !ownData && !sizeFromData {
+	if !byFingerprint && !sizeFromData {
 		return cfg
 	}
 	cfg = cfg.Clone()
 	if sizeFromData {
 		cfg.DatasetSize = trainSet.N
 	}
-	if !ownData {
-		return cfg
-	}
-	if slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) {
+	if ownData && slices.Equal(cfg.ImageShape, DefaultConfig().ImageShape) {
 		shape := trainSet.Shape()
 		cfg.ImageShape = []int{shape.Height, shape.Width, shape.Channels}
 	}
-	cfg.DataID = trainSet.Fingerprint()
+	if byFingerprint {
+		cfg.DataID = trainSet.Fingerprint()
+	}
 	return cfg
 }
 
