@@ -120,9 +120,12 @@ func trainOrLoad(cfg vaekit.Config, train, test *data.Set, watch *watcher, quiet
 	entry := filepath.Base(Must(vaekit.CachedModelDir(m.Config)))
 	Check(recordModel(modelRecord{Kind: "model", Entry: entry, TrainingFormat: m.TrainingFormat, TrainSeconds: m.TrainSeconds(), FromCache: training == nil}))
 	last := m.History[len(m.History)-1]
-	name := cfg.Model // The model's kind, one word: vae, ae, cvae, iwae(k=5).
-	if cfg.Objective == "iwae" {
+	name := cfg.Model // The model's kind, one word: vae, ae, cvae, iwae(k=5), beta-tcvae.
+	switch cfg.Objective {
+	case "iwae":
 		name = fmt.Sprintf("iwae(k=%d)", cfg.IWAESamples)
+	case "beta_tcvae":
+		name = "beta-tcvae"
 	}
 	if cfg.Conditional() {
 		name = "c" + name

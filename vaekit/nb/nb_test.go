@@ -272,10 +272,12 @@ func TestMetricNumbersReportWhatWasMeasured(t *testing.T) {
 	}
 	vae := &vaekit.Metrics{Terms: vaekit.Terms{Loss: 130, Reconstruction: 100, KL: 10, NegELBO: 110},
 		IWAESamples: 100, IWAENLL: 105, ActiveUnits: 3, Activity: []float64{1, 1, 1, 0}, KLPerDim: []float64{4, 3, 3, 0},
-		ReconstructionMSE: 0.02, PosteriorStd: &vaekit.StdStats{Mean: 0.3}, JudgeFrechet: 7, SamplesScored: 500, SampleClassAccuracy: 0.9}
+		ReconstructionMSE: 0.02, PosteriorStd: &vaekit.StdStats{Mean: 0.3}, JudgeFrechet: 7, SamplesScored: 500, SampleClassAccuracy: 0.9,
+		KLDecomposition: &vaekit.KLDecomposition{IndexCodeMI: 5, TotalCorrelation: 1, DimensionwiseKL: 4}, FactorScores: &vaekit.FactorScores{MIG: 0}}
 	want := map[string]float64{"reconstruction term (nats)": 100, "KL term (nats)": 10, "-ELBO (nats)": 110,
 		"held-out loss (the training objective)": 130, "IWAE(k=100) NLL (nats)": 105, "active units (of 4)": 3, "pixel MSE": 0.02,
-		"mean posterior sigma": 0.3, "FD_judge of 500 prior samples": 7, "judge's class accuracy of the samples (%)": 90}
+		"mean posterior sigma": 0.3, "FD_judge of 500 prior samples": 7, "judge's class accuracy of the samples (%)": 90,
+		"index-code mutual information (nats)": 5, "total correlation (nats)": 1, "dimension-wise KL (nats)": 4, "MIG": 0}
 	cvae := vaekit.DefaultConfig()
 	cvae.Condition = "label"
 	if got := byName(MetricNumbers(cvae, vae)); !maps.Equal(got, want) {

@@ -70,8 +70,9 @@ func signed(format string, d float64) string {
 
 // MetricNumbers are the numbers of a measurement of a model of cfg that a notebook reports,
 // as Numbers for SeedSpread: the held-out terms, the active units and pixel MSE, and
-// whichever of the posterior's sigma (a VAE), the IWAE bound and the judge's scores (with
-// the class accuracy of a conditional model's samples) were measured. Which numbers
+// whichever of the posterior's sigma (a VAE), the IWAE bound, the judge's scores (with
+// the class accuracy of a conditional model's samples), the KL term's three parts and the
+// MIG were measured. Which numbers
 // come back depends on cfg and on what was asked of Measure, never on their values.
 func MetricNumbers(cfg vaekit.Config, m *vaekit.Metrics) []Number {
 	isVAE := !cfg.Autoencoder()
@@ -96,6 +97,15 @@ func MetricNumbers(cfg vaekit.Config, m *vaekit.Metrics) []Number {
 	}
 	if m.SamplesScored > 0 && cfg.Conditional() {
 		numbers = append(numbers, Number{Name: "judge's class accuracy of the samples (%)", Format: "%.1f", Value: 100 * m.SampleClassAccuracy})
+	}
+	if d := m.KLDecomposition; d != nil {
+		numbers = append(numbers,
+			Number{Name: "index-code mutual information (nats)", Format: "%.2f", Value: d.IndexCodeMI},
+			Number{Name: "total correlation (nats)", Format: "%.2f", Value: d.TotalCorrelation},
+			Number{Name: "dimension-wise KL (nats)", Format: "%.2f", Value: d.DimensionwiseKL})
+	}
+	if s := m.FactorScores; s != nil {
+		numbers = append(numbers, Number{Name: "MIG", Format: "%.3f", Value: s.MIG})
 	}
 	return numbers
 }
