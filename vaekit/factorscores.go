@@ -18,32 +18,32 @@ const MIGBins = 20
 // coordinate and each factor, and the mutual information gap (MIG) of Chen, Li, Grosse &
 // Duvenaud (2018, section 5) that summarises it.
 type FactorScores struct {
-	Factors []string // The factors' names, in the order of the rows below.
+	Factors []string `json:"factors"` // The factors' names, in the order of the rows below.
 
 	// MutualInformation[f][j] is I(v_f; z_j) in nats: factor f against latent coordinate
 	// j, the codes cut into Bins equal-width bins (see MutualInformationGap for the
 	// estimator and its bias).
-	MutualInformation [][]float64
+	MutualInformation [][]float64 `json:"mutual_information"`
 	// FactorEntropy[f] is H(v_f) in nats over the same images: the most any coordinate
 	// can know about factor f.
-	FactorEntropy []float64
+	FactorEntropy []float64 `json:"factor_entropy"`
 	// Gaps holds, per factor, the two coordinates that know most about it and the gap
 	// between them as a fraction of the factor's entropy.
-	Gaps []FactorGap
+	Gaps []FactorGap `json:"gaps"`
 	// MIG is the mean of the Gaps' Gap over factors: 1 when each factor is captured by one
 	// coordinate and no other, 0 when its information is spread evenly or absent.
-	MIG float64
+	MIG float64 `json:"mig"`
 
-	Images int // The images (codes) the estimate counts.
-	Bins   int // Bins per latent coordinate.
+	Images int `json:"images"` // The images (codes) the estimate counts.
+	Bins   int `json:"bins"`   // Bins per latent coordinate.
 }
 
 // FactorGap is one factor's term of the MIG.
 type FactorGap struct {
-	Factor string
-	Best   int     // The latent coordinate with the most information about the factor.
-	Second int     // The runner-up.
-	Gap    float64 // (I(v; z_Best) - I(v; z_Second)) / H(v).
+	Factor string  `json:"factor"`
+	Best   int     `json:"best"`   // The latent coordinate with the most information about the factor.
+	Second int     `json:"second"` // The runner-up.
+	Gap    float64 `json:"gap"`    // (I(v; z_Best) - I(v; z_Second)) / H(v).
 }
 
 // MutualInformationGap scores codes (one row of latent coordinates per image, usually the

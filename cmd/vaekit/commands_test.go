@@ -488,3 +488,44 @@ func TestTrainOnAFolder(t *testing.T) {
 		t.Errorf("--dataset=folder without -data_dir: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// dsprites trains and scores like any data set, and its factors add the MIG and the KL
+// term's three parts to the metrics: a beta-TCVAE, a few steps.
+func TestDSpritesBetaTCVAE(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tcvae")
+	r := mustRun(t, "train", "-dir", dir, "-quiet", "-dataset=dsprites", "-image_shape=64,64,1", "-objective=beta_tcvae", "-tc_beta=6",
+		"-hidden_dims=16", "-latent_dim=3", "-batch_size=32", "-train_steps=3", "-eval_n=200", "-train_eval_n=200")
+	if !strings.Contains(r.stdout, ", MIG 0.") {
+		t.Errorf("train's summary does not give the MIG:\n%s", r.stdout)
+	}
+	m := loadSaved(t, dir)
+	if m.Config.DatasetSize != data.DSpritesTrainImages || m.Config.TCBeta != 6 {
+		t.Errorf("the trained model has dataset_size %d and tc_beta %g, expected %d (the training split) and 6", m.Config.DatasetSize, m.Config.TCBeta, data.DSpritesTrainImages)
+	}
+	metrics := readMetrics(t, []byte(mustRun(t, "eval", "-dir", dir, "-n", "300").stdout))
+	scores, ok := metrics["factor_scores"].(map[string]any)
+	if !ok {
+		t.Fatalf("eval on dsprites: no factor_scores in %v", metrics)
+	}
+	if mig := number(t, scores, "mig"); mig < 0 || mig > 1 || number(t, scores, "images") != 300 {
+		t.Errorf("eval: MIG %v over %v images, expected one in [0, 1] over 300", scores["mig"], scores["images"])
+	}
+	parts, ok := metrics["kl_decomposition"].(map[string]any)
+	if !ok {
+		t.Fatalf("eval on dsprites: no kl_decomposition in %v", metrics)
+	}
+	sum := number(t, parts, "index_code_mi") + number(t, parts, "total_correlation") + number(t, parts, "dimensionwise_kl")
+	if math.IsNaN(sum) || sum < 0 {
+		t.Errorf("eval: the KL term's parts sum to %g, expected a KL >= 0", sum)
+	}
+	// MNIST has no factors: no factor scores.
+	mnist, _ := trainedModel(t)
+	plain := readMetrics(t, []byte(mustRun(t, "eval", "-dir", mnist, "-n", "100").stdout))
+	if _, ok := plain["factor_scores"]; ok {
+		t.Errorf("eval on MNIST gave factor scores: %v", plain["factor_scores"])
+	}
+	bad := vaekitRun("train", "-dir", filepath.Join(t.TempDir(), "bad"), "-dataset=dsprites", "-image_shape=64,64,1", "-objective=beta_tcvae", "-tc_gamma=-1")
+	if bad.code == 0 || !strings.Contains(bad.stderr, "tc_gamma=-1") {
+		t.Errorf("train -tc_gamma=-1: exit %d, stderr %q: expected an error naming tc_gamma", bad.code, bad.stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vaekit/vaekit/vaekit"
+	"github.com/vaekit/vaekit/vaekit/data"
 )
 
 var evalCmd = &command{
@@ -18,7 +19,11 @@ Measures the model in DIR on a data split and prints the metrics as JSON on stdo
 the negative ELBO and its terms (nats per image, one z sample per image), the IWAE
 estimate of -log p(x) with -iwae K (never above the negative ELBO, up to sampling noise),
 active units, KL per latent dimension, reconstruction MSE and posterior standard
-deviations, with the model's hyperparameters. -out also writes them to a file.
+deviations, with the model's hyperparameters. On data with known factors (dsprites) also
+how the code relates to them: factor_scores (the mutual information of each latent
+coordinate with each factor, and its summary, the MIG of Chen et al. 2018) and
+kl_decomposition (the KL term's index-code mutual information, total correlation and
+dimension-wise KL). -out also writes them to a file.
 -judge N also scores N samples from the prior by FD_judge (judge_frechet): the Fréchet
 distance between the samples and the measured images in the feature space of the data
 set's judge, a small classifier trained once (about a minute) and kept in the model
@@ -75,7 +80,7 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			if *n > 0 {
 				set = set.Head(*n)
 			}
-			opts := vaekit.MeasureOptions{IWAESamples: *iwae}
+			opts := withFactorScores(m, set, vaekit.MeasureOptions{IWAESamples: *iwae})
 			if *iwae > 0 {
 				opts.IWAEProgress = iwaeProgress(e.stderr, *iwae, time.Now)
 			}
@@ -96,6 +101,16 @@ Example: the log-likelihood estimate of Burda et al. (2016), k = 5000, on all te
 			return e.writeMetrics(*out, content)
 		}
 	},
+}
+
+// withFactorScores asks Measure for the factor scores, and for a VAE the KL term's three
+// parts, when the data has known factors (dsprites): what its models are trained to show.
+func withFactorScores(m *vaekit.Model, set *data.Set, opts vaekit.MeasureOptions) vaekit.MeasureOptions {
+	if set.Factors != nil {
+		opts.FactorScores = true
+		opts.KLDecomposition = !m.Config.Autoencoder()
+	}
+	return opts
 }
 
 // progressEvery is how often the IWAE bound's progress is reported.

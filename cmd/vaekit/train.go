@@ -207,7 +207,7 @@ func (o *trainOptions) trainEvalSize() int {
 // writeResults measures the trained model on the test set, writes metrics.json and
 // curves.png into the model directory, and prints the summary line.
 func (o *trainOptions) writeResults(e *env, m *vaekit.Model, testSet *data.Set, newSteps int, elapsed time.Duration) error {
-	metrics, err := m.Measure(testSet, vaekit.MeasureOptions{IWAESamples: o.iwae})
+	metrics, err := m.Measure(testSet, withFactorScores(m, testSet, vaekit.MeasureOptions{IWAESamples: o.iwae}))
 	if err != nil {
 		return err
 	}
@@ -229,6 +229,9 @@ func (o *trainOptions) writeResults(e *env, m *vaekit.Model, testSet *data.Set, 
 	iwae := ""
 	if metrics.IWAESamples > 0 {
 		iwae = fmt.Sprintf(", IWAE-%d NLL %.2f", metrics.IWAESamples, metrics.IWAENLL)
+	}
+	if metrics.FactorScores != nil {
+		iwae += fmt.Sprintf(", MIG %.3f", metrics.FactorScores.MIG)
 	}
 	e.printf("%s at step %d (%d new steps in %.1fs): test negative ELBO %.2f nats per image (reconstruction %.2f + KL %.2f)%s, %d of %d units active; wrote %s and %s",
 		m.Config.Model, m.GlobalStep(), newSteps, elapsed.Seconds(), metrics.NegELBO, metrics.Reconstruction, metrics.KL,
