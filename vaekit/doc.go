@@ -18,7 +18,8 @@
 //     syntax and the flags, read with errors that name the setting and what was expected.
 //   - model.go: the Model and its forward pass, encode -> reparameterize -> decode ->
 //     score, on one screen; the objective with the KL weight, warm-up and free bits, and
-//     the importance-weighted bound of the IWAE.
+//     the importance-weighted bound of the IWAE; tcvae.go: the beta-TCVAE's split of the
+//     KL term (Chen et al. 2018) by minibatch-weighted sampling.
 //   - encoder.go, decoder.go, layers.go, conv.go: q(z|x) and p(x|z) as dense or
 //     convolutional networks; initializers.go: each framework's initial weights.
 //   - loss.go: the ELBO's terms in nats (the reconstruction terms the tutorials train on,
@@ -43,11 +44,14 @@
 //     its terms, the IWAE estimate of -log p(x), active units, KL per dimension,
 //     posterior spread);
 //     measure_judge.go: the judge's scores of its samples (Frechet distance, class
-//     accuracy).
+//     accuracy); kldecomposition.go: the KL term's index-code mutual information, total
+//     correlation and dimension-wise KL on a data set; factorscores.go: what each latent
+//     coordinate knows about each known factor of the data, and the MIG.
 //   - latent.go: grids, manifolds, traversals and interpolation in the latent space.
 //   - backend.go: which GoMLX backend runs (XLA when installed, else pure Go).
 //
-// Subpackages: data (MNIST, Fashion-MNIST, CIFAR-10, IDX files, image folders), plot
+// Subpackages: data (MNIST, Fashion-MNIST, CIFAR-10, IDX files, image folders, and
+// dSprites' design drawn in Go with its factors), plot
 // (pictures, shown inline under GoNB), judge (a classifier of the data set whose features
 // score samples), nb (the few conveniences notebooks share, and quick mode, the small
 // budgets CI runs the notebooks and the command with). What vaekit does for the
