@@ -67,7 +67,8 @@ type Config struct {
 	TCAlpha        float64 // objective=beta_tcvae: weight of the index-code mutual information I(z; n).
 	TCBeta         float64 // objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)).
 	TCGamma        float64 // objective=beta_tcvae: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j)).
-	DatasetSize    int     // objective=beta_tcvae: N of the minibatch-weighted estimate of q(z), set by Train and TrainOrLoad when 0.
+	DatasetSize    int     // objective=beta_tcvae: N of the minibatch estimate of q(z), set by Train and TrainOrLoad when 0.
+	TCEstimator    string  // objective=beta_tcvae: how a batch estimates q(z): "mws" (minibatch-weighted) or "mss" (minibatch-stratified sampling).
 	Reconstruction string  // "bernoulli", "bernoulli_mean", "gaussian" or "sse"; see ReconstructionTerms.
 	KLReduction    string  // "sum" over latent dimensions (the ELBO) or "mean" (one tutorial's averaged KL).
 	KLWeight       float64 // beta: weight of the KL term; 1 is the ELBO, 0 drops the prior.
@@ -97,6 +98,7 @@ var (
 	knownPosteriors      = []string{"log_var", "log_std"}
 	knownPosteriorHeads  = []string{"hidden", "code"}
 	knownObjectives      = []string{"elbo", "iwae", "beta_tcvae"}
+	knownTCEstimators    = []string{"mws", "mss"}
 	knownReconstructions = []string{"bernoulli", "bernoulli_mean", "gaussian", "sse"}
 	knownKLReductions    = []string{"sum", "mean"}
 	knownBinarization    = []string{"none", "static", "dynamic"}
@@ -152,6 +154,7 @@ func (c *Config) params() []param {
 		{"tc_alpha", "objective=beta_tcvae: weight of the index-code mutual information I(z; n)", &c.TCAlpha, 1.0, finite(0, false, "a finite number >= 0"), "1"},
 		{"tc_beta", "objective=beta_tcvae: weight of the total correlation KL(q(z) || prod_j q(z_j)), the beta of beta-TCVAE (e.g. 6, as the usage example of the authors' code trains dSprites)", &c.TCBeta, 1.0, finite(0, false, "a finite number >= 0"), "1"},
 		{"tc_gamma", "objective=beta_tcvae: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j))", &c.TCGamma, 1.0, finite(0, false, "a finite number >= 0"), "1"},
+		{"tc_estimator", "objective=beta_tcvae: how a batch estimates q(z) and q(z_j): mws (minibatch-weighted sampling) | mss (minibatch-stratified sampling, Chen et al. 2018's other estimator)", &c.TCEstimator, "mws", oneOf(knownTCEstimators), `"mws"`},
 		{"dataset_size", "objective=beta_tcvae: N, the training set's size, for the minibatch-weighted estimate of q(z); set from the training data when 0", &c.DatasetSize, 0, atLeast(0), "0"},
 		{"reconstruction", "reconstruction term: " + strings.Join(knownReconstructions, " | "), &c.Reconstruction, "bernoulli", oneOf(knownReconstructions), ""},
 		{"kl_reduction", "KL over latent dimensions: " + strings.Join(knownKLReductions, " | "), &c.KLReduction, "sum", oneOf(knownKLReductions), ""},
@@ -448,7 +451,7 @@ func (c *Config) convKernelProblem() error {
 func (c *Config) tcvaeProblems() []error {
 	var errs []error
 	if c.Objective != "beta_tcvae" {
-		for _, name := range []string{"tc_alpha", "tc_beta", "tc_gamma", "dataset_size"} {
+		for _, name := range []string{"tc_alpha", "tc_beta", "tc_gamma", "tc_estimator", "dataset_size"} {
 			if p, _ := c.param(name); !reflect.DeepEqual(p.value(), p.def) {
 				errs = append(errs, fmt.Errorf("%s=%s: used by objective=beta_tcvae only, expected %s with objective=%s", name, p.text(), showValue(p.def), c.Objective))
 			}
@@ -457,6 +460,9 @@ func (c *Config) tcvaeProblems() []error {
 	}
 	if c.Model != "vae" || c.KLWeight != 1 || c.KLWarmupSteps > 0 || c.FreeBits > 0 || c.KLReduction != "sum" {
 		errs = append(errs, errors.New("objective=beta_tcvae weighs the KL's three parts itself (tc_alpha, tc_beta, tc_gamma): expected model=vae kl_weight=1 kl_reduction=sum kl_warmup_steps=0 free_bits=0"))
+	}
+	if c.TCEstimator == "mss" && c.BatchSize < 2 {
+		errs = append(errs, fmt.Errorf("tc_estimator=mss with batch_size=%d: the stratified estimate weighs the rest of the batch against the sample's own posterior: expected batch_size >= 2", c.BatchSize))
 	}
 	if c.DatasetSize > 0 && c.DatasetSize < c.BatchSize {
 		errs = append(errs, fmt.Errorf("dataset_size=%d: smaller than batch_size=%d: expected the training set's size (or 0, to take it from the training data)", c.DatasetSize, c.BatchSize))
@@ -623,7 +629,7 @@ func (c Config) settingsHash() string { return shortHash(c.settings(c.unsetLater
 // laterParams were added after the model cache had named models by hashes that did not
 // know them. Hash leaves each out while it holds the value those models were trained
 // with (its before), so that every cached model keeps its name.
-var laterParams = []string{"decoder_hidden_dims", "decoder_activation", "tc_alpha", "tc_beta", "tc_gamma", "dataset_size"}
+var laterParams = []string{"decoder_hidden_dims", "decoder_activation", "tc_alpha", "tc_beta", "tc_gamma", "tc_estimator", "dataset_size"}
 
 // unsetLaterParams are the laterParams that hold the value of models saved before them.
 func (c Config) unsetLaterParams() []string {

@@ -48,7 +48,7 @@ func (m *Model) tcvaeObjective(f forwardPass) *Node {
 	if err := cfg.datasetSizeProblem(); err != nil {
 		exceptions.Panicf("%v", err)
 	}
-	mi, tc, dimKL := tcDecomposition(f.mean, f.logVar, f.z, cfg.DatasetSize)
+	mi, tc, dimKL := tcDecomposition(f.mean, f.logVar, f.z, cfg.DatasetSize, cfg.TCEstimator)
 	kl := Add(Add(MulScalar(mi, cfg.TCAlpha), MulScalar(tc, cfg.TCBeta)), MulScalar(dimKL, cfg.TCGamma))
 	return ReduceAllMean(Add(f.reconObjective, kl))
 }
@@ -57,16 +57,21 @@ func (m *Model) tcvaeObjective(f forwardPass) *Node {
 // sample z_i ~ q(z|n_i) [batch, latent], given the batch's posteriors mean and logVar
 // [batch, latent] and N = datasetSize.
 //
-// q(z) and q(z_j) are estimated from the batch by minibatch-weighted sampling (Chen et al.
-// 2018, section 4.1 and appendix C.1), for a batch of M examples drawn from N:
+// q(z) and q(z_j) are estimated from the batch of M examples drawn from N, as a weighted
+// mixture of the batch's posteriors,
 //
-//	log q(z_i)   ~= log 1/(NM) sum_j q(z_i | n_j)          = logsumexp_j log q(z_i|n_j) - log(NM)
-//	log q(z_id)  ~= log 1/(NM) sum_j q(z_id | n_j)
+//	log q(z_i)   ~= logsumexp_j (log w_ij + log q(z_i | n_j))
+//	log q(z_id)  ~= logsumexp_j (log w_ij + log q(z_id | n_j))
 //
-// The log(NM) of the estimates shifts MI by +log(NM), TC by (D-1) log(NM) and dimKL by
-// -D log(NM) (D latent dimensions): constants, which change the loss's value (not at
-// tc_alpha = tc_beta = tc_gamma, where they cancel) but not its gradients.
-func tcDecomposition(mean, logVar, z *Node, datasetSize int) (mi, tc, dimKL *Node) {
+// with the weights of Chen et al. (2018, section 4.1 and appendix C):
+//
+//   - estimator "mws", minibatch-weighted sampling: w_ij = 1/(NM) for every j. The weights
+//     sum to 1/N, not 1, which shifts MI by +log N, TC by (D-1) log N and dimKL by -D log N
+//     (D latent dimensions): constants, which change the loss's value (not at tc_alpha =
+//     tc_beta = tc_gamma, where they cancel) but not its gradients.
+//   - estimator "mss", minibatch-stratified sampling (mssWeights): the sample's own
+//     posterior weighs 1/N and the rest of the batch stands for the other N-1 examples.
+func tcDecomposition(mean, logVar, z *Node, datasetSize int, estimator string) (mi, tc, dimKL *Node) {
 	batch, latent := mean.Shape().Dimensions[0], mean.Shape().Dimensions[1]
 	logQzGivenN := ReduceSum(logNormalDensity(z, mean, logVar), -1) // log q(z_i|n_i) [batch].
 
@@ -75,12 +80,48 @@ func tcDecomposition(mean, logVar, z *Node, datasetSize int) (mi, tc, dimKL *Nod
 	pairs := logNormalDensity(BroadcastToDims(InsertAxes(z, 1), dims...),
 		BroadcastToDims(InsertAxes(mean, 0), dims...), BroadcastToDims(InsertAxes(logVar, 0), dims...))
 
-	// logsumexp_j - log(NM) = logmeanexp_j - log N.
-	logN := math.Log(float64(datasetSize))
-	logQz := AddScalar(LogMeanExp(ReduceSum(pairs, -1), 1), -logN)               // log q(z_i) [batch].
-	sumLogQzj := ReduceSum(AddScalar(LogMeanExp(pairs, 1), -logN), -1)           // sum_d log q(z_id) [batch].
+	var logQz, sumLogQzj *Node
+	switch estimator {
+	case "mws": // logsumexp_j - log(NM) = logmeanexp_j - log N.
+		logN := math.Log(float64(datasetSize))
+		logQz = AddScalar(LogMeanExp(ReduceSum(pairs, -1), 1), -logN)
+		sumLogQzj = ReduceSum(AddScalar(LogMeanExp(pairs, 1), -logN), -1)
+	case "mss": // logsumexp_j (log w_ij + .) = logmeanexp_j (log w_ij + .) + log M.
+		logW := Const(z.Graph(), mssWeights(batch, datasetSize))
+		logM := math.Log(float64(batch))
+		logQz = AddScalar(LogMeanExp(Add(ReduceSum(pairs, -1), logW), 1), logM)
+		sumLogQzj = ReduceSum(AddScalar(LogMeanExp(Add(pairs, InsertAxes(logW, -1)), 1), logM), -1)
+	default:
+		exceptions.Panicf("vaekit: tc_estimator=%q, expected one of %v", estimator, knownTCEstimators)
+	}
 	logPz := ReduceSum(logNormalDensity(z, ZerosLike(z), ZerosLike(z)), -1)      // log p(z_i), N(0, I) [batch].
 	return Sub(logQzGivenN, logQz), Sub(logQz, sumLogQzj), Sub(sumLogQzj, logPz) // MI, TC, dimKL.
+}
+
+// mssWeights are the log weights log w_ij of minibatch-stratified sampling for a batch of
+// B = batch examples from N: 1/N for the sample's own posterior (j = i), (N - M) / (N M)
+// with M = B - 1 for the next one (j = i + 1, the last row's being the first), and 1/M for
+// the other B - 2: each row sums to 1. These are the values of the authors' code
+// (rtqichen/beta-tcvae, vae_quant.py, _log_importance_weight_matrix); its flat-index
+// strides put the 1/N in the first column rather than on the diagonal, where the sample's
+// own posterior is, and where it is here.
+func mssWeights(batch, datasetSize int) [][]float32 {
+	n, m := float64(datasetSize), float64(batch-1)
+	w := make([][]float32, batch)
+	for i := range w {
+		w[i] = make([]float32, batch)
+		for j := range w[i] {
+			switch j {
+			case i:
+				w[i][j] = float32(-math.Log(n))
+			case (i + 1) % batch:
+				w[i][j] = float32(math.Log((n - m) / (n * m)))
+			default:
+				w[i][j] = float32(-math.Log(m))
+			}
+		}
+	}
+	return w
 }
 
 // logNormalDensity is log N(x; mean, exp(logVar)) element-wise:

@@ -67,6 +67,9 @@ func TestTCVAEConfigErrors(t *testing.T) {
 		{"objective=beta_tcvae;iwae_samples=5", "iwae_samples=5: used by objective=iwae only, expected 1 with objective=beta_tcvae"},
 		{"objective=beta_tcvae;dataset_size=100", "dataset_size=100: smaller than batch_size=128"},
 		{"objective=beta_tcvae;dataset_size=-1", "dataset_size=-1: expected >= 0"},
+		{"objective=beta_tcvae;tc_estimator=exact", `tc_estimator="exact": expected one of mws, mss`},
+		{"tc_estimator=mss", `tc_estimator=mss: used by objective=beta_tcvae only, expected "mws" with objective=elbo`},
+		{"objective=beta_tcvae;tc_estimator=mss;batch_size=1", "tc_estimator=mss with batch_size=1"},
 	} {
 		cfg := DefaultConfig()
 		if err := cfg.Set(tc.settings); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -109,23 +112,39 @@ func logSumExp(xs []float64) float64 {
 // example i of the batch its MI, TC and dimKL, and log q(z_i|n_i) - log p(z_i).
 type tcReference struct{ mi, tc, dimKL, kl []float64 }
 
-func referenceTC(mean, logVar, z [][]float64, datasetSize int) tcReference {
+func referenceTC(mean, logVar, z [][]float64, datasetSize int, estimator string) tcReference {
 	var r tcReference
-	m, logNM := len(mean), math.Log(float64(datasetSize*len(mean)))
+	m, n := len(mean), float64(datasetSize)
+	// log w_ij, the weight of example j's posterior in the estimate of q(z_i).
+	logWeight := func(i, j int) float64 {
+		switch {
+		case estimator == "mws":
+			return -math.Log(n * float64(m))
+		case i == j: // The sample's own posterior stands for itself.
+			return -math.Log(n)
+		case j == (i+1)%m: // One of the others also for what the batch leaves out.
+			return math.Log((n - float64(m-1)) / (n * float64(m-1)))
+		}
+		return -math.Log(float64(m - 1))
+	}
 	for i := range m {
 		var logQzx, logPz, sumLogQzd float64
-		joint := make([]float64, m) // log q(z_i|n_j).
+		joint := make([]float64, m) // log w_ij + log q(z_i|n_j).
+		for j := range m {
+			joint[j] = logWeight(i, j)
+		}
 		for d := range z[i] {
 			logQzx += logNormal(z[i][d], mean[i][d], logVar[i][d])
 			logPz += logNormal(z[i][d], 0, 0)
-			perDim := make([]float64, m) // log q(z_id|n_j).
+			perDim := make([]float64, m) // log w_ij + log q(z_id|n_j).
 			for j := range m {
-				perDim[j] = logNormal(z[i][d], mean[j][d], logVar[j][d])
-				joint[j] += perDim[j]
+				q := logNormal(z[i][d], mean[j][d], logVar[j][d])
+				perDim[j] = logWeight(i, j) + q
+				joint[j] += q
 			}
-			sumLogQzd += logSumExp(perDim) - logNM
+			sumLogQzd += logSumExp(perDim)
 		}
-		logQz := logSumExp(joint) - logNM
+		logQz := logSumExp(joint)
 		r.mi = append(r.mi, logQzx-logQz)
 		r.tc = append(r.tc, logQz-sumLogQzd)
 		r.dimKL = append(r.dimKL, sumLogQzd-logPz)
@@ -160,35 +179,52 @@ func rowsFloat32(rows [][]float64) [][]float32 {
 }
 
 // The graph's per-example MI, TC and dimKL of a random batch (M=5, D=3, N=100) against
-// the reference, and their sum against log q(z|x) - log p(z).
+// the reference, for both estimators, and their sum against log q(z|x) - log p(z).
 func TestTCDecompositionGraph(t *testing.T) {
 	const batch, latent, datasetSize = 5, 3, 100
 	mean, logVar, z := randomPosteriors(rand.New(rand.NewPCG(3, 4)), batch, latent, 1.5)
-	want := referenceTC(mean, logVar, z, datasetSize)
-	outs := MustExecOnceN(testBackend(t), func(mean, logVar, z *Node) []*Node {
-		mi, tc, dimKL := tcDecomposition(mean, logVar, z, datasetSize)
-		return []*Node{mi, tc, dimKL}
-	}, tensors.FromValue(rowsFloat32(mean)), tensors.FromValue(rowsFloat32(logVar)), tensors.FromValue(rowsFloat32(z)))
-	got := make([][]float32, 3)
-	for k := range got {
-		got[k] = tensors.MustCopyFlatData[float32](outs[k])
-	}
-	worst := 0.0
-	for i := range batch {
-		for k, w := range [][]float64{want.mi, want.tc, want.dimKL} {
-			diff := math.Abs(float64(got[k][i]) - w[i])
-			worst = max(worst, diff)
-			if diff > 1e-4*max(1, math.Abs(w[i])) {
-				t.Errorf("example %d: %s %.6f, reference %.6f", i, []string{"MI", "TC", "dimKL"}[k], got[k][i], w[i])
+	for _, estimator := range knownTCEstimators {
+		want := referenceTC(mean, logVar, z, datasetSize, estimator)
+		outs := MustExecOnceN(testBackend(t), func(mean, logVar, z *Node) []*Node {
+			mi, tc, dimKL := tcDecomposition(mean, logVar, z, datasetSize, estimator)
+			return []*Node{mi, tc, dimKL}
+		}, tensors.FromValue(rowsFloat32(mean)), tensors.FromValue(rowsFloat32(logVar)), tensors.FromValue(rowsFloat32(z)))
+		got := make([][]float32, 3)
+		for k := range got {
+			got[k] = tensors.MustCopyFlatData[float32](outs[k])
+		}
+		worst := 0.0
+		for i := range batch {
+			for k, w := range [][]float64{want.mi, want.tc, want.dimKL} {
+				diff := math.Abs(float64(got[k][i]) - w[i])
+				worst = max(worst, diff)
+				if diff > 1e-4*max(1, math.Abs(w[i])) {
+					t.Errorf("%s, example %d: %s %.6f, reference %.6f", estimator, i, []string{"MI", "TC", "dimKL"}[k], got[k][i], w[i])
+				}
+			}
+			sum := float64(got[0][i]) + float64(got[1][i]) + float64(got[2][i])
+			if math.Abs(sum-want.kl[i]) > 1e-4*max(1, math.Abs(want.kl[i])) {
+				t.Errorf("%s, example %d: MI + TC + dimKL = %.6f, log q(z|x) - log p(z) = %.6f", estimator, i, sum, want.kl[i])
 			}
 		}
-		sum := float64(got[0][i]) + float64(got[1][i]) + float64(got[2][i])
-		if math.Abs(sum-want.kl[i]) > 1e-4*max(1, math.Abs(want.kl[i])) {
-			t.Errorf("example %d: MI + TC + dimKL = %.6f, log q(z|x) - log p(z) = %.6f", i, sum, want.kl[i])
+		t.Logf("%s, example 0: MI %.4f TC %.4f dimKL %.4f (reference %.4f %.4f %.4f), sum %.4f = log q(z|x) - log p(z) %.4f; largest difference %.2g",
+			estimator, got[0][0], got[1][0], got[2][0], want.mi[0], want.tc[0], want.dimKL[0], float64(got[0][0])+float64(got[1][0])+float64(got[2][0]), want.kl[0], worst)
+	}
+}
+
+// Each row of the stratified weights sums to 1: the batch stands for the whole data set.
+func TestMSSWeightsSumToOne(t *testing.T) {
+	for _, c := range []struct{ batch, n int }{{5, 100}, {64, 60000}, {2, 10}} {
+		for i, row := range mssWeights(c.batch, c.n) {
+			sum := 0.0
+			for _, lw := range row {
+				sum += math.Exp(float64(lw))
+			}
+			if math.Abs(sum-1) > 1e-6 || math.Abs(float64(row[i])+math.Log(float64(c.n))) > 1e-5 {
+				t.Errorf("batch %d of %d: row %d sums to %.8f with its own weight exp(%g), expected 1 and 1/N", c.batch, c.n, i, sum, row[i])
+			}
 		}
 	}
-	t.Logf("example 0: MI %.4f TC %.4f dimKL %.4f (reference %.4f %.4f %.4f), sum %.4f = log q(z|x) - log p(z) %.4f; largest difference %.2g",
-		got[0][0], got[1][0], got[2][0], want.mi[0], want.tc[0], want.dimKL[0], float64(got[0][0])+float64(got[1][0])+float64(got[2][0]), want.kl[0], worst)
 }
 
 // tcvaeConfig is a small beta-TCVAE with weights that tell the three parts apart.
@@ -211,6 +247,7 @@ func TestTCVAEObjective(t *testing.T) {
 	images := fixedBatch(8, 3)
 	for _, settings := range []string{
 		"tc_alpha=0.5;tc_beta=6;tc_gamma=2;dataset_size=100",
+		"tc_alpha=0.5;tc_beta=6;tc_gamma=2;dataset_size=100;tc_estimator=mss",
 		"tc_alpha=1;tc_beta=1;tc_gamma=1;dataset_size=60000",
 		"tc_alpha=0;tc_beta=3;tc_gamma=1;dataset_size=40;binarize=dynamic;dropout=0.2",
 	} {
@@ -261,7 +298,7 @@ func (r *modelFnRunner) runTCVAE(t *testing.T, images [][]float32, completed int
 	mean, logVar := h.encode(inputs)
 	z := h.sample(mean, logVar)
 	recon, nll := h.reconstruction(inputs, h.decode(z))
-	ref := referenceTC(mean, logVar, z, r.m.Config.DatasetSize)
+	ref := referenceTC(mean, logVar, z, r.m.Config.DatasetSize, r.m.Config.TCEstimator)
 	cfg := &r.m.Config
 	hand := tcvaeHand{nll: nll, recon: mean64(recon), mi: mean64(ref.mi), tc: mean64(ref.tc), dimKL: mean64(ref.dimKL)}
 	hand.loss = hand.recon + cfg.TCAlpha*hand.mi + cfg.TCBeta*hand.tc + cfg.TCGamma*hand.dimKL
