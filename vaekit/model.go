@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/vaekit/vaekit/internal/ckptfile"
 	"github.com/vaekit/vaekit/internal/workarounds"
@@ -148,6 +149,19 @@ func (m *Model) objective(scope *model.Scope, reconObjective, klPerDim *Node) *N
 	}
 	beta := MulScalar(klWarmupFactorGraph(steps, cfg.KLWarmupSteps, loss), cfg.KLWeight)
 	return Add(loss, Mul(beta, KLObjective(klPerDim, cfg.KLReduction, cfg.FreeBits)))
+}
+
+// tcvaeObjective is the beta-TCVAE's loss of a batch: the mean over the batch of the
+// reconstruction term + tc_alpha * MI + tc_beta * TC + tc_gamma * dimKL, with z the
+// sample the decoder was given.
+func (m *Model) tcvaeObjective(f forwardPass) *Node {
+	cfg := &m.Config
+	if err := cfg.datasetSizeProblem(); err != nil {
+		exceptions.Panicf("%v", err)
+	}
+	mi, tc, dimKL := tcDecomposition(f.mean, f.logVar, f.z, cfg.DatasetSize, cfg.TCEstimator)
+	kl := Add(Add(MulScalar(mi, cfg.TCAlpha), MulScalar(tc, cfg.TCBeta)), MulScalar(dimKL, cfg.TCGamma))
+	return ReduceAllMean(Add(f.reconObjective, kl))
 }
 
 // importanceWeighted is the k-sample bound of Burda et al. (2016), eq. 8, per image [batch],

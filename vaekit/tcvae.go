@@ -40,19 +40,6 @@ func (c Config) datasetSizeProblem() error {
 	return nil
 }
 
-// tcvaeObjective is the beta-TCVAE's loss of a batch: the mean over the batch of the
-// reconstruction term + tc_alpha * MI + tc_beta * TC + tc_gamma * dimKL, with z the
-// sample the decoder was given.
-func (m *Model) tcvaeObjective(f forwardPass) *Node {
-	cfg := &m.Config
-	if err := cfg.datasetSizeProblem(); err != nil {
-		exceptions.Panicf("%v", err)
-	}
-	mi, tc, dimKL := tcDecomposition(f.mean, f.logVar, f.z, cfg.DatasetSize, cfg.TCEstimator)
-	kl := Add(Add(MulScalar(mi, cfg.TCAlpha), MulScalar(tc, cfg.TCBeta)), MulScalar(dimKL, cfg.TCGamma))
-	return ReduceAllMean(Add(f.reconObjective, kl))
-}
-
 // tcDecomposition returns, per example [batch], Chen et al.'s MI, TC and dimKL of the
 // sample z_i ~ q(z|n_i) [batch, latent], given the batch's posteriors mean and logVar
 // [batch, latent] and N = datasetSize.

@@ -282,7 +282,7 @@ func (m *Model) checkFitSets(trainSet, heldOut *data.Set) error {
 		return fmt.Errorf("vaekit: the training set has %d images, fewer than batch_size=%d", trainSet.N, m.Config.BatchSize)
 	}
 	if err := m.Config.datasetSizeProblem(); err != nil {
-		return fmt.Errorf("%w; this training set has %d images: set dataset_size=%d, or train with vaekit.Train or TrainOrLoad, which take it from the training data", err, trainSet.N, trainSet.N)
+		return fmt.Errorf("%w; this training set has %d images: set dataset_size=%d, or train through vaekit.Train (or the model cache), which takes it from the training data", err, trainSet.N, trainSet.N)
 	}
 	return nil
 }
