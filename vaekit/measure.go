@@ -81,8 +81,8 @@ func (m *Model) Measure(set *data.Set, opts MeasureOptions) (*Metrics, error) {
 			return nil, err
 		}
 	}
-	if opts.KLDecomposition {
-		parts, err := m.KLDecomposition(set, opts.Seed)
+	if opts.KLDecomposition { // The posteriors encoded above: Model.KLDecomposition's estimate.
+		parts, err := klDecompositionOf(means, logVars, opts.Seed)
 		if err != nil {
 			return nil, err
 		}

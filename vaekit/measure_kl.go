@@ -25,8 +25,9 @@ var klDecompositionImages = 10_000 // A variable for the tests.
 // in float64. log q(z_s|x_s) and log p(z_s) are taken at the sample too (Chen et al.'s
 // code takes them in closed form), so the three parts' averages sum to the mean of
 // log q(z_s|x_s) - log p(z_s): a one-sample estimate of the average KL (the training
-// curves report it in closed form). Of a set over 10,000 images it uses a random subset of
-// 10,000 (drawn from seed), both for the samples and for q(z), and says so in Samples.
+// curves report it in closed form). Of a set over 10,000 images it uses the posteriors of
+// a random 10,000 (drawn from seed), both for the samples and for q(z), and says so in
+// Samples.
 //
 // The estimate is biased: q(z) is the empirical aggregate posterior of these N images,
 // not of the data distribution, and the mixture includes each sample's own posterior,
@@ -40,17 +41,25 @@ func (m *Model) KLDecomposition(set *data.Set, seed uint64) (KLDecomposition, er
 	if err := m.checkSet(set, "KL decomposition set"); err != nil {
 		return KLDecomposition{}, err
 	}
-	if set.N > klDecompositionImages {
-		indices := rand.New(rand.NewPCG(seed, 0x5b5e7)).Perm(set.N)[:klDecompositionImages]
-		slices.Sort(indices)
-		var err error
-		if set, err = set.Select(indices...); err != nil {
-			return KLDecomposition{}, err
-		}
-	}
 	means, logVars, err := m.encode(m.evalImages(set))
 	if err != nil {
 		return KLDecomposition{}, err
+	}
+	return klDecompositionOf(means, logVars, seed)
+}
+
+// klDecompositionOf is KLDecomposition's estimate from the images' posteriors (means and
+// log-variances, one row per image): of more than klDecompositionImages rows, a random
+// klDecompositionImages (drawn from seed).
+func klDecompositionOf(means, logVars [][]float32, seed uint64) (KLDecomposition, error) {
+	if n := len(means); n > klDecompositionImages {
+		rows := rand.New(rand.NewPCG(seed, 0x5b5e7)).Perm(n)[:klDecompositionImages]
+		slices.Sort(rows)
+		pickedMeans, pickedLogVars := make([][]float32, len(rows)), make([][]float32, len(rows))
+		for i, r := range rows {
+			pickedMeans[i], pickedLogVars[i] = means[r], logVars[r]
+		}
+		means, logVars = pickedMeans, pickedLogVars
 	}
 	q := newPosteriors(means, logVars)
 	d := q.decompose(q.sample(rand.New(rand.NewPCG(seed, 0x2d5))))
