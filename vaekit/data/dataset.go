@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Name identifies a dataset.
@@ -340,17 +341,26 @@ func Concat(sets ...*Set) (*Set, error) {
 }
 
 // Fingerprint identifies the set's contents: the first 16 hex digits of a SHA-256 of its
-// shape, pixels and labels. Two loads of the same files give the same fingerprint.
+// shape, pixels (float32, little-endian) and labels. Two loads of the same files give the
+// same fingerprint.
 func (s *Set) Fingerprint() string {
 	h := sha256.New()
 	shape := s.Shape()
 	fmt.Fprintf(h, "%d %d %d %d %d\n", s.N, shape.Height, shape.Width, shape.Channels, len(s.Labels))
-	const chunk = 4096 // Values encoded at a time, rather than a copy of all of them.
-	buf := make([]byte, 0, 4*chunk)
-	for start := 0; start < len(s.Images); start += chunk {
-		buf, _ = binary.Append(buf[:0], binary.LittleEndian, s.Images[start:min(start+chunk, len(s.Images))])
-		h.Write(buf)
-	}
+	h.Write(littleEndianBytes(s.Images))
 	h.Write(s.Labels)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// littleEndianBytes is values encoded as little-endian float32s: their own memory where the
+// machine is little-endian (no copy of a set that may be gigabytes), an encoded copy elsewhere.
+func littleEndianBytes(values []float32) []byte {
+	if len(values) == 0 {
+		return nil
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), 4*len(values))
+	}
+	out, _ := binary.Append(nil, binary.LittleEndian, values)
+	return out
 }

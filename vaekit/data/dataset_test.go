@@ -1,6 +1,10 @@
 package data
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -199,5 +203,30 @@ func TestColourSetMethods(t *testing.T) {
 	}
 	if _, err := Concat(hand, &Set{N: 1, Height: 1, Width: 2, Channels: 1, Images: []float32{5, 6}}); err != nil {
 		t.Errorf("Concat of Channels 0 and 1: %v, want them alike", err)
+	}
+}
+
+// The fingerprint is SHA-256 over a header line, each pixel as a little-endian float32, then
+// the labels: computed here value by value, against Fingerprint's view of the set's memory.
+func TestFingerprintEncoding(t *testing.T) {
+	set := &Set{N: 3, Height: 2, Width: 2, Images: []float32{0, 1, -0.5, 0.25, 1e-30, 3, 7, 0.1, 0.2, 0.3, 0.4, float32(math.Pi)}, Labels: []uint8{4, 0, 9}}
+	h := sha256.New()
+	fmt.Fprintf(h, "3 2 2 1 3\n")
+	for _, v := range set.Images {
+		bits := math.Float32bits(v)
+		h.Write([]byte{byte(bits), byte(bits >> 8), byte(bits >> 16), byte(bits >> 24)})
+	}
+	h.Write(set.Labels)
+	if want := hex.EncodeToString(h.Sum(nil))[:16]; set.Fingerprint() != want {
+		t.Errorf("Fingerprint() = %s, the encoding computed value by value gives %s", set.Fingerprint(), want)
+	}
+	changed := *set
+	changed.Images = slices.Clone(set.Images)
+	changed.Images[11] = math.Nextafter32(changed.Images[11], 4)
+	if changed.Fingerprint() == set.Fingerprint() {
+		t.Errorf("one pixel one ulp apart gives the same fingerprint %s", set.Fingerprint())
+	}
+	if empty := (&Set{Height: 2, Width: 2}); len(empty.Fingerprint()) != 16 {
+		t.Errorf("an empty set's fingerprint is %q, expected 16 hex digits", empty.Fingerprint())
 	}
 }
