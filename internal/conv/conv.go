@@ -127,10 +127,6 @@ func convolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDilation i
 type form struct {
 	scatterAll      bool // The whole convolution in scatter form (scatterForm).
 	scatterGradient bool // The patches' product with the input gradient in scatter form.
-	// keepPatches: with scatterGradient, the kernel's gradient from the forward pass's
-	// patches, kept until the backward pass, instead of patches gathered again there
-	// (which needs batch*out_h*out_w >= k*k*in; below that they are always kept).
-	keepPatches bool
 }
 
 // chooseForm picks the cheaper form for pixelsIn input and pixelsOut output positions
@@ -213,26 +209,12 @@ func gatherConvolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDila
 			}
 		}
 	}
-	startsNode := Const(g, tensors.FromFlatDataAndDimensions(starts, n, 3))
-	gatherColumns := func(padded *Node) *Node {
-		return Reshape(GatherSlices(padded, []int{0, 1, 2}, startsNode, []int{1, k, k}, true), n, k*k*in)
-	}
-	columns := gatherColumns(x)
+	patches := GatherSlices(x, []int{0, 1, 2}, Const(g, tensors.FromFlatDataAndDimensions(starts, n, 3)), []int{1, k, k}, true)
+	columns := Reshape(patches, n, k*k*in)
 	kernel2D := Reshape(kernel, k*k*in, out)
 	var product *Node
 	if how.scatterGradient {
-		var regather func(after *Node) *Node
-		if n >= k*k*in && !how.keepPatches {
-			padded := x
-			regather = func(after *Node) *Node {
-				// padded + 0 * after[0, 0]: the same values, gathered once after is computed (the
-				// Go backend runs a node as soon as its inputs are ready, so a gather of the
-				// input alone would run in the forward pass and its result live on).
-				zero := MulScalar(Reshape(Slice(after, AxisRange(0, 1), AxisRange(0, 1))), 0)
-				return gatherColumns(Add(padded, BroadcastToDims(zero, padded.Shape().Dimensions...)))
-			}
-		}
-		product = patchesTimesKernelScatterGradient(input, columns, regather, kernel, bias, stride, pads, inputDilation, outH, outW)
+		product = patchesTimesKernelScatterGradient(input, columns, kernel, bias, stride, pads, inputDilation, outH, outW)
 	} else {
 		product = patchesTimesKernel(columns, kernel2D, bias)
 	}
@@ -250,12 +232,7 @@ func gatherConvolve(x, kernel, bias *Node, stride int, pads [2][2]int, inputDila
 // "scatter" form of the convolution, out = scatter-add over (pixel, tap) of
 // x[pixel] . kernel[tap], whose gradient is that gather (positions that fall outside the
 // output, or between strides, point at one extra zero row).
-//
-// regather, when not nil, gathers the same columns again once its argument is computed:
-// the kernel's gradient is then taken from patches gathered in the backward pass
-// (kernelGradientFromRegatheredPatches), and the forward pass's patch matrix is freed
-// after its product.
-func patchesTimesKernelScatterGradient(x, columns *Node, regather func(after *Node) *Node, kernel, bias *Node, stride int, pads [2][2]int, dil, outH, outW int) *Node {
+func patchesTimesKernelScatterGradient(x, columns, kernel, bias *Node, stride int, pads [2][2]int, dil, outH, outW int) *Node {
 	in := x.Shape().Dimensions[3]
 	k, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
 	kernel2D := Reshape(kernel, k*k*in, out)
@@ -273,47 +250,13 @@ func patchesTimesKernelScatterGradient(x, columns *Node, regather func(after *No
 	}
 	forGradients := func() *Node {
 		// Kernel (and bias) gradients: as patchesTimesKernel's, from the patches.
-		var y *Node
-		if regather != nil {
-			y = kernelGradientFromRegatheredPatches(regather, kernel2D, bias, columns.Shape().Dimensions[0])
-		} else {
-			y = transposedProduct(fixedColumns, kernel2D, bias)
-		}
+		y := transposedProduct(fixedColumns, kernel2D, bias)
 		// Input gradient: the scatter form (see scatterForm), with no gradient into the
 		// kernel.
 		return Add(y, scatterForm(x, StopGradient(kernel), stride, pads, dil, outH, outW))
 	}
 	product, _ := InternalFusedOpCaller(plain, forGradients, true)
 	return product
-}
-
-// kernelGradientFromRegatheredPatches stands, in the graph that is only differentiated,
-// for transposedProduct(columns, kernel2D, bias) with columns [n, k*k*in]: it passes back
-// the same kernel and bias gradients, the kernel's computed as DotGeneral's gradient
-// computes it (d_out^T . columns, transposed), but from columns gathered again once d_out
-// is known. The forward pass's patch matrix then lives only until its product, not until
-// the backward pass reaches this layer (the TensorFlow tutorial's network: 55 MiB less at
-// its peak, see NOTES.md). The kernel's gradient is carried back by an identity with
-// a custom gradient on the kernel laid into an [n, out] matrix (n >= k*k*in; the
-// gradient's path back to the kernel is a Slice and Reshapes, exact copies).
-func kernelGradientFromRegatheredPatches(regather func(after *Node) *Node, kernel2D, bias *Node, n int) *Node {
-	g := kernel2D.Graph()
-	kkin, out := kernel2D.Shape().Dimensions[0], kernel2D.Shape().Dimensions[1]
-	if n < kkin {
-		exceptions.Panicf("vaekit: kernelGradientFromRegatheredPatches needs n >= k*k*in, got n=%d, k*k*in=%d", n, kkin)
-	}
-	layIn := func(m *Node) *Node { // [kkin, out] -> [n, out], zeros below.
-		return Reshape(Concatenate([]*Node{Reshape(m, kkin*out), Zeros(g, shapes.Make(m.DType(), (n-kkin)*out))}, 0), n, out)
-	}
-	term := IdentityWithCustomGradient(layIn(kernel2D), func(_, dOut *Node) *Node {
-		columns := regather(dOut)
-		dKernelT := DotGeneral(Transpose(dOut, 0, 1), []int{1}, nil, columns, []int{0}, nil) // [out, k*k*in]
-		return layIn(Transpose(dKernelT, 0, 1))
-	})
-	if bias != nil {
-		term = Add(term, BroadcastToDims(Reshape(bias, 1, out), n, out))
-	}
-	return term
 }
 
 // scatterTargets lists, for every input pixel (batch, row, column, in that order) and
