@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"unsafe"
@@ -347,20 +348,32 @@ func (s *Set) Fingerprint() string {
 	h := sha256.New()
 	shape := s.Shape()
 	fmt.Fprintf(h, "%d %d %d %d %d\n", s.N, shape.Height, shape.Width, shape.Channels, len(s.Labels))
-	h.Write(littleEndianBytes(s.Images))
+	writeLittleEndian(h, s.Images)
 	h.Write(s.Labels)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// littleEndianBytes is values encoded as little-endian float32s: their own memory where the
-// machine is little-endian (no copy of a set that may be gigabytes), an encoded copy elsewhere.
-func littleEndianBytes(values []float32) []byte {
+// writeLittleEndian writes values to h as little-endian float32s without copying a set that
+// may be gigabytes: their own memory where the machine is little-endian, else encoded a
+// chunk at a time.
+func writeLittleEndian(h hash.Hash, values []float32) {
 	if len(values) == 0 {
-		return nil
+		return
 	}
 	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), 4*len(values))
+		h.Write(unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), 4*len(values)))
+		return
 	}
-	out, _ := binary.Append(nil, binary.LittleEndian, values)
-	return out
+	writeEncodedLittleEndian(h, values)
+}
+
+// writeEncodedLittleEndian is writeLittleEndian for any machine: values encoded a chunk at a
+// time.
+func writeEncodedLittleEndian(h hash.Hash, values []float32) {
+	const chunk = 4096
+	buf := make([]byte, 0, 4*chunk)
+	for start := 0; start < len(values); start += chunk {
+		buf, _ = binary.Append(buf[:0], binary.LittleEndian, values[start:min(start+chunk, len(values))])
+		h.Write(buf)
+	}
 }

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -225,6 +227,20 @@ func TestFingerprintEncoding(t *testing.T) {
 	changed.Images[11] = math.Nextafter32(changed.Images[11], 4)
 	if changed.Fingerprint() == set.Fingerprint() {
 		t.Errorf("one pixel one ulp apart gives the same fingerprint %s", set.Fingerprint())
+	}
+	// The encoding big-endian machines take, over more than one of its chunks.
+	many := make([]float32, 10_000)
+	for i := range many {
+		many[i] = float32(i)*0.37 - 1000
+	}
+	native, encoded, byValue := sha256.New(), sha256.New(), sha256.New()
+	writeLittleEndian(native, many)
+	writeEncodedLittleEndian(encoded, many)
+	for _, v := range many {
+		byValue.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+	}
+	if a, b, c := native.Sum(nil), encoded.Sum(nil), byValue.Sum(nil); !bytes.Equal(a, c) || !bytes.Equal(b, c) {
+		t.Errorf("10,000 values hash to %x (native) and %x (encoded), value by value %x", a[:8], b[:8], c[:8])
 	}
 	if empty := (&Set{Height: 2, Width: 2}); len(empty.Fingerprint()) != 16 {
 		t.Errorf("an empty set's fingerprint is %q, expected 16 hex digits", empty.Fingerprint())
