@@ -33,7 +33,7 @@ import (
 // called after each batch with the number of images done.
 func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, total int)) (nll, stdErr float64, err error) {
 	rows := iwaeRowsFor(&m.Config)
-	bounds, err := m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: max(1, rows/k), samples: min(k, rows)}, progress)
+	bounds, err := m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: max(1, rows/k), samples: iwaeBlockSize(k, rows)}, progress)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -56,9 +56,21 @@ func (m *Model) iwae(set *data.Set, k int, seed uint64, progress func(done, tota
 
 // iwaeBounds returns the k-sample bound on log p(x) of each image of set, computed in
 // batches of chunk images; an image whose k samples are more than iwaeRowsFor has them
-// computed in blocks of that many (iwaeBlocks), so that memory does not grow with k.
+// computed in blocks of at most that many (iwaeBlocks), so that memory does not grow with k.
 func (m *Model) iwaeBounds(set *data.Set, k int, seed uint64, chunk int, progress func(done, total int)) ([]float64, error) {
-	return m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: chunk, samples: min(k, iwaeRowsFor(&m.Config))}, progress)
+	return m.iwaeBoundsIn(set, iwaeJob{k: k, seed: seed, images: chunk, samples: iwaeBlockSize(k, iwaeRowsFor(&m.Config))}, progress)
+}
+
+// iwaeBlockSize is how many of an image's k samples one call decodes, when at most rows
+// fit: all k, or k cut into the fewest blocks of at most rows, all of one size (the
+// last padded by less than one sample per block). Blocks of rows would pad the last to
+// rows as well: k = 5000 in blocks of 4096 decodes 8,192 rows, in blocks of 2,500 5,000.
+func iwaeBlockSize(k, rows int) int {
+	if k <= rows {
+		return k
+	}
+	blocks := (k + rows - 1) / rows
+	return (k + blocks - 1) / blocks
 }
 
 // iwaeJob is how an IWAE bound is cut into graph calls.

@@ -328,3 +328,28 @@ func TestIWAEBoundsInBlocks(t *testing.T) {
 	}
 	agree(t, fmt.Sprintf("k=%d", k), whole, []float64{-nll})
 }
+
+// Past the rows one call holds, k is cut into the fewest blocks that fit, all of one
+// size, so that padding the last block decodes fewer than one extra sample per block
+// (blocks of the full rows would decode 8,192 rows for k = 5000 and 4,096).
+func TestIWAEBlockSize(t *testing.T) {
+	if got := iwaeBlockSize(5000, 4096); got != 2500 {
+		t.Errorf("iwaeBlockSize(5000, 4096) = %d, want 2500", got)
+	}
+	for _, rows := range []int{1, 7, 100, 4096} {
+		for k := 1; k <= 3*rows+5; k++ {
+			size := iwaeBlockSize(k, rows)
+			if k <= rows {
+				if size != k {
+					t.Fatalf("k=%d, rows=%d: block of %d, want all k in one", k, rows, size)
+				}
+				continue
+			}
+			blocks := (k + size - 1) / size
+			if size > rows || blocks != (k+rows-1)/rows || blocks*size-k >= blocks {
+				t.Fatalf("k=%d, rows=%d: %d blocks of %d (%d padded), want %d blocks of at most %d, fewer than one padded sample per block",
+					k, rows, blocks, size, blocks*size-k, (k+rows-1)/rows, rows)
+			}
+		}
+	}
+}

@@ -142,7 +142,7 @@ func tcvaePairValues(cfg *Config, rows int) float64 {
 }
 
 // iwaeRows bounds the decoder rows (images x samples) of one IWAE batch, to bound memory:
-// the samples of an image with more are computed in blocks of iwaeRows (iwaeBlocks).
+// the samples of an image with more are computed in blocks of at most iwaeRows (iwaeBlocks).
 const iwaeRows = 4096
 
 // iwaeBatchBytes bounds the activations of one IWAE batch (EstimateMemory's), for the
